@@ -1,0 +1,216 @@
+import { EventEmitter } from 'node:events'
+import type { Clock } from '../core/clock.js'
+import { ShoalError } from '../core/errors.js'
+import { statusOf, type StatusChange } from '../core/member-table.js'
+import type { Transport } from '../core/transport.js'
+import type { MemberStatus, NodeId, NodeRecord, StatusClaim } from '../core/types.js'
+import { decodeMesh, type MeshMessage } from '../protocol/mesh-messages.js'
+import { MAX_FRAME_BYTES } from '../protocol/version.js'
+import { FailureDetector, type FailureDetectorOptions } from './failure-detector.js'
+import { Gossip, type GossipOptions } from './gossip.js'
+
+/** How long a graceful leave waits for its news to go out before the sessions close. */
+export const LEAVE_FLUSH_MS = 300
+/** Dead and left members are forgotten after this long. */
+export const REAP_AFTER_MS = 24 * 60 * 60 * 1000
+
+export interface MeshOptions {
+  gossip?: GossipOptions
+  detector?: FailureDetectorOptions
+  maxFrameBytes?: number
+}
+
+export interface MemberView {
+  record: NodeRecord
+  status: MemberStatus
+  rttMs: number | null
+  self: boolean
+}
+
+export interface MembershipEvent extends StatusChange {
+  name: string
+  at: number
+}
+
+/**
+ * One node's view of the cluster: its own record, everyone else's, and their liveness. Frames
+ * from the transport are decoded here; a peer that sends a malformed or oversized frame loses
+ * its session and is counted, and nothing it sent is applied.
+ *
+ * Events: 'change' (MembershipEvent), 'record' (NodeRecord, fresh from anyone), 'bad-frame'.
+ */
+export class Mesh extends EventEmitter {
+  readonly gossip: Gossip
+  readonly detector: FailureDetector
+  readonly stats = { badFrames: 0, framesIn: 0 }
+  private self: NodeRecord
+  private readonly maxFrameBytes: number
+  private started = false
+  private leaving = false
+
+  constructor(
+    readonly transport: Transport,
+    private readonly clock: Clock,
+    self: NodeRecord,
+    opts: MeshOptions = {}
+  ) {
+    super()
+    this.self = self
+    this.maxFrameBytes = opts.maxFrameBytes ?? MAX_FRAME_BYTES
+    this.gossip = new Gossip(
+      transport,
+      clock,
+      (change) => this.onChange(change),
+      (item) => this.onFresh(item),
+      opts.gossip
+    )
+    this.detector = new FailureDetector(
+      transport,
+      clock,
+      {
+        status: (id) => this.gossip.table.status(id),
+        incarnation: (id) => this.gossip.table.get(id)?.record?.incarnation ?? 0,
+        memberCount: () => this.gossip.table.members.size,
+        suspect: (id, incarnation) => this.gossip.applyClaim({ id, incarnation, status: 'suspect', by: this.id }, null),
+        declareDead: (id, incarnation) => this.gossip.applyClaim({ id, incarnation, status: 'dead', by: this.id }, null)
+      },
+      opts.detector
+    )
+    transport.setHandler({
+      onOpen: (peer) => this.onOpen(peer),
+      onClose: () => {},
+      onFrame: (peer, frame) => this.onFrame(peer, frame)
+    })
+  }
+
+  get id(): NodeId {
+    return this.self.id
+  }
+
+  get record(): NodeRecord {
+    return this.self
+  }
+
+  start(): void {
+    if (this.started) return
+    this.started = true
+    this.gossip.applyRecord(this.self, null)
+    this.gossip.start()
+    this.detector.start()
+  }
+
+  stop(): void {
+    this.gossip.stop()
+    this.detector.stop()
+  }
+
+  /** Publishes a change to this node's own record (a new seq). */
+  updateSelf(patch: Partial<Omit<NodeRecord, 'id' | 'incarnation' | 'seq'>>): void {
+    this.self = { ...this.self, ...patch, seq: this.self.seq + 1 }
+    this.gossip.applyRecord(this.self, null)
+  }
+
+  /** Tells every peer this node is leaving, so they report it `left`, never `dead`. */
+  async leave(): Promise<void> {
+    if (this.leaving) return
+    this.leaving = true
+    const claim: StatusClaim = { id: this.id, incarnation: this.self.incarnation, status: 'left', by: this.id }
+    this.gossip.applyClaim(claim, null)
+    for (const peer of this.transport.connected()) this.gossip.send(peer, { type: 'leave', claim })
+    this.gossip.flush()
+    await new Promise<void>((resolve) => this.clock.setTimeout(resolve, LEAVE_FLUSH_MS))
+  }
+
+  members(): MemberView[] {
+    const out: MemberView[] = []
+    for (const [id, m] of this.gossip.table.members) {
+      if (m.record === null) continue
+      out.push({ record: m.record, status: statusOf(m), rttMs: id === this.id ? 0 : this.detector.rttMs(id), self: id === this.id })
+    }
+    return out
+  }
+
+  member(id: NodeId): MemberView | null {
+    return this.members().find((m) => m.record.id === id) ?? null
+  }
+
+  /** Forgets members that have been dead or gone for longer than `olderThanMs`. */
+  reap(olderThanMs = REAP_AFTER_MS, nowWall = Date.now()): void {
+    for (const [id, m] of this.gossip.table.members) {
+      const s = statusOf(m)
+      if ((s === 'dead' || s === 'left') && m.record !== null && nowWall - m.record.startedAt > olderThanMs) {
+        this.gossip.table.remove(id)
+      }
+    }
+  }
+
+  private onOpen(peer: NodeId): void {
+    this.detector.watch(peer)
+    this.gossip.peerOpened(peer)
+  }
+
+  private onFrame(peer: NodeId, frame: Uint8Array): void {
+    this.stats.framesIn++
+    let m: MeshMessage
+    try {
+      if (frame.byteLength > this.maxFrameBytes) throw new ShoalError('BAD_FRAME', `frame of ${frame.byteLength} bytes is over the limit`)
+      m = decodeMesh(frame)
+    } catch (err) {
+      this.stats.badFrames++
+      const e = ShoalError.is(err) ? err : new ShoalError('BAD_FRAME', String(err))
+      this.emit('bad-frame', { peer, error: e })
+      this.transport.drop(peer, e)
+      return
+    }
+    switch (m.type) {
+      case 'ping':
+      case 'ack':
+      case 'pingReq':
+      case 'indirectAck':
+        return this.detector.receive(peer, m)
+      case 'leave':
+        this.detector.heard(peer)
+        if (m.claim.id !== peer || m.claim.status !== 'left') return
+        this.gossip.applyClaim(m.claim, peer)
+        return
+      default:
+        this.detector.heard(peer)
+        return this.gossip.receive(peer, m)
+    }
+  }
+
+  private onFresh(item: { record?: NodeRecord; claim?: StatusClaim }): void {
+    if (item.record !== undefined) {
+      const r = item.record
+      if (r.id === this.id && r !== this.self && !this.leaving) {
+        // Someone holds a newer record of ours (from before a restart): outrank it.
+        this.self = { ...this.self, incarnation: r.incarnation + 1, seq: 0 }
+        this.gossip.applyRecord(this.self, null)
+        this.emit('incarnation', this.self.incarnation)
+      } else if (r.id !== this.id) {
+        if (this.gossip.table.status(r.id) !== 'suspect') this.detector.clearSuspicion(r.id)
+      }
+      this.emit('record', r)
+    }
+    const cl = item.claim
+    if (cl === undefined) return
+    if (cl.id === this.id) {
+      if (!this.leaving && cl.incarnation >= this.self.incarnation) this.refute(cl.incarnation)
+      return
+    }
+    if (cl.status === 'suspect') this.detector.suspicionStarted(cl.id, cl.incarnation)
+    else this.detector.clearSuspicion(cl.id)
+  }
+
+  /** Someone suspects (or buried) us while we are alive: outrank the claim. */
+  private refute(claimIncarnation: number): void {
+    this.self = { ...this.self, incarnation: claimIncarnation + 1, seq: 0 }
+    this.gossip.applyRecord(this.self, null)
+    this.emit('incarnation', this.self.incarnation)
+  }
+
+  private onChange(change: StatusChange): void {
+    const name = this.gossip.table.get(change.id)?.record?.name ?? change.id.slice(0, 8)
+    this.emit('change', { ...change, name, at: Date.now() } satisfies MembershipEvent)
+  }
+}

@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config'
+
+// Two cores: integration tests start real node processes, so files run two at a time at most.
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
+    pool: 'forks',
+    maxWorkers: 2,
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    reporters: ['default']
+  }
+})
