@@ -1,0 +1,91 @@
+/**
+ * The shapes the control API speaks: what `shoal ... --json` prints and what the console
+ * renders. Plain JSON data, so the same values cross the Unix socket and in-process calls.
+ */
+import type { MemberStatus } from '../core/types.js'
+
+export interface NodeStatus {
+  id: string
+  name: string
+  zone: string
+  status: MemberStatus
+  /** Round-trip time measured by the answering node; 0 for itself, null when not measured. */
+  rttMs: number | null
+  /** Busy fraction of the node's CPUs, 0..1. */
+  cpu: number
+  /** Used fraction of the node's memory, 0..1. */
+  mem: number
+  /** Apps whose master this node is. */
+  apps: number
+  addresses: string[]
+  self: boolean
+  incarnation: number
+  capacity: number
+  version: string
+  httpPort: number
+  portOffset: number
+  rssBytes: number
+}
+
+export interface StatusResult {
+  self: string
+  nodes: NodeStatus[]
+}
+
+export type AppState = 'pending' | 'running' | 'moving' | 'failing-over' | 'stopped'
+
+export interface ReplicaStatus {
+  node: string
+  nodeId: string
+  /** Newest snapshot id the replica holds, or null. */
+  snapshot: string | null
+  lagMs: number | null
+}
+
+export interface AppStatus {
+  name: string
+  state: AppState
+  epoch: number
+  master: string | null
+  masterId: string | null
+  replicas: ReplicaStatus[]
+  snapshot: string | null
+  pinned: string | null
+  rps: number
+}
+
+export interface AppsResult {
+  apps: AppStatus[]
+}
+
+export type ClusterEventKind =
+  | 'joined'
+  | 'alive'
+  | 'suspect'
+  | 'dead'
+  | 'left'
+  | 'app'
+  | 'move'
+  | 'failover'
+  | 'drill'
+  | 'error'
+
+/** One line of the cluster's event log, as `shoal events` and the console show it. */
+export interface ClusterEvent {
+  /** Wall-clock ms. */
+  at: number
+  kind: ClusterEventKind
+  /** Node the event is about (id), if any. */
+  node?: string
+  nodeName?: string
+  app?: string
+  /** Previous status for membership events. */
+  from?: MemberStatus | null
+  message: string
+}
+
+/** A streamed operation's progress (move, promote, drill…): both CLI and console render these. */
+export interface OperationEvent {
+  tag: string
+  data: Record<string, unknown>
+}
