@@ -1,0 +1,206 @@
+import Hyperswarm, { type SwarmConnection } from 'hyperswarm'
+import DHT, { type KeyPair } from 'hyperdht'
+import Protomux, { type Channel, type Message } from 'protomux'
+import c from 'compact-encoding'
+import b4a from 'b4a'
+import { ShoalError } from '../core/errors.js'
+import type { Transport, TransportHandler } from '../core/transport.js'
+import type { NodeId } from '../core/types.js'
+import { admissionHello, type AdmissionHello } from '../protocol/admission-messages.js'
+import { CHANNELS, PROTOCOL_VERSION } from '../protocol/version.js'
+import { admissionProof, verifyProof } from './admission.js'
+
+export const ADMISSION_TIMEOUT_MS = 5000
+/** A peer that failed admission is refused for this long. */
+export const BAN_MS = 60_000
+
+export interface SwarmTransportOptions {
+  keyPair: KeyPair
+  clusterKey: Uint8Array
+  topic: Uint8Array
+  /** host:port strings; undefined means hyperswarm's public bootstrap. */
+  bootstrap?: Array<{ host: string; port: number }>
+  /** Address the DHT binds to (e.g. 127.0.0.1); undefined binds all interfaces. */
+  host?: string
+  software: string
+  admissionTimeoutMs?: number
+  banMs?: number
+}
+
+/** An admitted peer's connection: the mesh channel plus the mux for other channels. */
+export interface PeerSession {
+  id: NodeId
+  conn: SwarmConnection
+  mux: Protomux
+  remoteHost: string | null
+}
+
+interface Session extends PeerSession {
+  frame: Message<Uint8Array>
+}
+
+/**
+ * The real transport: hyperswarm finds peers on the cluster topic; every connection must pass
+ * admission on its own protomux channel before the mesh channel opens. A peer that fails is
+ * dropped and firewalled for BAN_MS.
+ */
+export class SwarmTransport implements Transport {
+  readonly localId: NodeId
+  readonly stats = { admitted: 0, refused: 0, dropped: 0 }
+  private handler: TransportHandler | null = null
+  private readonly sessions = new Map<NodeId, Session>()
+  private readonly banned = new Map<NodeId, number>()
+  private readonly sessionListeners: Array<(s: PeerSession) => void> = []
+  private swarm: Hyperswarm | null = null
+  private closing = false
+
+  constructor(private readonly o: SwarmTransportOptions) {
+    this.localId = b4a.toString(o.keyPair.publicKey, 'hex')
+  }
+
+  async ready(): Promise<void> {
+    const dht = new DHT({ keyPair: this.o.keyPair, bootstrap: this.o.bootstrap, host: this.o.host })
+    this.swarm = new Hyperswarm({
+      keyPair: this.o.keyPair,
+      dht,
+      firewall: (remotePublicKey) => this.isBanned(b4a.toString(remotePublicKey, 'hex'))
+    })
+    this.swarm.on('connection', (conn: SwarmConnection) => this.onConnection(conn))
+    await dht.ready()
+    const discovery = this.swarm.join(this.o.topic, { client: true, server: true })
+    // Announcing can take a while on the public DHT; peers that find us meanwhile still connect.
+    discovery.flushed().catch(() => {})
+  }
+
+  /** The DHT's bound address (host as configured, port chosen by the OS). */
+  address(): { host: string; port: number } | null {
+    return this.swarm?.dht.address() ?? null
+  }
+
+  setHandler(handler: TransportHandler): void {
+    this.handler = handler
+  }
+
+  /** Called for every admitted session, e.g. to open replication or tunnel channels on it. */
+  onSession(fn: (s: PeerSession) => void): void {
+    this.sessionListeners.push(fn)
+  }
+
+  session(peer: NodeId): PeerSession | null {
+    return this.sessions.get(peer) ?? null
+  }
+
+  connected(): NodeId[] {
+    return [...this.sessions.keys()]
+  }
+
+  isConnected(peer: NodeId): boolean {
+    return this.sessions.has(peer)
+  }
+
+  send(peer: NodeId, frame: Uint8Array): boolean {
+    const s = this.sessions.get(peer)
+    if (s === undefined) return false
+    s.frame.send(frame)
+    return true
+  }
+
+  drop(peer: NodeId, reason: ShoalError): void {
+    const s = this.sessions.get(peer)
+    if (s === undefined) return
+    this.stats.dropped++
+    s.conn.destroy(reason)
+  }
+
+  /** Closes every connection at once, as a crash would (used by drills and shutdown). */
+  async close(): Promise<void> {
+    if (this.closing) return
+    this.closing = true
+    for (const s of this.sessions.values()) s.conn.destroy()
+    await this.swarm?.destroy({ force: true })
+  }
+
+  private isBanned(id: NodeId): boolean {
+    const until = this.banned.get(id)
+    if (until === undefined) return false
+    if (Date.now() < until) return true
+    this.banned.delete(id)
+    return false
+  }
+
+  private refuse(conn: SwarmConnection, id: NodeId, why: ShoalError): void {
+    this.stats.refused++
+    this.banned.set(id, Date.now() + (this.o.banMs ?? BAN_MS))
+    conn.destroy(why)
+  }
+
+  private onConnection(conn: SwarmConnection): void {
+    const id = b4a.toString(conn.remotePublicKey, 'hex')
+    conn.on('error', () => {}) // closing is handled below; a peer's error never reaches the node
+    if (this.closing || this.isBanned(id)) return conn.destroy()
+    const mux = Protomux.from(conn)
+    let admitted = false
+    const timer = setTimeout(() => {
+      if (!admitted) this.refuse(conn, id, new ShoalError('ADMISSION_TIMEOUT', 'peer did not prove the cluster key in time'))
+    }, this.o.admissionTimeoutMs ?? ADMISSION_TIMEOUT_MS)
+    timer.unref()
+    conn.once('close', () => {
+      clearTimeout(timer)
+      const s = this.sessions.get(id)
+      if (s !== undefined && s.conn === conn) {
+        this.sessions.delete(id)
+        this.handler?.onClose(id)
+      }
+    })
+
+    const admission = mux.createChannel({
+      protocol: CHANNELS.admission,
+      handshake: admissionHello as never,
+      onopen: (remote) => {
+        const hello = remote as AdmissionHello
+        if (hello.version !== PROTOCOL_VERSION) {
+          return this.refuse(conn, id, new ShoalError('PROTOCOL_MISMATCH', `peer speaks protocol ${hello.version}, we speak ${PROTOCOL_VERSION}`))
+        }
+        if (!verifyProof(this.o.clusterKey, conn.handshakeHash, conn.remotePublicKey, hello.proof)) {
+          return this.refuse(conn, id, new ShoalError('ADMISSION_FAILED', 'peer does not know the cluster key'))
+        }
+        admitted = true
+        clearTimeout(timer)
+        this.openMesh(conn, mux, id)
+      }
+    })
+    if (admission === null) return conn.destroy()
+    const hello: AdmissionHello = {
+      version: PROTOCOL_VERSION,
+      proof: admissionProof(this.o.clusterKey, conn.handshakeHash, this.o.keyPair.publicKey),
+      software: this.o.software
+    }
+    admission.open(hello)
+  }
+
+  private openMesh(conn: SwarmConnection, mux: Protomux, id: NodeId): void {
+    let frame: Message<Uint8Array> | null = null
+    const channel: Channel | null = mux.createChannel({
+      protocol: CHANNELS.mesh,
+      onopen: () => {
+        if (frame === null || conn.destroyed) return
+        const previous = this.sessions.get(id)
+        const s: Session = { id, conn, mux, frame, remoteHost: conn.rawStream?.remoteHost ?? null }
+        this.sessions.set(id, s)
+        this.stats.admitted++
+        if (previous !== undefined && previous.conn !== conn) previous.conn.destroy()
+        else this.handler?.onOpen(id)
+        for (const fn of this.sessionListeners) fn(s)
+      },
+      onclose: () => conn.destroy()
+    })
+    if (channel === null) return conn.destroy()
+    frame = channel.addMessage({
+      encoding: c.raw,
+      onmessage: (buf: Uint8Array) => {
+        if (this.sessions.get(id)?.conn === conn) this.handler?.onFrame(id, buf)
+      }
+    })
+    channel.open()
+  }
+}
