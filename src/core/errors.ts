@@ -32,7 +32,9 @@ export const ERROR_CODES = {
   TUNNEL_RESET: 17,
   APP_START_FAILED: 18,
   CRASH_LOOP: 18,
-  INTERNAL: 1
+  INTERNAL: 1,
+  LINK_CLOSED: 8,
+  FILE_CHANGING: 8
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES
