@@ -1,0 +1,42 @@
+import net from 'node:net'
+import type { Duplex } from 'node:stream'
+import type { Target } from './route.js'
+
+/**
+ * Opens one raw byte stream to a target (TCP apps, WebSocket upgrades). Never throws: a failed
+ * connect surfaces as an 'error' event on the returned stream.
+ */
+export function connectTarget(target: Target): Duplex {
+  switch (target.kind) {
+    case 'local': {
+      const s = net.connect({ host: '127.0.0.1', port: target.port })
+      s.setNoDelay(true)
+      return s
+    }
+    case 'direct': {
+      const s = net.connect({ host: target.host, port: target.port })
+      s.setNoDelay(true)
+      return s
+    }
+    case 'tunnel':
+      return target.open()
+  }
+}
+
+/** Pipes two streams both ways; either side's error or close tears both down. `done` runs once. */
+export function splice(a: Duplex, b: Duplex, done: (err?: Error) => void): void {
+  let finished = false
+  const finish = (err?: Error) => {
+    if (finished) return
+    finished = true
+    a.destroy()
+    b.destroy()
+    done(err)
+  }
+  a.on('error', finish)
+  b.on('error', finish)
+  a.on('close', () => finish())
+  b.on('close', () => finish())
+  a.pipe(b)
+  b.pipe(a)
+}
