@@ -1,0 +1,57 @@
+/**
+ * The console wired to a source: polls and events feed the data, keys feed the reducer, the
+ * operation runner streams confirmed actions, and ConsoleScreen draws the result.
+ */
+import { useEffect, useMemo, useReducer } from 'react'
+import { useApp, useInput } from 'ink'
+import { consoleReducer, initialState } from './console-reducer.js'
+import { ConsoleScreen } from './ConsoleScreen.js'
+import { keyAction } from './key-bindings.js'
+import { PaintContext } from './paint-context.js'
+import { painter } from './paint.js'
+import { screenRows } from './screen-rows.js'
+import { splitKeys } from './split-keys.js'
+import type { ConsoleSource } from './source.js'
+import { useAppDetails } from './use-app-details.js'
+import { useClusterEvents } from './use-cluster-events.js'
+import { useClusterPoll, POLL_MS } from './use-cluster-poll.js'
+import { useOperationRunner } from './use-operation-runner.js'
+import { useTerminalSize } from './use-terminal-size.js'
+
+export interface AppProps {
+  source: ConsoleSource
+  readOnly: boolean
+  color: boolean
+  pollMs?: number
+}
+
+export function App({ source, readOnly, color, pollMs = POLL_MS }: AppProps) {
+  const [state, dispatch] = useReducer(consoleReducer, { readOnly }, initialState)
+  const size = useTerminalSize()
+  const { poll, refresh } = useClusterPoll(source, pollMs)
+  const events = useClusterEvents(source, refresh)
+  const appDetail = useAppDetails(source, state.details?.kind === 'app' ? state.details.name : null)
+  useOperationRunner(source, state.operation, dispatch)
+  const { exit } = useApp()
+  useEffect(() => { if (state.quit) exit() }, [state.quit, exit])
+
+  const rows = useMemo(() => screenRows(state, { nodes: poll.nodes, apps: poll.apps, events }), [state, poll, events])
+  useInput((input, key) => {
+    const selection = { count: rows.count, page: Math.max(1, size.rows - 5), app: rows.selectedApp, node: rows.selectedNode, nodes: poll.nodes }
+    // Keys typed faster than a read (or pasted) arrive as one string: take them one by one.
+    const keys = input.length > 1 && !key.ctrl && !key.meta ? splitKeys(input) : [{ input, key }]
+    let now = state
+    for (const k of keys) {
+      const action = keyAction(k.input, k.key, now, selection)
+      if (!action) continue
+      now = consoleReducer(now, action)
+      dispatch(action)
+    }
+  })
+  const paint = useMemo(() => painter(color), [color])
+  return (
+    <PaintContext.Provider value={paint}>
+      <ConsoleScreen state={state} rows={rows} poll={poll} appDetail={appDetail} size={size} now={Date.now()} />
+    </PaintContext.Provider>
+  )
+}
