@@ -1,0 +1,220 @@
+import { EventEmitter } from 'node:events'
+import c from 'compact-encoding'
+import type Protomux from 'protomux'
+import type { Channel, Message } from 'protomux'
+import { ShoalError, isErrorCode } from '../core/errors.js'
+import {
+  TUNNEL_MESSAGES,
+  decodeTunnel,
+  encodeTunnel,
+  type TunnelMessageName
+} from '../protocol/tunnel-messages.js'
+import { CHANNELS } from '../protocol/version.js'
+import { TunnelStream, type TunnelLink } from './tunnel-stream.js'
+
+/** Streams the peer may have open towards us at once; more are reset. */
+export const MAX_INBOUND_STREAMS = 4096
+
+export interface MeshTunnelOptions {
+  /** Called for each stream the peer opens. Connect it to the app's local target, or
+   * `stream.refuse(shoalError)` (its code reaches the opener). Must not block; a throw refuses
+   * the stream with the thrown error. */
+  onStream?: (app: string, stream: TunnelStream) => void
+  maxInboundStreams?: number
+}
+
+/**
+ * Byte-stream tunnels over one peer's protomux connection. Both sides construct one (creating
+ * the `shoal/tunnel/v1` channel); either may `open(app)` streams, many at once, each with its
+ * own flow control. Malformed frames reset the tunnel channel only, never the mesh connection.
+ *
+ * Events: 'open' (channel paired), 'close', 'bad-frame' (Error).
+ */
+export class MeshTunnel extends EventEmitter {
+  private readonly channel: Channel
+  private readonly send: Record<TunnelMessageName, Message<Uint8Array>>
+  /** Streams we opened, by our id; streams the peer opened, by its id. */
+  private readonly mine = new Map<number, TunnelStream>()
+  private readonly theirs = new Map<number, TunnelStream>()
+  private readonly drainWaiters: Array<() => void> = []
+  private readonly queued: Array<() => void> = []
+  private readonly onStream: (app: string, stream: TunnelStream) => void
+  private readonly maxInbound: number
+  private nextId = 1
+  private isOpen = false
+  private isClosed = false
+  private readonly link: TunnelLink
+
+  constructor(mux: Protomux, opts: MeshTunnelOptions = {}) {
+    super()
+    this.onStream = opts.onStream ?? ((app, s) => s.refuse(new ShoalError('UNKNOWN_APP', `this node accepts no tunnels (app "${app}")`)))
+    this.maxInbound = opts.maxInboundStreams ?? MAX_INBOUND_STREAMS
+    const channel = mux.createChannel({
+      protocol: CHANNELS.tunnel,
+      onopen: () => this.onOpen(),
+      onclose: () => this.onClose(),
+      ondrain: () => this.onDrain()
+    })
+    if (!channel) throw new ShoalError('INTERNAL', 'a tunnel channel is already open on this connection')
+    this.channel = channel
+    const send = {} as Record<TunnelMessageName, Message<Uint8Array>>
+    for (const kind of TUNNEL_MESSAGES) {
+      send[kind] = channel.addMessage({ encoding: c.raw, onmessage: (buf: Uint8Array) => this.onFrame(kind, buf) })
+    }
+    this.send = send
+    this.link = {
+      sendData: (s, data) => this.frame('data', encodeTunnel('data', { opener: s.opener, id: s.id, data })),
+      sendCredit: (s, bytes) => void this.frame('credit', encodeTunnel('credit', { opener: s.opener, id: s.id, bytes })),
+      sendEnd: (s) => void this.frame('end', encodeTunnel('end', { opener: s.opener, id: s.id })),
+      sendReset: (s, err) => void this.frame('reset', encodeTunnel('reset', resetOf(s, err))),
+      onDrain: (fn) => this.drainWaiters.push(fn),
+      forget: (s) => {
+        const table = s.opener ? this.mine : this.theirs
+        if (table.get(s.id) === s) table.delete(s.id)
+      }
+    }
+    channel.open()
+  }
+
+  /** Streams open right now, both directions. */
+  get streams(): number {
+    return this.mine.size + this.theirs.size
+  }
+
+  get opened(): boolean {
+    return this.isOpen
+  }
+
+  /**
+   * Opens a stream to `app` on the peer. Returns at once; bytes written before the channel is
+   * paired are queued. Errors (unknown app, refused connection, lost peer) arrive as the
+   * stream's 'error' with the peer's ShoalError code.
+   */
+  open(app: string): TunnelStream {
+    const stream = new TunnelStream(this.link, this.nextId++, true, app)
+    if (this.isClosed) {
+      process.nextTick(() => stream.onLinkClosed())
+      return stream
+    }
+    this.mine.set(stream.id, stream)
+    this.whenOpen(() => {
+      if (!stream.destroyed) this.send.open.send(encodeTunnel('open', { id: stream.id, app }))
+    })
+    return stream
+  }
+
+  /** Closes the channel; every stream errors with TUNNEL_CLOSED. Idempotent. */
+  close(): void {
+    if (this.isClosed) return
+    this.channel.close()
+    this.onClose()
+  }
+
+  private frame(kind: TunnelMessageName, buf: Uint8Array): boolean {
+    if (this.isClosed) return true
+    if (!this.isOpen) {
+      this.queued.push(() => this.send[kind].send(buf))
+      return true
+    }
+    return this.send[kind].send(buf)
+  }
+
+  private whenOpen(fn: () => void): void {
+    if (this.isOpen) fn()
+    else this.queued.push(fn)
+  }
+
+  private onOpen(): void {
+    this.isOpen = true
+    for (const fn of this.queued.splice(0)) fn()
+    this.emit('open')
+  }
+
+  private onClose(): void {
+    if (this.isClosed) return
+    this.isClosed = true
+    this.isOpen = false
+    this.queued.length = 0
+    for (const s of [...this.mine.values(), ...this.theirs.values()]) s.onLinkClosed()
+    this.mine.clear()
+    this.theirs.clear()
+    for (const fn of this.drainWaiters.splice(0)) fn()
+    this.emit('close')
+  }
+
+  private onDrain(): void {
+    for (const fn of this.drainWaiters.splice(0)) fn()
+  }
+
+  /** Never throws: protomux would tear down the whole mesh connection. */
+  private onFrame(kind: TunnelMessageName, buf: Uint8Array): void {
+    try {
+      this.dispatch(kind, buf)
+    } catch (err) {
+      this.emit('bad-frame', err)
+      if (!ShoalError.is(err, 'BAD_FRAME')) return
+      // A peer that speaks nonsense loses its tunnels, not its mesh session.
+      this.close()
+    }
+  }
+
+  private dispatch(kind: TunnelMessageName, buf: Uint8Array): void {
+    switch (kind) {
+      case 'open': {
+        const m = decodeTunnel('open', buf)
+        if (this.theirs.has(m.id)) throw new ShoalError('BAD_FRAME', `tunnel stream ${m.id} opened twice`)
+        const stream = new TunnelStream(this.link, m.id, false, m.app)
+        if (this.theirs.size >= this.maxInbound) {
+          stream.refuse(new ShoalError('TUNNEL_RESET', 'too many tunnel streams'))
+          return
+        }
+        this.theirs.set(m.id, stream)
+        try {
+          this.onStream(m.app, stream)
+        } catch (err) {
+          stream.refuse(err instanceof Error ? err : new Error(String(err)))
+        }
+        return
+      }
+      case 'data': {
+        const m = decodeTunnel('data', buf)
+        this.lookup(m.opener, m.id)?.onPeerData(m.data)
+        return
+      }
+      case 'credit': {
+        const m = decodeTunnel('credit', buf)
+        this.lookup(m.opener, m.id)?.onPeerCredit(m.bytes)
+        return
+      }
+      case 'end': {
+        const m = decodeTunnel('end', buf)
+        this.lookup(m.opener, m.id)?.onPeerEnd()
+        return
+      }
+      case 'reset': {
+        const m = decodeTunnel('reset', buf)
+        const s = this.lookup(m.opener, m.id)
+        if (!s) return
+        const code = m.code !== undefined && isErrorCode(m.code) ? m.code : 'TUNNEL_RESET'
+        s.onPeerReset(new ShoalError(code, m.message ?? 'tunnel stream reset by the peer'))
+        return
+      }
+    }
+  }
+
+  /** The stream a frame is about: the OPENER flag says whose id space `id` is in. Frames for
+   * streams already gone (a race with reset) are dropped. */
+  private lookup(senderIsOpener: boolean, id: number): TunnelStream | undefined {
+    return senderIsOpener ? this.theirs.get(id) : this.mine.get(id)
+  }
+}
+
+function resetOf(s: TunnelStream, err: Error | null) {
+  const code = (err as { code?: unknown } | null)?.code
+  return {
+    opener: s.opener,
+    id: s.id,
+    ...(typeof code === 'string' ? { code: code.slice(0, 64) } : {}),
+    ...(err ? { message: err.message.slice(0, 500) } : {})
+  }
+}
