@@ -29,8 +29,11 @@ export type ReplicationMessage =
    * incremental snapshot only ships the pieces of the manifest that changed.
    */
   | { type: 'offer'; snapnode: Snapnode; manifestSize: number; manifestPieces: string[] }
-  /** Receiver → sender: send these chunks (or manifest pieces) of snapshot `id`. May repeat. */
-  | { type: 'want'; id: string; hashes: string[] }
+  /**
+   * Receiver → sender: send these chunks (or manifest pieces) of snapshot `id`. Sent in batches
+   * as room frees up; `total` is how many this phase asks for in all (for progress figures).
+   */
+  | { type: 'want'; id: string; total: number; hashes: string[] }
   /** Sender → receiver: one chunk; the receiver checks that sha256(data) is `hash`. */
   | { type: 'chunk'; hash: string; data: Uint8Array }
   /** Receiver → sender: snapshot `id` is committed on `holder`. */
@@ -225,6 +228,7 @@ function encodeBody(state: State, m: ReplicationMessage, pass: 'preencode' | 'en
       return
     case 'want':
       hex32[pass](state, m.id)
+      safeUint[pass](state, m.total)
       hashList[pass](state, m.hashes)
       return
     case 'chunk':
@@ -259,7 +263,7 @@ export const replicationMessage: Encoding<ReplicationMessage> = {
       case REPLICATION.offer:
         return { type: 'offer', snapnode: snapnodeCodec.decode(state), manifestSize: manifestSize.decode(state), manifestPieces: pieces.decode(state) }
       case REPLICATION.want:
-        return { type: 'want', id: hex32.decode(state), hashes: hashList.decode(state) }
+        return { type: 'want', id: hex32.decode(state), total: safeUint.decode(state), hashes: hashList.decode(state) }
       case REPLICATION.chunk:
         return { type: 'chunk', hash: hex32.decode(state), data: chunkData.decode(state) }
       case REPLICATION.ack:

@@ -30,8 +30,8 @@ const manifest: Manifest = {
 const messages: ReplicationMessage[] = [
   { type: 'offer', snapnode, manifestSize: 4096, manifestPieces: [h(9), h(10)] },
   { type: 'offer', snapnode: rootSnapnode, manifestSize: 0, manifestPieces: [] },
-  { type: 'want', id: h(1), hashes: [h(5), h(6)] },
-  { type: 'want', id: h(1), hashes: [] },
+  { type: 'want', id: h(1), total: 2, hashes: [h(5), h(6)] },
+  { type: 'want', id: h(1), total: 0, hashes: [] },
   { type: 'chunk', hash: h(5), data: randomBytes(1000) },
   { type: 'chunk', hash: h(6), data: new Uint8Array(0) },
   { type: 'ack', id: h(1), holder: h(4) },
@@ -76,7 +76,7 @@ describe('replication codecs', () => {
     expectBadFrame(() => decodeReplication(Buffer.concat([bytes, Buffer.from([0])])))
     expectBadFrame(() => decodeReplication(Buffer.from([99, 0])))
     // A want claiming 60 000 hashes in a 40-byte frame.
-    expectBadFrame(() => decodeReplication(Buffer.concat([Buffer.from([2, 0]), Buffer.from(h(1), 'hex'), Buffer.from([0xfd, 0x60, 0xea, 0, 0])])))
+    expectBadFrame(() => decodeReplication(Buffer.concat([Buffer.from([2, 0]), Buffer.from(h(1), 'hex'), Buffer.from([0]), Buffer.from([0xfd, 0x60, 0xea, 0, 0])])))
     // A manifest claiming millions of entries.
     expectBadFrame(() => decodeManifest(Buffer.from([0, 0xfe, 0xff, 0xff, 0x3f, 0])))
   })

@@ -1,0 +1,325 @@
+import { ShoalError, isErrorCode } from '../core/errors.js'
+import type { Manifest, Snapnode } from '../core/snapnode.js'
+import { MAX_CHUNK_BYTES, MAX_MANIFEST_BYTES, decodeManifest, decodeReplication, encodeReplication, type ReplicationMessage } from '../protocol/volume-messages.js'
+import { chunkHash } from './chunk-hash.js'
+import { runLimited, type ChunkStore } from './chunk-store.js'
+import type { Link } from './link.js'
+import { checkChunkSizes, checkManifest, type ManifestLimits } from './manifest-check.js'
+import { snapshotId } from './snapshot-id.js'
+import type { SnapshotStore } from './snapshot-store.js'
+import { ProgressMeter, type ReplicationProgress } from './transfer-progress.js'
+
+/** No frame for this long while chunks are outstanding: the transfer fails with STREAM_STALLED. */
+export const STALL_TIMEOUT_MS = 30_000
+/** Hashes per want frame. */
+export const WANT_BATCH = 128
+/** Chunks requested but not yet written, at most (bounds memory: ~WINDOW × average chunk). */
+export const WINDOW_CHUNKS = 512
+/** Chunk writes in flight. */
+export const WRITE_CONCURRENCY = 8
+const STAT_CONCURRENCY = 16
+const NO_ID = '0'.repeat(64)
+
+export interface ReceiverOptions {
+  link: Link
+  chunks: ChunkStore
+  snapshots: SnapshotStore
+  /** This node's id (hex); added to the holders of every snapshot it commits. */
+  self: string
+  stallTimeoutMs?: number
+  windowChunks?: number
+  limits?: Partial<ManifestLimits>
+  /** Called before fetching an offered snapshot; throw (a ShoalError) to refuse it. */
+  accept?: (snapnode: Snapnode) => void | Promise<void>
+  onProgress?: (p: ReplicationProgress) => void
+  /** A snapshot is committed (and acknowledged to the sender). */
+  onCommit?: (snapnode: Snapnode) => void
+  /** A transfer failed; the receiver stays usable for the next offer. */
+  onError?: (err: ShoalError, id: string | null) => void
+}
+
+interface Transfer {
+  snapnode: Snapnode
+  manifestSize: number
+  pieces: string[]
+  phase: 'manifest' | 'chunks' | 'commit'
+  pending: string[]
+  outstanding: Set<string>
+  writes: Array<{ hash: string; data: Uint8Array }>
+  writing: number
+  sizes: Map<string, number>
+  stored: string[]
+  manifest: Manifest | null
+  manifestBytes: Buffer | null
+  meter: ProgressMeter
+  done: boolean
+}
+
+/**
+ * The replica's end of one replication link. For each offer it fetches the manifest pieces it
+ * lacks, checks the manifest (BAD_MANIFEST), fetches the chunks it lacks within a window,
+ * verifies each hash (BAD_CHUNK), then makes them durable, commits the snapshot atomically and
+ * acknowledges. Chunks already stored (from any earlier, even interrupted, transfer) are never
+ * requested again. A failed transfer commits nothing; the receiver then waits for the next offer.
+ */
+export class ReplicationReceiver {
+  private readonly opts: ReceiverOptions
+  private transfer: Transfer | null = null
+  private lastFrameAt = Date.now()
+  private readonly timer: NodeJS.Timeout
+  private closed = false
+
+  constructor(opts: ReceiverOptions) {
+    this.opts = opts
+    const stall = opts.stallTimeoutMs ?? STALL_TIMEOUT_MS
+    this.timer = setInterval(() => this.checkStall(stall), Math.max(10, Math.floor(stall / 4)))
+    this.timer.unref()
+    opts.link.setHandler({
+      onFrame: (f) => this.onFrame(f),
+      onDrain: () => undefined,
+      onClose: () => this.onClose()
+    })
+  }
+
+  /** The transfer in progress, if any. */
+  get current(): ReplicationProgress | null {
+    const t = this.transfer
+    return t ? t.meter.snapshot(t.phase) : null
+  }
+
+  close(): void {
+    if (this.closed) return
+    this.closed = true
+    clearInterval(this.timer)
+    this.abort()
+    this.opts.link.close()
+  }
+
+  private onClose(): void {
+    const t = this.transfer
+    if (t && !t.done) this.fail(t, new ShoalError('LINK_CLOSED', 'replication link closed mid-transfer; it resumes on the next offer'), false)
+    this.closed = true
+    clearInterval(this.timer)
+  }
+
+  private onFrame(frame: Uint8Array): void {
+    this.lastFrameAt = Date.now()
+    let msg: ReplicationMessage
+    try {
+      msg = decodeReplication(frame)
+    } catch (err) {
+      this.fail(this.transfer, err as ShoalError, true)
+      return
+    }
+    switch (msg.type) {
+      case 'offer':
+        this.abort()
+        this.start(msg).catch((err: unknown) => this.failFor(msg.snapnode.id, err))
+        return
+      case 'chunk':
+        this.onChunk(msg.hash, msg.data)
+        return
+      case 'error': {
+        const t = this.transfer
+        if (t && t.snapnode.id === msg.id) {
+          const code = isErrorCode(msg.code) ? msg.code : 'INTERNAL'
+          this.fail(t, new ShoalError(code, `sender: ${msg.message}`), false)
+        }
+        return
+      }
+      default:
+        this.fail(this.transfer, new ShoalError('BAD_FRAME', `unexpected ${msg.type} frame at a receiver`), true)
+    }
+  }
+
+  private async start(offer: Extract<ReplicationMessage, { type: 'offer' }>): Promise<void> {
+    const { chunks, snapshots } = this.opts
+    const snapnode = offer.snapnode
+    await snapshots.open()
+    if (snapshots.has(snapnode.id)) {
+      this.send({ type: 'ack', id: snapnode.id, holder: this.opts.self })
+      this.opts.onCommit?.(snapshots.get(snapnode.id)!)
+      return
+    }
+    if (offer.manifestSize > MAX_MANIFEST_BYTES || offer.manifestPieces.length > offer.manifestSize || offer.manifestPieces.length * MAX_CHUNK_BYTES < offer.manifestSize) {
+      throw new ShoalError('BAD_MANIFEST', `manifest of ${offer.manifestSize} bytes in ${offer.manifestPieces.length} pieces is impossible`)
+    }
+    await this.opts.accept?.(snapnode)
+    const t: Transfer = {
+      snapnode,
+      manifestSize: offer.manifestSize,
+      pieces: offer.manifestPieces,
+      phase: 'manifest',
+      pending: [],
+      outstanding: new Set(),
+      writes: [],
+      writing: 0,
+      sizes: new Map(),
+      stored: [],
+      manifest: null,
+      manifestBytes: null,
+      meter: new ProgressMeter(snapnode.id),
+      done: false
+    }
+    if (this.transfer !== null || this.closed) return // a newer offer came in while we waited
+    this.transfer = t
+    t.pending = await missing(chunks, [...new Set(offer.manifestPieces)])
+    if (this.transfer !== t) return
+    t.meter.totalChunks = t.pending.length
+    this.lastFrameAt = Date.now()
+    this.advance(t)
+  }
+
+  private onChunk(hash: string, data: Uint8Array): void {
+    const t = this.transfer
+    if (!t || !t.outstanding.has(hash)) return // left over from an aborted transfer
+    if (data.byteLength > MAX_CHUNK_BYTES || chunkHash(data) !== hash) {
+      this.fail(t, new ShoalError('BAD_CHUNK', `chunk ${hash.slice(0, 12)}… does not match its hash`), true)
+      return
+    }
+    t.outstanding.delete(hash)
+    // Copy: the transport may reuse the frame's memory once this handler returns.
+    t.writes.push({ hash, data: Buffer.from(data) })
+    this.pumpWrites(t)
+  }
+
+  private pumpWrites(t: Transfer): void {
+    while (t.writing < WRITE_CONCURRENCY && t.writes.length > 0) {
+      const { hash, data } = t.writes.shift()!
+      t.writing++
+      this.opts.chunks
+        .put(hash, data)
+        .then(() => {
+          t.writing--
+          if (this.transfer !== t) return
+          t.sizes.set(hash, data.byteLength)
+          t.stored.push(hash)
+          t.meter.add(data.byteLength)
+          this.opts.onProgress?.(t.meter.snapshot(t.phase))
+          this.pumpWrites(t)
+          this.advance(t)
+        })
+        .catch((err: unknown) => {
+          t.writing--
+          this.fail(t, toShoalError(err), true)
+        })
+    }
+  }
+
+  /** Requests more within the window, or moves to the next phase when everything is in. */
+  private advance(t: Transfer): void {
+    if (this.transfer !== t || t.phase === 'commit') return
+    const window = this.opts.windowChunks ?? WINDOW_CHUNKS
+    for (;;) {
+      const room = window - t.outstanding.size - t.writes.length - t.writing
+      if (t.pending.length === 0 || room < Math.min(WANT_BATCH, t.pending.length)) break
+      const batch = t.pending.splice(0, Math.min(room, WANT_BATCH))
+      for (const h of batch) t.outstanding.add(h)
+      this.send({ type: 'want', id: t.snapnode.id, total: t.meter.totalChunks, hashes: batch })
+    }
+    if (t.pending.length || t.outstanding.size || t.writes.length || t.writing) return
+    const next = t.phase === 'manifest' ? this.loadManifest(t) : this.commit(t)
+    next.catch((err: unknown) => this.fail(t, toShoalError(err), true))
+  }
+
+  private async loadManifest(t: Transfer): Promise<void> {
+    t.phase = 'chunks'
+    const { chunks } = this.opts
+    const parts: Buffer[] = []
+    for (const h of t.pieces) parts.push(await chunks.get(h))
+    const bytes = Buffer.concat(parts)
+    if (bytes.byteLength !== t.manifestSize) throw new ShoalError('BAD_MANIFEST', `manifest is ${bytes.byteLength} bytes, offer said ${t.manifestSize}`)
+    let manifest: Manifest
+    try {
+      manifest = decodeManifest(bytes)
+    } catch (err) {
+      throw new ShoalError('BAD_MANIFEST', `manifest does not decode: ${(err as Error).message}`)
+    }
+    checkManifest(manifest, this.opts.limits)
+    if (snapshotId(bytes, t.snapnode) !== t.snapnode.id) throw new ShoalError('BAD_MANIFEST', 'snapshot id does not match its manifest and lineage')
+    if (this.transfer !== t) return
+    t.manifest = manifest
+    t.manifestBytes = bytes
+    const all = new Set<string>()
+    for (const e of manifest.entries) if (e.kind === 'file') for (const h of e.chunks) all.add(h)
+    t.pending = await missing(chunks, [...all])
+    if (this.transfer !== t) return
+    t.meter = new ProgressMeter(t.snapnode.id)
+    t.meter.totalChunks = t.pending.length
+    this.lastFrameAt = Date.now()
+    this.opts.onProgress?.(t.meter.snapshot(t.phase))
+    this.advance(t)
+  }
+
+  private async commit(t: Transfer): Promise<void> {
+    t.phase = 'commit'
+    const { chunks, snapshots, self } = this.opts
+    const manifest = t.manifest!
+    const sizes = t.sizes
+    const unknown = new Set<string>()
+    for (const e of manifest.entries) if (e.kind === 'file') for (const h of e.chunks) if (!sizes.has(h)) unknown.add(h)
+    await runLimited([...unknown], STAT_CONCURRENCY, async (h) => {
+      const s = await chunks.size(h)
+      if (s !== undefined) sizes.set(h, s)
+    })
+    checkChunkSizes(manifest, (h) => sizes.get(h))
+    await chunks.sync(t.stored)
+    if (this.transfer !== t) return
+    const committed = await snapshots.commit({ ...t.snapnode, holders: [...t.snapnode.holders, self] }, t.manifestBytes!)
+    t.done = true
+    this.transfer = null
+    this.send({ type: 'ack', id: committed.id, holder: self })
+    this.opts.onProgress?.(t.meter.snapshot('done'))
+    this.opts.onCommit?.(committed)
+  }
+
+  private checkStall(timeoutMs: number): void {
+    const t = this.transfer
+    if (!t || t.outstanding.size === 0) return
+    if (Date.now() - this.lastFrameAt > timeoutMs) {
+      this.fail(t, new ShoalError('STREAM_STALLED', `no data for ${timeoutMs} ms while receiving ${t.snapnode.id.slice(0, 12)}…`), true)
+    }
+  }
+
+  private abort(): void {
+    const t = this.transfer
+    if (t) t.done = true
+    this.transfer = null
+  }
+
+  private failFor(id: string, err: unknown): void {
+    const e = toShoalError(err)
+    if (this.transfer && this.transfer.snapnode.id === id) this.abort()
+    this.send({ type: 'error', id, code: e.code, message: e.message.slice(0, 1000) })
+    this.opts.onError?.(e, id)
+  }
+
+  private fail(t: Transfer | null, err: ShoalError, tellSender: boolean): void {
+    if (t && (t.done || this.transfer !== t)) return
+    this.abort()
+    const id = t?.snapnode.id ?? null
+    if (tellSender) this.send({ type: 'error', id: id ?? NO_ID, code: err.code, message: err.message.slice(0, 1000) })
+    this.opts.onError?.(err, id)
+  }
+
+  private send(msg: ReplicationMessage): void {
+    if (!this.closed) this.opts.link.send(encodeReplication(msg))
+  }
+}
+
+async function missing(chunks: ChunkStore, hashes: string[]): Promise<string[]> {
+  const have = new Array<boolean>(hashes.length)
+  await runLimited(
+    hashes.map((h, i) => [h, i] as const),
+    STAT_CONCURRENCY,
+    async ([h, i]) => {
+      have[i] = await chunks.has(h)
+    }
+  )
+  return hashes.filter((_, i) => !have[i])
+}
+
+export function toShoalError(err: unknown): ShoalError {
+  if (err instanceof ShoalError) return err
+  return new ShoalError('INTERNAL', (err as Error)?.message ?? String(err), { cause: err })
+}

@@ -1,0 +1,248 @@
+import { ShoalError, isErrorCode } from '../core/errors.js'
+import type { Snapnode } from '../core/snapnode.js'
+import { decodeReplication, encodeReplication, type ReplicationMessage } from '../protocol/volume-messages.js'
+import type { ChunkStore } from './chunk-store.js'
+import type { Link } from './link.js'
+import { manifestPieces } from './manifest-pieces.js'
+import { STALL_TIMEOUT_MS, toShoalError } from './replication-receiver.js'
+import type { SnapshotStore } from './snapshot-store.js'
+import { ProgressMeter, type ReplicationProgress } from './transfer-progress.js'
+
+/** Chunks read ahead of the link while sending. */
+export const READ_AHEAD = 4
+
+export interface SenderOptions {
+  link: Link
+  chunks: ChunkStore
+  snapshots: SnapshotStore
+  /** Fails a transfer with STREAM_STALLED when the receiver is silent this long (default 30 s). */
+  stallTimeoutMs?: number
+  /** Average bytes per second the sender may put on the link; unlimited when absent or 0. */
+  bandwidthLimit?: number
+  onProgress?: (p: ReplicationProgress) => void
+}
+
+export interface SendResult {
+  snapnode: Snapnode
+  /** Node that acknowledged the commit (now recorded as a holder). */
+  holder: string
+  /** Frame bytes this sender put on the link for this transfer (offer + chunks). */
+  bytesSent: number
+  chunksSent: number
+  durationMs: number
+}
+
+interface Outgoing {
+  id: string
+  snapnode: Snapnode
+  pieces: Map<string, Uint8Array>
+  queue: string[]
+  meter: ProgressMeter
+  bytesSent: number
+  started: number
+  resolve: (r: SendResult) => void
+  reject: (e: ShoalError) => void
+  settled: boolean
+  totals: Map<string, number>
+}
+
+/**
+ * The master's end of one replication link: offers a snapshot, then answers the receiver's want
+ * lists with chunks, respecting the link's backpressure and the optional bandwidth limit, until
+ * the receiver acknowledges the commit. One transfer at a time; `send` calls queue up. When the
+ * link closes, pending sends fail with LINK_CLOSED; retry on a new link (the receiver keeps
+ * what it already stored, so nothing is sent twice).
+ */
+export class ReplicationSender {
+  private readonly opts: SenderOptions
+  private current: Outgoing | null = null
+  private chain: Promise<unknown> = Promise.resolve()
+  private pumping = false
+  private drainWaiter: (() => void) | null = null
+  private lastActivity = Date.now()
+  private closed = false
+  private readonly timer: NodeJS.Timeout
+  private readonly stallTimeoutMs: number
+
+  constructor(opts: SenderOptions) {
+    this.opts = opts
+    this.stallTimeoutMs = opts.stallTimeoutMs ?? STALL_TIMEOUT_MS
+    this.timer = setInterval(() => this.checkStall(), Math.max(10, Math.floor(this.stallTimeoutMs / 4)))
+    this.timer.unref()
+    opts.link.setHandler({
+      onFrame: (f) => this.onFrame(f),
+      onDrain: () => {
+        this.lastActivity = Date.now()
+        const w = this.drainWaiter
+        this.drainWaiter = null
+        w?.()
+      },
+      onClose: () => this.shutdown(new ShoalError('LINK_CLOSED', 'replication link closed; retry on a new connection'))
+    })
+  }
+
+  /** Progress of the transfer in flight, if any. */
+  get progress(): ReplicationProgress | null {
+    return this.current ? this.current.meter.snapshot('chunks') : null
+  }
+
+  /** Sends snapshot `id` (which must be committed locally) and resolves once the receiver committed it. */
+  send(id: string): Promise<SendResult> {
+    const run = this.chain.then(() => this.transfer(id))
+    this.chain = run.catch(() => undefined)
+    return run
+  }
+
+  close(): void {
+    this.shutdown(new ShoalError('LINK_CLOSED', 'replication sender closed'))
+    this.opts.link.close()
+  }
+
+  private async transfer(id: string): Promise<SendResult> {
+    if (this.closed) throw new ShoalError('LINK_CLOSED', 'replication link is closed')
+    const { snapshots } = this.opts
+    await snapshots.open()
+    const snapnode = snapshots.get(id)
+    if (!snapnode) throw new ShoalError('NOT_FOUND', `snapshot ${id.slice(0, 12)}… is not in this store`)
+    const bytes = await snapshots.readManifestBytes(id)
+    const pieces = manifestPieces(bytes)
+    return new Promise<SendResult>((resolve, reject) => {
+      if (this.closed) {
+        reject(new ShoalError('LINK_CLOSED', 'replication link is closed'))
+        return
+      }
+      const out: Outgoing = {
+        id,
+        snapnode,
+        pieces: new Map(pieces.map((p) => [p.hash, p.data])),
+        queue: [],
+        meter: new ProgressMeter(id),
+        bytesSent: 0,
+        started: Date.now(),
+        resolve,
+        reject,
+        settled: false,
+        totals: new Map()
+      }
+      this.current = out
+      this.lastActivity = Date.now()
+      this.emit(out, { type: 'offer', snapnode, manifestSize: bytes.byteLength, manifestPieces: pieces.map((p) => p.hash) })
+    })
+  }
+
+  private onFrame(frame: Uint8Array): void {
+    this.lastActivity = Date.now()
+    const out = this.current
+    let msg: ReplicationMessage
+    try {
+      msg = decodeReplication(frame)
+    } catch (err) {
+      if (out) this.settle(out, toShoalError(err))
+      return
+    }
+    if (!out || out.settled || !('id' in msg) || msg.id !== out.id) return
+    switch (msg.type) {
+      case 'want': {
+        // `total` is per phase (manifest pieces, then chunks); keep the largest seen per phase.
+        const phase = out.pieces.has(msg.hashes[0] ?? '') ? 'manifest' : 'chunks'
+        out.totals.set(phase, Math.max(out.totals.get(phase) ?? 0, msg.total))
+        out.meter.totalChunks = [...out.totals.values()].reduce((a, b) => a + b, 0)
+        out.queue.push(...msg.hashes)
+        this.pump(out).catch((err: unknown) => this.failLocal(out, toShoalError(err)))
+        return
+      }
+      case 'ack':
+        this.opts.snapshots
+          .addHolder(out.id, msg.holder)
+          .catch(() => undefined) // the receiver has it either way; holders are refreshed by gossip
+          .finally(() => {
+            this.opts.onProgress?.(out.meter.snapshot('done'))
+            this.settle(out, null, msg.holder)
+          })
+        return
+      case 'error': {
+        const code = isErrorCode(msg.code) ? msg.code : 'INTERNAL'
+        this.settle(out, new ShoalError(code, `receiver refused ${out.id.slice(0, 12)}…: ${msg.message}`))
+        return
+      }
+      default:
+        return
+    }
+  }
+
+  private async pump(out: Outgoing): Promise<void> {
+    if (this.pumping) return
+    this.pumping = true
+    try {
+      const ahead: Array<{ hash: string; data: Promise<Uint8Array> }> = []
+      for (;;) {
+        while (ahead.length < READ_AHEAD && out.queue.length > 0) {
+          const hash = out.queue.shift()!
+          const piece = out.pieces.get(hash)
+          const data = piece ? Promise.resolve(piece) : this.opts.chunks.get(hash)
+          data.catch(() => undefined) // awaited below; this only keeps a dropped read quiet
+          ahead.push({ hash, data })
+        }
+        if (ahead.length === 0 || out.settled) break
+        const next = ahead.shift()!
+        const data = await next.data
+        if (out.settled) break
+        await this.throttle(out)
+        const ok = this.emit(out, { type: 'chunk', hash: next.hash, data })
+        out.meter.add(data.byteLength)
+        this.opts.onProgress?.(out.meter.snapshot('chunks'))
+        if (!ok && !out.settled) await new Promise<void>((resolve) => (this.drainWaiter = resolve))
+      }
+    } finally {
+      this.pumping = false
+    }
+    if (!out.settled && out.queue.length > 0) await this.pump(out)
+  }
+
+  private async throttle(out: Outgoing): Promise<void> {
+    const limit = this.opts.bandwidthLimit
+    if (!limit) return
+    const due = out.started + (out.bytesSent * 1000) / limit
+    const wait = due - Date.now()
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
+  }
+
+  private emit(out: Outgoing, msg: ReplicationMessage): boolean {
+    const frame = encodeReplication(msg)
+    out.bytesSent += frame.byteLength
+    return this.opts.link.send(frame)
+  }
+
+  /** A failure on this side: tell the receiver, then fail the send. */
+  private failLocal(out: Outgoing, err: ShoalError): void {
+    if (out.settled) return
+    this.opts.link.send(encodeReplication({ type: 'error', id: out.id, code: err.code, message: err.message.slice(0, 1000) }))
+    this.settle(out, err)
+  }
+
+  private checkStall(): void {
+    const out = this.current
+    if (!out || out.settled) return
+    if (Date.now() - this.lastActivity > this.stallTimeoutMs) {
+      this.failLocal(out, new ShoalError('STREAM_STALLED', `receiver silent for ${this.stallTimeoutMs} ms during ${out.id.slice(0, 12)}…`))
+    }
+  }
+
+  private settle(out: Outgoing, err: ShoalError | null, holder?: string): void {
+    if (out.settled) return
+    out.settled = true
+    if (this.current === out) this.current = null
+    const w = this.drainWaiter
+    this.drainWaiter = null
+    w?.()
+    if (err) out.reject(err)
+    else out.resolve({ snapnode: this.opts.snapshots.get(out.id) ?? out.snapnode, holder: holder!, bytesSent: out.bytesSent, chunksSent: out.meter.chunks, durationMs: Date.now() - out.started })
+  }
+
+  private shutdown(err: ShoalError): void {
+    if (this.closed) return
+    this.closed = true
+    clearInterval(this.timer)
+    if (this.current) this.settle(this.current, err)
+  }
+}

@@ -1,0 +1,158 @@
+import { mkdir, readFile, readdir, rename, unlink } from 'node:fs/promises'
+import { join } from 'node:path'
+import { ShoalError } from '../core/errors.js'
+import type { Manifest, Snapnode } from '../core/snapnode.js'
+import type { Lineage } from '../core/snapshot-graph.js'
+import { decodeManifest, decodeSnapnode, encodeSnapnode } from '../protocol/volume-messages.js'
+import { TMP_PREFIX, fsyncDir, writeFileAtomic } from './fs-atomic.js'
+
+const HEX64 = /^[0-9a-f]{64}$/
+const STASH_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/
+
+/**
+ * The snapshots of one volume on this node, on disk under `dir`:
+ *   manifests/<id>   encoded manifest       nodes/<id>  encoded snapnode (its presence = committed)
+ *   ghosts/<id>      snapnode of a pruned snapshot, kept so lineages stay walkable
+ *   stashes/<name>   JSON list of ids kept under a named branch
+ * Snapnodes are held in memory; manifests are read on demand. Not safe for two processes.
+ */
+export class SnapshotStore {
+  readonly dir: string
+  private readonly nodes = new Map<string, Snapnode>()
+  private readonly ghosts = new Map<string, Snapnode>()
+  private readonly stashMap = new Map<string, string[]>()
+  private opening: Promise<void> | null = null
+
+  constructor(dir: string) {
+    this.dir = dir
+  }
+
+  /** Loads the store, removing temporary files and manifests whose commit never finished. */
+  open(): Promise<void> {
+    this.opening ??= this.load()
+    return this.opening
+  }
+
+  private async load(): Promise<void> {
+    for (const sub of ['manifests', 'nodes', 'ghosts', 'stashes']) await mkdir(join(this.dir, sub), { recursive: true })
+    for (const sub of ['manifests', 'nodes', 'ghosts', 'stashes']) {
+      for (const name of await readdir(join(this.dir, sub))) {
+        if (name.startsWith(TMP_PREFIX)) await unlink(join(this.dir, sub, name)).catch(() => undefined)
+      }
+    }
+    for (const name of await readdir(join(this.dir, 'nodes'))) {
+      if (!HEX64.test(name)) continue
+      this.nodes.set(name, decodeSnapnode(await readFile(join(this.dir, 'nodes', name))))
+    }
+    for (const name of await readdir(join(this.dir, 'ghosts'))) {
+      if (!HEX64.test(name) || this.nodes.has(name)) continue
+      this.ghosts.set(name, decodeSnapnode(await readFile(join(this.dir, 'ghosts', name))))
+    }
+    for (const name of await readdir(join(this.dir, 'manifests'))) {
+      if (HEX64.test(name) && !this.nodes.has(name)) await unlink(join(this.dir, 'manifests', name)).catch(() => undefined)
+    }
+    for (const name of await readdir(join(this.dir, 'stashes'))) {
+      if (!STASH_NAME.test(name)) continue
+      this.stashMap.set(name, JSON.parse(await readFile(join(this.dir, 'stashes', name), 'utf8')) as string[])
+    }
+  }
+
+  /** Committed snapshots, oldest first (by seq, then time). */
+  list(): Snapnode[] {
+    return [...this.nodes.values()].sort((a, b) => a.seq - b.seq || a.time - b.time || (a.id < b.id ? -1 : 1))
+  }
+
+  get(id: string): Snapnode | undefined {
+    return this.nodes.get(id)
+  }
+
+  has(id: string): boolean {
+    return this.nodes.has(id)
+  }
+
+  /** The newest committed snapshot by (epoch, seq, time), or null when there is none. */
+  head(): Snapnode | null {
+    let best: Snapnode | null = null
+    for (const n of this.nodes.values()) {
+      if (!best || n.epoch > best.epoch || (n.epoch === best.epoch && (n.seq > best.seq || (n.seq === best.seq && n.time > best.time)))) best = n
+    }
+    return best
+  }
+
+  /** The lineage from `head` (default: head()) for graph comparison, pruned links included. */
+  lineage(head: string | null = this.head()?.id ?? null): Lineage {
+    return { head, nodes: [...this.nodes.values(), ...this.ghosts.values()] }
+  }
+
+  async readManifestBytes(id: string): Promise<Buffer> {
+    if (!this.nodes.has(id)) throw new ShoalError('NOT_FOUND', `snapshot ${id.slice(0, 12)}… is not in this store`)
+    return readFile(join(this.dir, 'manifests', id))
+  }
+
+  async readManifest(id: string): Promise<Manifest> {
+    return decodeManifest(await this.readManifestBytes(id))
+  }
+
+  /**
+   * Commits a snapshot atomically: the manifest is written and fsynced first, then the snapnode,
+   * whose appearance is the commit. The caller must have made its chunks durable
+   * (ChunkStore.sync) and checked the id. Committing an id already present only merges holders.
+   */
+  async commit(snapnode: Snapnode, manifestBytes: Uint8Array): Promise<Snapnode> {
+    await this.open()
+    const existing = this.nodes.get(snapnode.id)
+    if (existing) {
+      for (const h of snapnode.holders) await this.addHolder(snapnode.id, h)
+      return this.nodes.get(snapnode.id)!
+    }
+    const node = { ...snapnode, holders: [...new Set(snapnode.holders)].sort() }
+    await writeFileAtomic(join(this.dir, 'manifests', node.id), manifestBytes, { sync: true })
+    await writeFileAtomic(join(this.dir, 'nodes', node.id), encodeSnapnode(node), { sync: true })
+    this.nodes.set(node.id, node)
+    this.ghosts.delete(node.id)
+    return node
+  }
+
+  /** Records that `holder` has the snapshot completely. */
+  async addHolder(id: string, holder: string): Promise<void> {
+    const node = this.nodes.get(id)
+    if (!node || node.holders.includes(holder)) return
+    const next = { ...node, holders: [...node.holders, holder].sort() }
+    await writeFileAtomic(join(this.dir, 'nodes', id), encodeSnapnode(next), { sync: true })
+    this.nodes.set(id, next)
+  }
+
+  /** Deletes a snapshot's manifest; its snapnode is kept as a ghost for lineage walks. */
+  async delete(id: string): Promise<void> {
+    const node = this.nodes.get(id)
+    if (!node) return
+    if (this.stashedIds().has(id)) throw new ShoalError('BAD_ARGUMENT', `snapshot ${id.slice(0, 12)}… is stashed; unstash it first`)
+    await rename(join(this.dir, 'nodes', id), join(this.dir, 'ghosts', id))
+    this.nodes.delete(id)
+    this.ghosts.set(id, node)
+    await fsyncDir(join(this.dir, 'nodes'))
+    await unlink(join(this.dir, 'manifests', id)).catch(() => undefined)
+  }
+
+  /** Keeps `ids` under the branch `name` (never pruned while stashed). Replaces a same-name stash. */
+  async stash(name: string, ids: string[]): Promise<void> {
+    if (!STASH_NAME.test(name)) throw new ShoalError('BAD_ARGUMENT', `bad stash name ${JSON.stringify(name)}`)
+    for (const id of ids) if (!this.nodes.has(id)) throw new ShoalError('NOT_FOUND', `snapshot ${id.slice(0, 12)}… is not in this store`)
+    await writeFileAtomic(join(this.dir, 'stashes', name), JSON.stringify(ids), { sync: true })
+    this.stashMap.set(name, [...ids])
+  }
+
+  async unstash(name: string): Promise<void> {
+    if (!this.stashMap.delete(name)) return
+    await unlink(join(this.dir, 'stashes', name)).catch(() => undefined)
+  }
+
+  stashes(): Record<string, string[]> {
+    return Object.fromEntries([...this.stashMap].map(([k, v]) => [k, [...v]]))
+  }
+
+  /** Every id kept by some stash. */
+  stashedIds(): Set<string> {
+    return new Set([...this.stashMap.values()].flat())
+  }
+}

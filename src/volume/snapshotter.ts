@@ -1,0 +1,277 @@
+import { lstat, open, readFile, readdir, readlink } from 'node:fs/promises'
+import type { Stats } from 'node:fs'
+import { join } from 'node:path'
+import { ShoalError } from '../core/errors.js'
+import { comparePaths, type Manifest, type ManifestEntry, type Snapnode } from '../core/snapnode.js'
+import { encodeManifest } from '../protocol/volume-messages.js'
+import { chunkHash } from './chunk-hash.js'
+import { runLimited, type ChunkStore } from './chunk-store.js'
+import { DEFAULT_CHUNKER, nextCut, type ChunkerParams } from './chunker.js'
+import { writeFileAtomic } from './fs-atomic.js'
+import { symlinkEscape } from './manifest-check.js'
+import { manifestPieces } from './manifest-pieces.js'
+import { snapshotId } from './snapshot-id.js'
+import type { SnapshotStore } from './snapshot-store.js'
+
+/** Files read at once (I/O overlaps; hashing stays on this thread). */
+export const READ_CONCURRENCY = 4
+/** A file that keeps changing while read is retried this many times, then FILE_CHANGING. */
+export const MAX_REREADS = 5
+/** Files modified this close to the snapshot's start are re-read next time (timestamp granularity). */
+export const RACY_MS = 1000
+const READ_BUFFER = 4 * 1024 * 1024
+
+export interface SnapshotterOptions {
+  /** The live volume folder. */
+  root: string
+  chunks: ChunkStore
+  snapshots: SnapshotStore
+  /** This node's id (hex): the origin of the snapshots it takes. */
+  origin: string
+  /** Where the per-volume stat cache is kept (default: <snapshots.dir>/stat-cache.json). */
+  statCachePath?: string
+  chunker?: ChunkerParams
+  readConcurrency?: number
+  maxRereads?: number
+  racyMs?: number
+}
+
+export interface SnapshotStats {
+  entries: number
+  filesRead: number
+  bytesRead: number
+  newChunks: number
+  newBytes: number
+  /** Entries left out, with why (escaping symlinks, sockets, unsupported names). */
+  skipped: Array<{ path: string; reason: string }>
+  durationMs: number
+}
+
+export interface SnapshotResult {
+  snapnode: Snapnode
+  manifest: Manifest
+  /** False when nothing changed since the parent: the parent is returned and nothing is committed. */
+  changed: boolean
+  stats: SnapshotStats
+}
+
+interface CachedFile {
+  size: number
+  mtimeMs: number
+  ctimeMs: number
+  ino: number
+  chunks: string[]
+}
+
+interface PersistedCache {
+  snapshot: string
+  files: Record<string, [size: number, mtimeMs: number, ctimeMs: number, ino: number]>
+}
+
+/**
+ * Takes snapshots of one live folder. Files whose size, mtime, ctime and inode match the stat
+ * cache are not read; others are read, chunked, hashed and re-checked after reading (read again
+ * if they changed meanwhile), so no file in a snapshot is torn. One snapshot at a time.
+ */
+export class Snapshotter {
+  private readonly opts: Required<Omit<SnapshotterOptions, 'statCachePath'>> & { statCachePath: string }
+  private cache: Map<string, CachedFile> | null = null
+  private busy: Promise<unknown> = Promise.resolve()
+  /** Read buffers reused across files (one per concurrent read). */
+  private readonly buffers: Buffer[] = []
+
+  constructor(opts: SnapshotterOptions) {
+    this.opts = {
+      chunker: DEFAULT_CHUNKER,
+      readConcurrency: READ_CONCURRENCY,
+      maxRereads: MAX_REREADS,
+      racyMs: RACY_MS,
+      statCachePath: join(opts.snapshots.dir, 'stat-cache.json'),
+      ...opts
+    }
+  }
+
+  /**
+   * Snapshots the folder as the child of `parent` (default: the store's head). `seq` defaults to
+   * parent's seq + 1. Unless `force`, an unchanged folder returns the parent with changed=false.
+   */
+  snapshot(args: { epoch: number; parent?: string | null; seq?: number; time?: number; force?: boolean }): Promise<SnapshotResult> {
+    const run = this.busy.then(() => this.take(args))
+    this.busy = run.catch(() => undefined)
+    return run
+  }
+
+  private async take(args: { epoch: number; parent?: string | null; seq?: number; time?: number; force?: boolean }): Promise<SnapshotResult> {
+    const started = Date.now()
+    const { chunks, snapshots } = this.opts
+    await snapshots.open()
+    const parentId = args.parent === undefined ? (snapshots.head()?.id ?? null) : args.parent
+    const parent = parentId ? snapshots.get(parentId) : undefined
+    if (parentId && !parent) throw new ShoalError('NOT_FOUND', `parent snapshot ${parentId.slice(0, 12)}… is not in this store`)
+    const cache = await this.loadCache()
+
+    const stats: SnapshotStats = { entries: 0, filesRead: 0, bytesRead: 0, newChunks: 0, newBytes: 0, skipped: [], durationMs: 0 }
+    const found: Array<{ path: string; st: Stats; entry?: ManifestEntry }> = []
+    await this.walk('', found, stats)
+    found.sort((a, b) => comparePaths(a.path, b.path))
+
+    const newHashes: string[] = []
+    const nextCache = new Map<string, CachedFile>()
+    const racyFrom = started - this.opts.racyMs
+    await runLimited(found, this.opts.readConcurrency, async (f) => {
+      if (f.entry) return
+      const st = f.st
+      const hit = cache.get(f.path)
+      let file: CachedFile
+      if (hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs && hit.ctimeMs === st.ctimeMs && hit.ino === st.ino) file = hit
+      else {
+        file = await this.readFile(f.path, stats, newHashes)
+        stats.filesRead++
+      }
+      f.entry = { path: f.path, kind: 'file', mode: st.mode & 0o7777, mtimeMs: file.mtimeMs, size: file.size, chunks: file.chunks }
+      if (file.mtimeMs < racyFrom && file.ctimeMs < racyFrom) nextCache.set(f.path, file)
+    })
+
+    const manifest: Manifest = { entries: found.map((f) => f.entry!) }
+    stats.entries = manifest.entries.length
+    const bytes = encodeManifest(manifest)
+    if (parent && !args.force) {
+      const parentBytes = await snapshots.readManifestBytes(parent.id)
+      if (parentBytes.equals(bytes)) {
+        await this.saveCache(nextCache, parent.id)
+        stats.durationMs = Date.now() - started
+        return { snapnode: parent, manifest, changed: false, stats }
+      }
+    }
+    for (const piece of manifestPieces(bytes)) {
+      if (await chunks.put(piece.hash, piece.data)) newHashes.push(piece.hash)
+    }
+    const base = { parent: parent?.id ?? null, origin: this.opts.origin, epoch: args.epoch, seq: args.seq ?? (parent ? parent.seq + 1 : 1) }
+    const snapnode: Snapnode = { id: snapshotId(bytes, base), ...base, time: args.time ?? started, holders: [this.opts.origin] }
+    await chunks.sync(newHashes)
+    const committed = await snapshots.commit(snapnode, bytes)
+    await this.saveCache(nextCache, committed.id)
+    stats.durationMs = Date.now() - started
+    return { snapnode: committed, manifest, changed: true, stats }
+  }
+
+  private async walk(rel: string, out: Array<{ path: string; st: Stats; entry?: ManifestEntry }>, stats: SnapshotStats): Promise<void> {
+    const abs = rel ? join(this.opts.root, rel) : this.opts.root
+    const names = await readdir(abs)
+    const subdirs: string[] = []
+    await Promise.all(
+      names.map(async (name) => {
+        const path = rel ? `${rel}/${name}` : name
+        if (name.includes('\\')) {
+          stats.skipped.push({ path, reason: 'name contains a backslash' })
+          return
+        }
+        let st: Stats
+        try {
+          st = await lstat(join(abs, name))
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT') return // deleted while walking
+          throw err
+        }
+        const mode = st.mode & 0o7777
+        if (st.isDirectory()) {
+          out.push({ path, st, entry: { path, kind: 'dir', mode, mtimeMs: st.mtimeMs, size: 0 } })
+          subdirs.push(path)
+        } else if (st.isSymbolicLink()) {
+          const target = await readlink(join(abs, name))
+          const why = symlinkEscape(path, target)
+          if (why) stats.skipped.push({ path, reason: `symlink to ${JSON.stringify(target)} escapes the volume (${why})` })
+          else out.push({ path, st, entry: { path, kind: 'symlink', mode, mtimeMs: st.mtimeMs, size: 0, target } })
+        } else if (st.isFile()) out.push({ path, st })
+        else stats.skipped.push({ path, reason: 'not a file, folder or symlink' })
+      })
+    )
+    for (const d of subdirs) await this.walk(d, out, stats)
+  }
+
+  /** Reads, chunks and stores one file, re-reading it if it changed during the read. */
+  private async readFile(path: string, stats: SnapshotStats, newHashes: string[]): Promise<CachedFile> {
+    const abs = join(this.opts.root, path)
+    const buf = this.buffers.pop() ?? Buffer.allocUnsafe(Math.max(READ_BUFFER, this.opts.chunker.max * 2))
+    try {
+      return await this.readFileWith(abs, path, buf, stats, newHashes)
+    } finally {
+      this.buffers.push(buf)
+    }
+  }
+
+  private async readFileWith(abs: string, path: string, buf: Buffer, stats: SnapshotStats, newHashes: string[]): Promise<CachedFile> {
+    const { chunks, chunker } = this.opts
+    for (let attempt = 0; attempt <= this.opts.maxRereads; attempt++) {
+      const fd = await open(abs, 'r')
+      try {
+        const before = await fd.stat()
+        const list: string[] = []
+        let size = 0
+        let start = 0
+        let end = 0
+        let eof = false
+        for (;;) {
+          if (!eof && end - start < chunker.max) {
+            if (start > 0) {
+              buf.copyWithin(0, start, end)
+              end -= start
+              start = 0
+            }
+            while (end < buf.length && !eof) {
+              const { bytesRead } = await fd.read(buf, end, buf.length - end, null)
+              if (bytesRead === 0) eof = true
+              else end += bytesRead
+            }
+          }
+          if (start === end) break
+          const len = nextCut(buf, start, end, eof, chunker)
+          const data = buf.subarray(start, start + len)
+          const hash = chunkHash(data)
+          if (await chunks.put(hash, data)) {
+            newHashes.push(hash)
+            stats.newChunks++
+            stats.newBytes += len
+          }
+          list.push(hash)
+          size += len
+          start += len
+        }
+        stats.bytesRead += size
+        const after = await fd.stat()
+        const now = await lstat(abs).catch(() => null)
+        const stable =
+          after.size === size && after.size === before.size && after.mtimeMs === before.mtimeMs && after.ctimeMs === before.ctimeMs && now?.ino === before.ino
+        if (stable) return { size, mtimeMs: before.mtimeMs, ctimeMs: before.ctimeMs, ino: before.ino, chunks: list }
+      } finally {
+        await fd.close()
+      }
+    }
+    throw new ShoalError('FILE_CHANGING', `${path} kept changing while it was read; try again when it is quiet`)
+  }
+
+  private async loadCache(): Promise<Map<string, CachedFile>> {
+    if (this.cache) return this.cache
+    this.cache = new Map()
+    try {
+      const saved = JSON.parse(await readFile(this.opts.statCachePath, 'utf8')) as PersistedCache
+      if (this.opts.snapshots.has(saved.snapshot)) {
+        const manifest = await this.opts.snapshots.readManifest(saved.snapshot)
+        for (const e of manifest.entries) {
+          const s = saved.files[e.path]
+          if (e.kind === 'file' && s) this.cache.set(e.path, { size: s[0], mtimeMs: s[1], ctimeMs: s[2], ino: s[3], chunks: e.chunks })
+        }
+      }
+    } catch {
+      // No cache (first snapshot) or an unreadable one: every file is read.
+    }
+    return this.cache
+  }
+
+  private async saveCache(next: Map<string, CachedFile>, snapshot: string): Promise<void> {
+    this.cache = next
+    const files: PersistedCache['files'] = {}
+    for (const [path, f] of next) files[path] = [f.size, f.mtimeMs, f.ctimeMs, f.ino]
+    await writeFileAtomic(this.opts.statCachePath, JSON.stringify({ snapshot, files } satisfies PersistedCache))
+  }
+}
