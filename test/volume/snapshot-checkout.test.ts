@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest'
+import { appendFile, mkdir, readdir, rm, symlink, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { checkout } from '../../src/volume/checkout.js'
+import { SnapshotStore } from '../../src/volume/snapshot-store.js'
+import { buildTree, describeTree, expectSameTree, makeNode, nodeIdOf, pseudoRandom, tempDir } from './helpers.js'
+
+describe('snapshot and checkout', () => {
+  it('a fresh checkout is byte-identical: contents, modes, mtimes, symlinks, empty folders', async () => {
+    const home = await tempDir()
+    const node = await makeNode(home, nodeIdOf(1))
+    await buildTree(node.root)
+    const { snapnode, manifest, changed, stats } = await node.snapshotter.snapshot({ epoch: 1 })
+    expect(changed).toBe(true)
+    expect(snapnode).toMatchObject({ parent: null, origin: nodeIdOf(1), epoch: 1, seq: 1, holders: [nodeIdOf(1)] })
+    expect(stats.skipped).toEqual([])
+    const kinds = new Set(manifest.entries.map((e) => e.kind))
+    expect([...kinds].sort()).toEqual(['dir', 'file', 'symlink'])
+
+    const target = join(home, 'checkout')
+    await checkout({ chunks: node.chunks, manifest: await node.snapshots.readManifest(snapnode.id), target, mode: 'fresh' })
+    await expectSameTree(node.root, target)
+  })
+
+  it('a fresh checkout over an existing folder swaps it whole and leaves no temporary folders', async () => {
+    const home = await tempDir()
+    const node = await makeNode(home, nodeIdOf(1))
+    await buildTree(node.root)
+    const { manifest } = await node.snapshotter.snapshot({ epoch: 1 })
+    const target = join(home, 'out', 'app')
+    await mkdir(target, { recursive: true })
+    await writeFile(join(target, 'stale'), 'old')
+    await checkout({ chunks: node.chunks, manifest, target, mode: 'fresh' })
+    await expectSameTree(node.root, target)
+    expect(await readdir(join(home, 'out'))).toEqual(['app'])
+  })
+
+  it('skips symlinks that leave the volume and says why', async () => {
+    const home = await tempDir()
+    const node = await makeNode(home, nodeIdOf(1))
+    await writeFile(join(node.root, 'ok'), 'ok')
+    await symlink('/etc/passwd', join(node.root, 'abs'))
+    await symlink('../../outside', join(node.root, 'climb'))
+    const { manifest, stats } = await node.snapshotter.snapshot({ epoch: 1 })
+    expect(manifest.entries.map((e) => e.path)).toEqual(['ok'])
+    expect(stats.skipped.map((s) => s.path).sort()).toEqual(['abs', 'climb'])
+    expect(stats.skipped[0]!.reason).toMatch(/escapes the volume/)
+  })
+
+  it('re-reads only files whose stat changed; an unchanged tree commits nothing', async () => {
+    const home = await tempDir()
+    const node = await makeNode(home, nodeIdOf(1))
+    for (let i = 0; i < 50; i++) await writeFile(join(node.root, `f${i}`), pseudoRandom(10_000))
+    const first = await node.snapshotter.snapshot({ epoch: 1 })
+    expect(first.stats.filesRead).toBe(50)
+
+    const same = await node.snapshotter.snapshot({ epoch: 1 })
+    expect(same.changed).toBe(false)
+    expect(same.stats.filesRead).toBe(0)
+    expect(same.snapnode.id).toBe(first.snapnode.id)
+
+    await appendFile(join(node.root, 'f7'), 'more')
+    await writeFile(join(node.root, 'new'), 'new')
+    const second = await node.snapshotter.snapshot({ epoch: 1 })
+    expect(second.changed).toBe(true)
+    expect(second.stats.filesRead).toBe(2)
+    expect(second.snapnode).toMatchObject({ parent: first.snapnode.id, seq: 2 })
+
+    // The stat cache survives a restart of the node.
+    const restarted = await makeNode(home, nodeIdOf(1), node.root)
+    const third = await restarted.snapshotter.snapshot({ epoch: 1 })
+    expect(third.changed).toBe(false)
+    expect(third.stats.filesRead).toBe(0)
+  })
+
+  it('an in-place update touches only changed files and removes deleted ones', async () => {
+    const home = await tempDir()
+    const node = await makeNode(home, nodeIdOf(1))
+    await buildTree(node.root)
+    for (let i = 0; i < 20; i++) await writeFile(join(node.root, `n${i}`), `file ${i}`)
+    const first = await node.snapshotter.snapshot({ epoch: 1 })
+    const target = join(home, 'replica')
+    await checkout({ chunks: node.chunks, manifest: first.manifest, target, mode: 'fresh' })
+
+    await writeFile(join(node.root, 'n3'), 'changed content')
+    await rm(join(node.root, 'n4'))
+    await rm(join(node.root, 'empty-dir'), { recursive: true })
+    await mkdir(join(node.root, 'new-empty'))
+    await rm(join(node.root, 'link-to-hello'))
+    await symlink('empty', join(node.root, 'link-to-hello'))
+    const second = await node.snapshotter.snapshot({ epoch: 1 })
+    const stats = await checkout({ chunks: node.chunks, manifest: second.manifest, target, mode: 'in-place', previous: first.manifest })
+    expect(stats.filesWritten).toBe(1)
+    expect(stats.removed).toBe(2)
+    await expectSameTree(node.root, target)
+  })
+
+  it('refuses to check out a manifest that would escape, writing nothing', async () => {
+    const home = await tempDir()
+    const node = await makeNode(home, nodeIdOf(1))
+    const target = join(home, 'target')
+    const manifest = { entries: [{ path: '../evil', kind: 'file' as const, mode: 0o644, mtimeMs: 0, size: 0, chunks: [] }] }
+    await expect(checkout({ chunks: node.chunks, manifest, target, mode: 'fresh' })).rejects.toMatchObject({ code: 'BAD_MANIFEST' })
+    expect(await describeTree(home)).not.toHaveProperty('evil')
+  })
+
+  it('stashes keep snapshots under a name across restarts and protect them from deletion', async () => {
+    const home = await tempDir()
+    const node = await makeNode(home, nodeIdOf(1))
+    await writeFile(join(node.root, 'a'), 'a')
+    const { snapnode } = await node.snapshotter.snapshot({ epoch: 1 })
+    await node.snapshots.stash('lost-split-2', [snapnode.id])
+    const again = new SnapshotStore(node.snapshots.dir)
+    await again.open()
+    expect(again.stashes()).toEqual({ 'lost-split-2': [snapnode.id] })
+    await expect(again.delete(snapnode.id)).rejects.toMatchObject({ code: 'BAD_ARGUMENT' })
+    await again.unstash('lost-split-2')
+    await again.delete(snapnode.id)
+    expect(again.has(snapnode.id)).toBe(false)
+    expect(again.lineage(null).nodes).toContainEqual(expect.objectContaining({ id: snapnode.id }))
+  })
+})
