@@ -2,9 +2,8 @@
  * The console wired to a source: polls and events feed the data, keys feed the reducer, the
  * operation runner streams confirmed actions, and ConsoleScreen draws the result.
  */
-import { useEffect, useMemo, useReducer } from 'react'
+import { useEffect, useMemo } from 'react'
 import { useApp, useInput } from 'ink'
-import { consoleReducer, initialState } from './console-reducer.js'
 import { ConsoleScreen } from './ConsoleScreen.js'
 import { keyAction } from './key-bindings.js'
 import { PaintContext } from './paint-context.js'
@@ -13,6 +12,7 @@ import { screenRows } from './screen-rows.js'
 import { splitKeys } from './split-keys.js'
 import type { ConsoleSource } from './source.js'
 import { useAppDetails } from './use-app-details.js'
+import { useConsoleState } from './use-console-state.js'
 import { useClusterEvents } from './use-cluster-events.js'
 import { useClusterPoll, POLL_MS } from './use-cluster-poll.js'
 import { useOperationRunner } from './use-operation-runner.js'
@@ -26,7 +26,7 @@ export interface AppProps {
 }
 
 export function App({ source, readOnly, color, pollMs = POLL_MS }: AppProps) {
-  const [state, dispatch] = useReducer(consoleReducer, { readOnly }, initialState)
+  const { state, latest, dispatch } = useConsoleState(readOnly)
   const size = useTerminalSize()
   const { poll, refresh } = useClusterPoll(source, pollMs)
   const events = useClusterEvents(source, refresh)
@@ -37,15 +37,14 @@ export function App({ source, readOnly, color, pollMs = POLL_MS }: AppProps) {
 
   const rows = useMemo(() => screenRows(state, { nodes: poll.nodes, apps: poll.apps, events }), [state, poll, events])
   useInput((input, key) => {
-    const selection = { count: rows.count, page: Math.max(1, size.rows - 5), app: rows.selectedApp, node: rows.selectedNode, nodes: poll.nodes }
     // Keys typed faster than a read (or pasted) arrive as one string: take them one by one.
     const keys = input.length > 1 && !key.ctrl && !key.meta ? splitKeys(input) : [{ input, key }]
-    let now = state
     for (const k of keys) {
+      const now = latest()
+      const r = now === state ? rows : screenRows(now, { nodes: poll.nodes, apps: poll.apps, events })
+      const selection = { count: r.count, page: Math.max(1, size.rows - 5), app: r.selectedApp, node: r.selectedNode, nodes: poll.nodes }
       const action = keyAction(k.input, k.key, now, selection)
-      if (!action) continue
-      now = consoleReducer(now, action)
-      dispatch(action)
+      if (action) dispatch(action)
     }
   })
   const paint = useMemo(() => painter(color), [color])

@@ -1,7 +1,7 @@
 /**
  * A list view: a header and the rows around the cursor, formatted as single lines so a frame of
  * a thousand-row list still renders only what fits. The selected row is marked with "›" (and
- * drawn inverse when colour is on).
+ * drawn bold when colour is on).
  */
 import { usePaint } from './paint-context.js'
 import { fitColumns, headerLine, rowLine, type Column } from './columns.js'
@@ -30,7 +30,7 @@ export function Table<Row>({ columns, rows, cursor, width, height, empty, showCu
   for (let i = start; i < end; i++) {
     const selected = showCursor && i === Math.min(cursor, rows.length - 1)
     const line = rowLine(fitted, rows[i]!, paint)
-    lines.push(selected ? paint('› ', 'bold') + paint(line, 'inverse') : '  ' + line)
+    lines.push(selected ? paint('› ' + line, 'bold') : '  ' + line)
   }
   if (rows.length === 0) lines.push('  ' + empty)
   return <Lines lines={lines} height={height} />

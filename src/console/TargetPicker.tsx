@@ -26,7 +26,7 @@ export function TargetPicker({ action, app, options, index, note, width }: Targe
       {options.slice(start, end).map((o, i) => {
         const selected = start + i === index
         const text = `${o}${note ? `  ${note(o)}` : ''}`
-        return <Text key={o} wrap="truncate-end">{selected ? paint('› ', 'bold') + paint(text, 'inverse') : `  ${text}`}</Text>
+        return <Text key={o} wrap="truncate-end">{selected ? paint(`› ${text}`, 'bold') : `  ${text}`}</Text>
       })}
     </DialogBox>
   )
