@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { readFile, readdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { chunkHash } from '../../src/volume/chunk-hash.js'
+import { ChunkStore } from '../../src/volume/chunk-store.js'
+import { checkout } from '../../src/volume/checkout.js'
+import { TMP_PREFIX } from '../../src/volume/fs-atomic.js'
+import { ReplicationSender } from '../../src/volume/replication-sender.js'
+import { SnapshotStore } from '../../src/volume/snapshot-store.js'
+import { StreamLink } from './fixtures/stream-link.js'
+import { expectSameTree, makeNode, nodeIdOf, pseudoRandom, tempDir } from './helpers.js'
+
+const CHILD = fileURLToPath(new URL('./fixtures/receive-child.ts', import.meta.url))
+
+function startReplica(home: string): { child: ChildProcess; link: StreamLink } {
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, home, nodeIdOf(2)], { stdio: ['pipe', 'pipe', 'inherit'] })
+  return { child, link: new StreamLink(child.stdout!, child.stdin!) }
+}
+
+/** Every chunk file under its final name holds exactly the bytes its name promises. */
+async function expectNoCorruptChunks(dir: string): Promise<number> {
+  let n = 0
+  for (const sub of await readdir(dir)) {
+    for (const name of await readdir(join(dir, sub))) {
+      if (name.startsWith(TMP_PREFIX)) continue
+      expect(chunkHash(await readFile(join(dir, sub, name)))).toBe(sub + name)
+      n++
+    }
+  }
+  return n
+}
+
+describe('crash safety', () => {
+  it('kill -9 of the replica during a receive leaves a consistent store, and the sync then resumes', async () => {
+    const base = await tempDir()
+    const master = await makeNode(join(base, 'm'), nodeIdOf(1))
+    for (let i = 0; i < 24; i++) await writeFile(join(master.root, `f${i}`), pseudoRandom(384 * 1024))
+    const { snapnode, stats } = await master.snapshotter.snapshot({ epoch: 1 })
+    const replicaHome = join(base, 'r')
+
+    const first = startReplica(replicaHome)
+    let killed = false
+    const sender = new ReplicationSender({
+      link: first.link,
+      chunks: master.chunks,
+      snapshots: master.snapshots,
+      onProgress: (p) => {
+        if (!killed && p.chunks >= stats.newChunks / 2) {
+          killed = true
+          first.child.kill('SIGKILL')
+        }
+      }
+    })
+    await expect(sender.send(snapnode.id)).rejects.toMatchObject({ code: 'LINK_CLOSED' })
+    expect(killed).toBe(true)
+    await new Promise((resolve) => (first.child.exitCode !== null || first.child.signalCode !== null ? resolve(null) : first.child.once('exit', resolve)))
+
+    // What survived: no torn chunk under its real name, no committed snapshot.
+    const storedAfterCrash = await expectNoCorruptChunks(join(replicaHome, 'chunks'))
+    expect(storedAfterCrash).toBeGreaterThan(0)
+    const snapshots = new SnapshotStore(join(replicaHome, 'volumes', 'app'))
+    await snapshots.open()
+    expect(snapshots.list()).toEqual([])
+    await new ChunkStore(join(replicaHome, 'chunks')).open()
+
+    // A new replica process resumes without receiving the stored chunks again.
+    const second = startReplica(replicaHome)
+    const resumed = await new ReplicationSender({ link: second.link, chunks: master.chunks, snapshots: master.snapshots }).send(snapnode.id)
+    expect(resumed.chunksSent).toBeLessThanOrEqual(stats.newChunks + 1 - (storedAfterCrash - 1))
+    second.link.close()
+    second.child.kill('SIGKILL')
+
+    const after = new SnapshotStore(join(replicaHome, 'volumes', 'app'))
+    await after.open()
+    expect(after.list().map((n) => n.id)).toEqual([snapnode.id])
+    const chunks = new ChunkStore(join(replicaHome, 'chunks'))
+    await chunks.open()
+    const target = join(base, 'restored')
+    await checkout({ chunks, manifest: await after.readManifest(snapnode.id), target, mode: 'fresh' })
+    await expectSameTree(master.root, target)
+  })
+})
