@@ -10,6 +10,7 @@ import { endWithStatus } from './raw-response.js'
 import { normalizeHost, type RouteResolver, type Target } from './route.js'
 import { connectTarget, splice } from './target-connect.js'
 import { AppTraffic } from './traffic.js'
+import { waitForTarget } from './wait-for-target.js'
 
 /** Requests that went through this many Shoal fronts are refused with 508 (a routing loop). */
 export const MAX_HOPS = 8
@@ -24,8 +25,6 @@ export const TIMEOUT_CHECK_MS = 1_000
 /** A request for an app with no target waits this long for one before its 503. */
 export const NO_TARGET_WAIT_MS = 2_000
 export const RETRY_AFTER_SEC = 2
-const TARGET_POLL_MIN_MS = 20
-const TARGET_POLL_MAX_MS = 250
 
 export interface HttpFrontOptions {
   resolver: RouteResolver
@@ -169,25 +168,12 @@ export class HttpFront extends EventEmitter {
       if (ShoalError.is(err)) return null
       throw err
     }
-    const target = pass.target ?? (await this.waitForTarget(app, signal))
+    const target = pass.target ?? (await waitForTarget(this.resolver, app, this.opts.noTargetWaitMs, signal))
     if (!target) {
       pass.leave()
       return null
     }
     return { pass, target }
-  }
-
-  private async waitForTarget(app: string, signal: AbortSignal): Promise<Target | null> {
-    const deadline = Date.now() + this.opts.noTargetWaitMs
-    let delay = TARGET_POLL_MIN_MS
-    for (;;) {
-      const t = await this.resolver.target(app)
-      if (t || signal.aborted) return t
-      const left = deadline - Date.now()
-      if (left <= 0) return null
-      await new Promise((r) => setTimeout(r, Math.min(delay, left)))
-      delay = Math.min(delay * 2, TARGET_POLL_MAX_MS)
-    }
   }
 
   private forward(

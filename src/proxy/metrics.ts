@@ -43,11 +43,12 @@ export class AppMetrics {
     this.slots = Array.from({ length: n }, () => ({ start: -1, requests: 0, bytes: 0, latency: new LatencyHistogram() }))
   }
 
-  /** One finished request (or TCP connection) and how long it took end to end. */
-  request(latencyMs: number): void {
+  /** One finished request and how long it took end to end; a TCP connection passes no latency
+   * (its lifetime says nothing about the app's speed). */
+  request(latencyMs?: number): void {
     const s = this.slot()
     s.requests++
-    s.latency.record(latencyMs)
+    if (latencyMs !== undefined) s.latency.record(latencyMs)
     this.totalRequests++
   }
 

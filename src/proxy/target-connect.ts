@@ -9,12 +9,12 @@ import type { Target } from './route.js'
 export function connectTarget(target: Target): Duplex {
   switch (target.kind) {
     case 'local': {
-      const s = net.connect({ host: '127.0.0.1', port: target.port })
+      const s = net.connect({ host: '127.0.0.1', port: target.port, allowHalfOpen: true })
       s.setNoDelay(true)
       return s
     }
     case 'direct': {
-      const s = net.connect({ host: target.host, port: target.port })
+      const s = net.connect({ host: target.host, port: target.port, allowHalfOpen: true })
       s.setNoDelay(true)
       return s
     }
@@ -23,7 +23,10 @@ export function connectTarget(target: Target): Duplex {
   }
 }
 
-/** Pipes two streams both ways; either side's error or close tears both down. `done` runs once. */
+/**
+ * Pipes two streams both ways. A half-close travels across (each side's end ends the other's
+ * writing); an error on either side, or both sides closed, tears both down. `done` runs once.
+ */
 export function splice(a: Duplex, b: Duplex, done: (err?: Error) => void): void {
   let finished = false
   const finish = (err?: Error) => {

@@ -12,6 +12,7 @@ import { MeshTunnel } from '../../src/mesh/tunnel.js'
 import type { TunnelStream } from '../../src/mesh/tunnel-stream.js'
 import { TUNNEL_WINDOW } from '../../src/protocol/tunnel-messages.js'
 import { connectTarget, splice } from '../../src/proxy/target-connect.js'
+import { TcpFront } from '../../src/proxy/tcp-front.js'
 import { TableResolver, request, startBackend, startFront, until } from '../proxy/helpers.js'
 
 type Testnet = Awaited<ReturnType<typeof createTestnet>>
@@ -199,6 +200,31 @@ describe('MeshTunnel over a real hyperswarm connection', () => {
     })
     expect(reply).toBe('far:far.test:ping')
     ws.close()
+  })
+
+  it('carries a TCP front connection through a tunnel, half-close included', async () => {
+    const app = net.createServer({ allowHalfOpen: true }, (sock) => {
+      sock.on('data', (d) => sock.write(`far:${d}`))
+      sock.on('end', () => sock.end('far:bye'))
+    })
+    await new Promise<void>((r) => app.listen(0, '127.0.0.1', r))
+    acceptToLocal({ tcpapp: (app.address() as AddressInfo).port })
+    const front = new TcpFront({ app: 'tcpapp', port: 0, resolver: { target: async () => ({ kind: 'tunnel', key: 'b', open: () => dialer.open('tcpapp') }) } })
+    await front.ready()
+    const out = await new Promise<string>((resolve, reject) => {
+      const s = net.connect({ port: front.port, host: '127.0.0.1', allowHalfOpen: true })
+      let got = ''
+      s.on('data', (d) => (got += d))
+      s.on('end', () => {
+        s.end()
+        resolve(got)
+      })
+      s.on('error', reject)
+      s.end('hello')
+    })
+    expect(out).toBe('far:hellofar:bye')
+    await front.close()
+    app.close()
   })
 
   it('errors every stream with TUNNEL_CLOSED when the connection drops, and refuses new ones', async () => {

@@ -1,0 +1,93 @@
+import net, { type AddressInfo } from 'node:net'
+import { describe, expect, it, onTestFinished } from 'vitest'
+import { TcpFront } from '../../src/proxy/tcp-front.js'
+import { AppTraffic } from '../../src/proxy/traffic.js'
+import type { Target } from '../../src/proxy/route.js'
+import { until } from './helpers.js'
+
+/** An echo app that prefixes its name, and waits for the client's FIN before closing. */
+async function echoApp(name: string): Promise<number> {
+  const srv = net.createServer({ allowHalfOpen: true }, (s) => {
+    s.on('data', (d) => s.write(`${name}:${d}`))
+    s.on('end', () => s.end(`${name}:bye`))
+  })
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
+  onTestFinished(() => new Promise<void>((r) => srv.close(() => r())))
+  return (srv.address() as AddressInfo).port
+}
+
+async function startTcpFront(targets: { current: Target | null }, traffic = new AppTraffic(), noTargetWaitMs = 2000): Promise<TcpFront> {
+  const front = new TcpFront({ app: 'echo', port: 0, resolver: { target: async () => targets.current }, traffic, noTargetWaitMs })
+  await front.ready()
+  onTestFinished(() => front.close())
+  return front
+}
+
+/** Sends `text`, half-closes, and reads until the server closes. */
+function exchange(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true })
+    let out = ''
+    s.on('data', (d) => (out += d))
+    s.on('end', () => {
+      s.end()
+      resolve(out)
+    })
+    s.on('error', reject)
+    s.on('close', () => resolve(out))
+    s.end(text)
+  })
+}
+
+describe('TcpFront', () => {
+  it('pipes a connection to the local target, with half-close carried across', async () => {
+    const port = await echoApp('a')
+    const traffic = new AppTraffic()
+    const front = await startTcpFront({ current: { kind: 'local', port } }, traffic)
+    expect(await exchange(front.port, 'hello')).toBe('a:helloa:bye')
+    await until(() => traffic.metrics('echo').connections === 0)
+    const load = traffic.metrics('echo').load()
+    expect(load.rps).toBeGreaterThan(0)
+    expect(load.bytesPerSec).toBeGreaterThan(0)
+  })
+
+  it('holds new connections while paused and releases them to a new target', async () => {
+    const oldPort = await echoApp('old')
+    const newPort = await echoApp('new')
+    const targets = { current: { kind: 'local', port: oldPort } as Target | null }
+    const traffic = new AppTraffic()
+    const front = await startTcpFront(targets, traffic)
+    const gate = traffic.gate('echo')
+    gate.pause()
+    const pending = Array.from({ length: 10 }, (_, i) => exchange(front.port, `c${i}`))
+    await until(() => gate.held === 10)
+    targets.current = { kind: 'local', port: newPort }
+    gate.release(targets.current)
+    const out = await Promise.all(pending)
+    expect(out).toEqual(Array.from({ length: 10 }, (_, i) => `new:c${i}new:bye`))
+  })
+
+  it('closes a connection when no target appears in time', async () => {
+    const front = await startTcpFront({ current: null }, new AppTraffic(), 100)
+    const t0 = Date.now()
+    expect(await exchange(front.port, 'anyone?')).toBe('')
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(90)
+  })
+
+  it('drain waits for open connections, and terminate cuts them', async () => {
+    const port = await echoApp('t')
+    const traffic = new AppTraffic()
+    const front = await startTcpFront({ current: { kind: 'local', port } }, traffic)
+    const s = net.connect(front.port, '127.0.0.1')
+    s.on('error', () => {})
+    const closed = new Promise((r) => s.on('close', r))
+    s.write('x')
+    await new Promise((r) => s.once('data', r))
+    const gate = traffic.gate('echo')
+    gate.pause()
+    expect(await gate.drain(50)).toBe(false)
+    gate.terminate(new Error('move'))
+    expect(await gate.drain(1000)).toBe(true)
+    await closed
+  })
+})
