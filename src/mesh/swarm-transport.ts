@@ -1,6 +1,7 @@
-import Hyperswarm, { type SwarmConnection } from 'hyperswarm'
+import Hyperswarm, { type Discovery, type SwarmConnection } from 'hyperswarm'
 import DHT, { type KeyPair } from 'hyperdht'
 import Protomux, { type Channel, type Message } from 'protomux'
+import { debuglog } from 'node:util'
 import c from 'compact-encoding'
 import b4a from 'b4a'
 import { ShoalError } from '../core/errors.js'
@@ -10,9 +11,18 @@ import { admissionHello, type AdmissionHello } from '../protocol/admission-messa
 import { CHANNELS, PROTOCOL_VERSION } from '../protocol/version.js'
 import { admissionProof, verifyProof } from './admission.js'
 
+/** NODE_DEBUG=shoal prints connection and admission details to stderr. */
+const debug = debuglog('shoal')
+
 export const ADMISSION_TIMEOUT_MS = 5000
 /** A peer that failed admission is refused for this long. */
 export const BAN_MS = 60_000
+/**
+ * Hyperswarm refreshes a topic only every 10 minutes, so nodes that start at the same moment can
+ * miss each other's announcements. While this node has no session, it looks again on this
+ * schedule (ms), then every last value.
+ */
+export const DISCOVERY_RETRY_MS = [500, 1000, 2000, 4000, 8000, 15000]
 
 export interface SwarmTransportOptions {
   keyPair: KeyPair
@@ -52,6 +62,10 @@ export class SwarmTransport implements Transport {
   private readonly banned = new Map<NodeId, number>()
   private readonly sessionListeners: Array<(s: PeerSession) => void> = []
   private swarm: Hyperswarm | null = null
+  private discovery: Discovery | null = null
+  private retryTimer: NodeJS.Timeout | null = null
+  private retries = 0
+  private readonly dialed = new Set<NodeId>()
   private closing = false
 
   constructor(private readonly o: SwarmTransportOptions) {
@@ -63,13 +77,39 @@ export class SwarmTransport implements Transport {
     this.swarm = new Hyperswarm({
       keyPair: this.o.keyPair,
       dht,
-      firewall: (remotePublicKey) => this.isBanned(b4a.toString(remotePublicKey, 'hex'))
     })
     this.swarm.on('connection', (conn: SwarmConnection) => this.onConnection(conn))
     await dht.ready()
-    const discovery = this.swarm.join(this.o.topic, { client: true, server: true })
+    this.discovery = this.swarm.join(this.o.topic, { client: true, server: true })
     // Announcing can take a while on the public DHT; peers that find us meanwhile still connect.
-    discovery.flushed().catch(() => {})
+    this.discovery.flushed().catch(() => {})
+    this.scheduleRediscovery()
+  }
+
+  /** Connects to a known member directly (learned through gossip), keeping a full mesh. */
+  dial(peer: NodeId): void {
+    if (this.swarm === null || this.closing || this.dialed.has(peer) || this.isBanned(peer)) return
+    this.dialed.add(peer)
+    this.swarm.joinPeer(b4a.from(peer, 'hex'))
+  }
+
+  /** Stops reconnecting to a member that is dead or gone. */
+  forget(peer: NodeId): void {
+    if (this.swarm === null || !this.dialed.delete(peer)) return
+    this.swarm.leavePeer(b4a.from(peer, 'hex'))
+  }
+
+  private scheduleRediscovery(): void {
+    if (this.closing || this.retryTimer !== null) return
+    const delay = DISCOVERY_RETRY_MS[Math.min(this.retries++, DISCOVERY_RETRY_MS.length - 1)]!
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null
+      if (this.closing || this.sessions.size > 0) return
+      debug('no peers yet: looking up the topic again')
+      this.discovery?.refresh({ client: true, server: true }).catch((err) => debug('refresh failed: %s', err))
+      this.scheduleRediscovery()
+    }, delay)
+    this.retryTimer.unref()
   }
 
   /** The DHT's bound address (host as configured, port chosen by the OS). */
@@ -116,6 +156,7 @@ export class SwarmTransport implements Transport {
   async close(): Promise<void> {
     if (this.closing) return
     this.closing = true
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer)
     for (const s of this.sessions.values()) s.conn.destroy()
     await this.swarm?.destroy({ force: true })
   }
@@ -130,13 +171,15 @@ export class SwarmTransport implements Transport {
 
   private refuse(conn: SwarmConnection, id: NodeId, why: ShoalError): void {
     this.stats.refused++
+    debug('refused %s: %s', id.slice(0, 12), why.message)
     this.banned.set(id, Date.now() + (this.o.banMs ?? BAN_MS))
     conn.destroy(why)
   }
 
   private onConnection(conn: SwarmConnection): void {
     const id = b4a.toString(conn.remotePublicKey, 'hex')
-    conn.on('error', () => {}) // closing is handled below; a peer's error never reaches the node
+    debug('connection with %s', id.slice(0, 12))
+    conn.on('error', (err) => debug('connection with %s: %s', id.slice(0, 12), err.message))
     if (this.closing || this.isBanned(id)) return conn.destroy()
     const mux = Protomux.from(conn)
     let admitted = false
@@ -150,6 +193,10 @@ export class SwarmTransport implements Transport {
       if (s !== undefined && s.conn === conn) {
         this.sessions.delete(id)
         this.handler?.onClose(id)
+        if (this.sessions.size === 0) {
+          this.retries = 0
+          this.scheduleRediscovery()
+        }
       }
     })
 

@@ -195,6 +195,7 @@ declare module 'hyperswarm' {
     join(topic: Uint8Array, opts?: { client?: boolean; server?: boolean }): Discovery
     leave(topic: Uint8Array): Promise<void>
     joinPeer(publicKey: Uint8Array): void
+    leavePeer(publicKey: Uint8Array): void
     flush(): Promise<boolean>
     listen(): Promise<void>
     destroy(opts?: { force?: boolean }): Promise<void>

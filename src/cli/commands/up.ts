@@ -1,0 +1,53 @@
+import { ShoalError } from '../../core/errors.js'
+import type { ClusterEvent } from '../../control/types.js'
+import { ShoalNode } from '../../node/shoal-node.js'
+import { home, homeOption, parse, parseHostPorts, parsePort, parsePositiveNumber } from '../args.js'
+import { clockTime } from '../table.js'
+
+export const summary = 'run a node in the foreground'
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parse(argv, {
+    ...homeOption,
+    cluster: { type: 'string' },
+    name: { type: 'string' },
+    zone: { type: 'string' },
+    bootstrap: { type: 'string' },
+    host: { type: 'string' },
+    'http-port': { type: 'string' },
+    'port-offset': { type: 'string' },
+    capacity: { type: 'string' }
+  })
+  const clusterKey = values.cluster ?? process.env.SHOAL_CLUSTER
+  if (clusterKey === undefined) throw new ShoalError('BAD_ARGUMENT', 'shoal up needs --cluster KEY (make one with: shoal init)')
+  const node = new ShoalNode({
+    home: home(values),
+    clusterKey,
+    name: values.name,
+    zone: values.zone,
+    bootstrap: values.bootstrap === undefined ? undefined : parseHostPorts(values.bootstrap),
+    host: values.host,
+    httpPort: parsePort(values['http-port'], '--http-port', 0),
+    portOffset: parsePort(values['port-offset'], '--port-offset', 0),
+    capacity: parsePositiveNumber(values.capacity, '--capacity', 1)
+  })
+  node.events.subscribe((e: ClusterEvent) => console.log(`${clockTime(e.at)} ${e.message}`))
+  await node.ready()
+  const addr = node.transport?.address()
+  console.log(`shoal node ${node.mesh!.record.name} (${node.id.slice(0, 12)}) is up`)
+  console.log(`  home ${node.opts.home}`)
+  if (addr) console.log(`  dht  ${addr.host}:${addr.port}`)
+
+  let signals = 0
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      if (++signals > 1) process.exit(130) // a second Ctrl-C means now
+      resolve()
+    }
+    process.on('SIGINT', stop)
+    process.on('SIGTERM', stop)
+  })
+  console.log('leaving the cluster…')
+  await node.leave()
+  return 0
+}

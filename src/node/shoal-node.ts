@@ -1,0 +1,169 @@
+import os from 'node:os'
+import DHT from 'hyperdht'
+import b4a from 'b4a'
+import { realClock, every, type TimerHandle } from '../core/clock.js'
+import { ShoalError } from '../core/errors.js'
+import type { NodeRecord } from '../core/types.js'
+import { ControlClient } from '../control/client.js'
+import { InProcessConnection } from '../control/connection.js'
+import { ControlServer } from '../control/server.js'
+import type { ClusterEvent } from '../control/types.js'
+import { clusterTopic, parseClusterKey } from '../mesh/admission.js'
+import { Mesh, type MembershipEvent, type MeshOptions } from '../mesh/mesh.js'
+import { SwarmTransport } from '../mesh/swarm-transport.js'
+import { controlHandlers } from './control-handlers.js'
+import { EventLog } from './event-log.js'
+import { ensureHome, loadIdentitySeed, loadState, lockHome, saveState, type HomePaths } from './home.js'
+import { LoadSampler } from './load-sampler.js'
+import { reconcileDials } from './peer-dialer.js'
+import { SOFTWARE_VERSION } from './version.js'
+
+export const LOAD_INTERVAL_MS = 2000
+export const DIAL_INTERVAL_MS = 1000
+
+export interface NodeOptions {
+  home: string
+  /** 64 hex characters. */
+  clusterKey: string
+  name?: string
+  zone?: string
+  /** Private DHT bootstrap nodes; undefined uses hyperswarm's public ones. */
+  bootstrap?: Array<{ host: string; port: number }>
+  /** Address the DHT binds to and the node advertises (e.g. 127.0.0.1). */
+  host?: string
+  httpPort?: number
+  portOffset?: number
+  capacity?: number
+  mesh?: MeshOptions
+  loadIntervalMs?: number
+  /** Test hook: the topic to join (defaults to the one derived from the key). */
+  topic?: Uint8Array
+}
+
+/**
+ * The composition root: one node's identity, transport, mesh and control API. `ready()` and
+ * `close()` are idempotent; a failed `ready()` closes what it opened.
+ */
+export class ShoalNode {
+  readonly events = new EventLog()
+  mesh: Mesh | null = null
+  transport: SwarmTransport | null = null
+  private paths: HomePaths | null = null
+  private control: ControlServer | null = null
+  private unlock: (() => Promise<void>) | null = null
+  private loadTimer: TimerHandle | null = null
+  private dialTimer: TimerHandle | null = null
+  private opening: Promise<void> | null = null
+  private closing: Promise<void> | null = null
+
+  constructor(readonly opts: NodeOptions) {}
+
+  get id(): string {
+    if (this.mesh === null) throw new ShoalError('NODE_CLOSED', 'node is not ready')
+    return this.mesh.id
+  }
+
+  ready(): Promise<void> {
+    this.opening ??= this.open().catch(async (err) => {
+      await this.close()
+      throw err
+    })
+    return this.opening
+  }
+
+  private async open(): Promise<void> {
+    const clusterKey = parseClusterKey(this.opts.clusterKey)
+    const paths = (this.paths = await ensureHome(this.opts.home))
+    this.unlock = await lockHome(paths)
+    const keyPair = DHT.keyPair(await loadIdentitySeed(paths))
+    const state = await loadState(paths)
+    // Every start outranks anything said about this node's previous run.
+    const incarnation = Math.max(state.incarnation + 1, Math.floor(Date.now() / 1000))
+    await saveState(paths, { incarnation })
+
+    const transport = (this.transport = new SwarmTransport({
+      keyPair,
+      clusterKey,
+      topic: this.opts.topic ?? clusterTopic(clusterKey),
+      bootstrap: this.opts.bootstrap,
+      host: this.opts.host,
+      software: SOFTWARE_VERSION
+    }))
+    const id = b4a.toString(keyPair.publicKey, 'hex')
+    const sampler = new LoadSampler()
+    const self: NodeRecord = {
+      id,
+      incarnation,
+      seq: 0,
+      name: this.opts.name ?? os.hostname(),
+      zone: this.opts.zone ?? '',
+      addresses: this.opts.host !== undefined ? [this.opts.host] : externalAddresses(),
+      httpPort: this.opts.httpPort ?? 0,
+      portOffset: this.opts.portOffset ?? 0,
+      capacity: this.opts.capacity ?? 1,
+      load: sampler.sample(),
+      version: SOFTWARE_VERSION,
+      startedAt: Date.now()
+    }
+    const mesh = (this.mesh = new Mesh(transport, realClock, self, this.opts.mesh))
+    mesh.on('change', (e: MembershipEvent) => this.events.add(membershipEvent(e)))
+    mesh.on('incarnation', (inc: number) => {
+      saveState(paths, { incarnation: inc }).catch((err) => this.reportError('saving state', err))
+    })
+    mesh.start()
+
+    this.control = new ControlServer(paths.socket, controlHandlers({ selfId: id, members: () => mesh.members(), events: this.events }))
+    await this.control.listen()
+    await transport.ready()
+
+    this.dialTimer = every(realClock, DIAL_INTERVAL_MS, () => reconcileDials(mesh.members(), transport))
+    this.loadTimer = every(realClock, this.opts.loadIntervalMs ?? LOAD_INTERVAL_MS, () => {
+      mesh.updateSelf({ load: sampler.sample(mesh.record.load.apps) })
+    })
+  }
+
+  /** A client that talks to this node without a socket (same API, same errors). */
+  client(): ControlClient {
+    if (this.mesh === null) throw new ShoalError('NODE_CLOSED', 'node is not ready')
+    const mesh = this.mesh
+    return new ControlClient(new InProcessConnection(controlHandlers({ selfId: mesh.id, members: () => mesh.members(), events: this.events })))
+  }
+
+  /** Graceful: peers report this node `left` at once. Then closes. */
+  async leave(): Promise<void> {
+    if (this.mesh !== null && this.closing === null) await this.mesh.leave()
+    await this.close()
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown()
+    return this.closing
+  }
+
+  private async shutdown(): Promise<void> {
+    this.loadTimer?.cancel()
+    this.dialTimer?.cancel()
+    await this.control?.close()
+    this.mesh?.stop()
+    await this.transport?.close()
+    await this.unlock?.()
+  }
+
+  private reportError(what: string, err: unknown): void {
+    this.events.add({ at: Date.now(), kind: 'error', message: `${what}: ${err instanceof Error ? err.message : String(err)}` })
+  }
+}
+
+function membershipEvent(e: MembershipEvent): ClusterEvent {
+  const kind = e.from === null && e.to === 'alive' ? 'joined' : e.to
+  const verb = kind === 'joined' ? 'joined' : kind === 'left' ? 'left' : `is ${kind}`
+  return { at: e.at, kind, node: e.id, nodeName: e.name, from: e.from, message: `${e.name} ${verb}` }
+}
+
+function externalAddresses(): string[] {
+  const out: string[] = []
+  for (const list of Object.values(os.networkInterfaces())) {
+    for (const a of list ?? []) if (!a.internal && a.family === 'IPv4') out.push(a.address)
+  }
+  return out.slice(0, 8)
+}
