@@ -37,7 +37,7 @@ export function AppDetails({ app, detail, width, height, now }: AppDetailsProps)
   const logRows = Math.max(0, room - snapRows - 2)
   const logs = logRows > 0 ? (detail?.logs ?? []).slice(-logRows) : []
   return (
-    <Box flexDirection="column" height={height} overflow="hidden">
+    <Box flexDirection="column" height={height} overflowY="hidden">
       <Text wrap="truncate-end">
         {paint(app.name, 'bold')} · {paint(app.state, APP_STATE_TONE[app.state])} · epoch {app.epoch} · master {app.master ?? paint('none', 'red')} · {app.rps.toFixed(1)} req/s · pinned {app.pinned ?? '-'}
       </Text>

@@ -46,7 +46,7 @@ export function ConsoleScreen({ state, rows, poll, appDetail, size, now }: Conso
   return (
     <Box flexDirection="column" width={columns} height={height - 1}>
       <TabBar view={state.view} nodes={poll.nodes} apps={poll.apps} readOnly={state.readOnly} />
-      <Box flexDirection="column" height={body} overflow="hidden">
+      <Box flexDirection="column" height={body} overflowY="hidden">
         {state.dialog.kind === 'help'
           ? <HelpOverlay height={body} readOnly={state.readOnly} />
           : <>

@@ -26,7 +26,7 @@ export function HelpOverlay({ height, readOnly }: { height: number; readOnly: bo
   const paint = usePaint()
   const line = ([k, v]: [string, string]) => <Text key={k} wrap="truncate-end">  {paint(k.padEnd(10), 'bold')} {v}</Text>
   return (
-    <Box flexDirection="column" height={height} overflow="hidden">
+    <Box flexDirection="column" height={height} overflowY="hidden">
       <Text>{paint('Keys', 'bold')}</Text>
       {MOVING.map(line)}
       <Text>{paint(readOnly ? 'Actions (refused: this console is read-only)' : 'Actions on the selected app (each asks for a target, then confirmation)', 'bold')}</Text>

@@ -4,7 +4,7 @@ import { Box, Text } from 'ink'
 export function Lines({ lines, height }: { lines: readonly string[]; height?: number }) {
   const shown = height === undefined ? lines : lines.slice(0, height)
   return (
-    <Box flexDirection="column" height={height ?? shown.length} overflow="hidden">
+    <Box flexDirection="column" height={height ?? shown.length}>
       {shown.map((line, i) => <Text key={i} wrap="truncate-end">{line === '' ? ' ' : line}</Text>)}
     </Box>
   )

@@ -26,7 +26,7 @@ export function NodeDetails({ node, apps, history, width, height }: NodeDetailsP
   const spark = Math.max(10, width - 20)
   const listRows = Math.max(0, height - 8)
   return (
-    <Box flexDirection="column" height={height} overflow="hidden">
+    <Box flexDirection="column" height={height} overflowY="hidden">
       <Text wrap="truncate-end">
         {paint(node.name, 'bold')} ({node.id.slice(0, 8)}) · zone {node.zone} · {paint(node.status, MEMBER_TONE[node.status])} · rtt {rtt(node.rttMs)} · v{node.version} · rss {bytes(node.rssBytes)}
       </Text>

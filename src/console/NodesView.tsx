@@ -30,7 +30,7 @@ export function nodeColumns(history: LoadHistory): Column<NodeStatus>[] {
     { key: 'rtt', title: 'RTT', width: 6, priority: 5, align: 'right', cell: (n) => ({ text: rtt(n.rttMs) }) },
     { key: 'cpu', title: 'CPU', width: 14, min: 9, priority: 1, cell: (n, w) => loadBar(n.cpu, w) },
     { key: 'mem', title: 'MEM', width: 14, min: 9, priority: 2, cell: (n, w) => loadBar(n.mem, w) },
-    { key: 'load', title: 'LOAD', width: 12, min: 6, grow: true, priority: 6, cell: (n, w) => ({ text: sparklineText((history.get(n.id) ?? []).map((s) => s.cpu), w), tone: 'cyan' }) },
+    { key: 'load', title: 'LOAD', width: 12, min: 6, grow: true, priority: 6, cell: (n, w) => ({ text: sparklineText((history.get(n.id) ?? []).map((s) => s.cpu), w) }) },
     { key: 'apps', title: 'APPS', width: 4, priority: 3, align: 'right', cell: (n) => ({ text: String(n.apps) }) }
   ]
 }

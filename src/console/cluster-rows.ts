@@ -47,18 +47,20 @@ export function targetsFor(action: ActionKind, app: AppStatus, nodes: readonly N
   }
 }
 
-const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name)
+/** Plain code-unit order: localeCompare costs more than the rest of a 1000-row sort together. */
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
+const byName = (a: { name: string }, b: { name: string }) => cmp(a.name, b.name)
 const NODE_ORDER: Record<NodeSort, (a: NodeStatus, b: NodeStatus) => number> = {
   name: byName,
-  zone: (a, b) => a.zone.localeCompare(b.zone) || byName(a, b),
+  zone: (a, b) => cmp(a.zone, b.zone) || byName(a, b),
   cpu: (a, b) => b.cpu - a.cpu || byName(a, b),
   mem: (a, b) => b.mem - a.mem || byName(a, b),
   apps: (a, b) => b.apps - a.apps || byName(a, b)
 }
 const APP_ORDER: Record<AppSort, (a: AppStatus, b: AppStatus) => number> = {
   name: byName,
-  state: (a, b) => a.state.localeCompare(b.state) || byName(a, b),
-  master: (a, b) => (a.master ?? '').localeCompare(b.master ?? '') || byName(a, b),
+  state: (a, b) => cmp(a.state, b.state) || byName(a, b),
+  master: (a, b) => cmp(a.master ?? '', b.master ?? '') || byName(a, b),
   rps: (a, b) => b.rps - a.rps || byName(a, b),
   epoch: (a, b) => b.epoch - a.epoch || byName(a, b)
 }

@@ -53,6 +53,7 @@ interface FakeApp {
 export class FakeCluster implements ConsoleSource {
   readonly nodes: FakeNode[] = []
   readonly appList: FakeApp[] = []
+  private readonly byName = new Map<string, FakeNode>()
   private readonly listeners = new Set<(e: ClusterEvent) => void>()
   private readonly stepMs: number
   private readonly now: () => number
@@ -356,7 +357,10 @@ export class FakeCluster implements ConsoleSource {
   }
 
   private findNode(name: string): FakeNode | undefined {
-    return this.nodes.find((n) => n.name === name || n.id === name)
+    if (this.byName.size !== this.nodes.length * 2) {
+      for (const n of this.nodes) this.byName.set(n.name, n).set(n.id, n)
+    }
+    return this.byName.get(name)
   }
 
   private node(name: string): FakeNode {

@@ -8,7 +8,7 @@ export interface ScreenRows {
   nodes: NodeStatus[]
   apps: ConsoleAppStatus[]
   events: ClusterEvent[]
-  /** Rows of the current view. */
+  /** Rows of the current view; the lists of the other views are left empty. */
   count: number
   selectedNode: NodeStatus | null
   selectedApp: ConsoleAppStatus | null
@@ -21,9 +21,10 @@ export interface ClusterView {
 }
 
 export function screenRows(state: ConsoleState, data: ClusterView): ScreenRows {
-  const nodes = state.view === 'nodes' ? visibleNodes(data.nodes, state.filter, state.nodeSort) : visibleNodes(data.nodes, '', state.nodeSort)
-  const apps = state.view === 'apps' ? visibleApps(data.apps, state.filter, state.appSort) : visibleApps(data.apps, '', state.appSort)
-  const events = visibleEvents(data.events, state.view === 'events' ? state.filter : '')
+  // Only the list on screen is filtered and sorted: with a thousand apps that is most of the work.
+  const nodes = state.view === 'nodes' ? visibleNodes(data.nodes, state.filter, state.nodeSort) : []
+  const apps = state.view === 'apps' ? visibleApps(data.apps, state.filter, state.appSort) : []
+  const events = state.view === 'events' ? visibleEvents(data.events, state.filter) : []
   const count = state.view === 'nodes' ? nodes.length : state.view === 'apps' ? apps.length : events.length
   const pick = <T,>(list: T[], i: number): T | null => (list.length ? list[Math.min(i, list.length - 1)]! : null)
   let selectedApp = state.view === 'apps' ? pick(apps, state.cursor.apps) : null
