@@ -12,7 +12,11 @@ export function parse<O extends Options>(argv: string[], options: O, positionals
     return r
   } catch (err) {
     if (err instanceof ShoalError) throw err
-    const msg = (err as Error).message.replace(/\. To specify a positional.*$/s, '').replace(/^Unknown option/, 'unknown option')
+    const e = err as Error & { code?: string }
+    const ambiguous = /^Option '(--[\w-]+)[^']*' argument is ambiguous/.exec(e.message)
+    const msg = ambiguous
+      ? `${ambiguous[1]} needs a value (write ${ambiguous[1]}=VALUE for a value that starts with a dash)`
+      : e.message.replace(/\. To specify a positional.*$/s, '').replace(/^Unknown option/, 'unknown option').split('\n')[0]!
     throw new ShoalError('BAD_ARGUMENT', msg)
   }
 }

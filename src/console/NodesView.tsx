@@ -24,13 +24,13 @@ function loadBar(fraction: number, width: number) {
 
 export function nodeColumns(history: LoadHistory): Column<NodeStatus>[] {
   return [
-    { key: 'name', title: 'NODE', width: 12, min: 8, priority: 0, cell: (n) => ({ text: n.self ? `${n.name}*` : n.name }) },
+    { key: 'name', title: 'NODE', width: 12, min: 8, grow: true, priority: 0, cell: (n) => ({ text: n.self ? `${n.name}*` : n.name }) },
     { key: 'zone', title: 'ZONE', width: 5, min: 4, priority: 4, cell: (n) => ({ text: n.zone }) },
     { key: 'status', title: 'STATUS', width: 7, priority: 0, cell: (n) => ({ text: n.status, tone: MEMBER_TONE[n.status] }) },
     { key: 'rtt', title: 'RTT', width: 6, priority: 5, align: 'right', cell: (n) => ({ text: rtt(n.rttMs) }) },
     { key: 'cpu', title: 'CPU', width: 14, min: 9, priority: 1, cell: (n, w) => loadBar(n.cpu, w) },
     { key: 'mem', title: 'MEM', width: 14, min: 9, priority: 2, cell: (n, w) => loadBar(n.mem, w) },
-    { key: 'load', title: 'LOAD', width: 12, min: 6, grow: true, priority: 6, cell: (n, w) => ({ text: sparklineText((history.get(n.id) ?? []).map((s) => s.cpu), w) }) },
+    { key: 'load', title: 'LOAD', width: 12, min: 6, priority: 6, cell: (n, w) => ({ text: sparklineText((history.get(n.id) ?? []).map((s) => s.cpu), w) }) },
     { key: 'apps', title: 'APPS', width: 4, priority: 3, align: 'right', cell: (n) => ({ text: String(n.apps) }) }
   ]
 }

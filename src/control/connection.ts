@@ -70,7 +70,7 @@ export class SocketConnection implements ControlConnection {
     if (this.closed) q.fail(new ShoalError('CONTROL_CLOSED', 'control connection is closed'))
     else {
       this.streams.set(id, q)
-      this.sock.write(JSON.stringify({ id, method, params }) + '\n')
+      this.sock.write(JSON.stringify({ id, method, params, stream: true }) + '\n')
     }
     return q
   }

@@ -5,12 +5,12 @@ import { METHODS, isMethodName, type Handlers, type RequestHandler, type StreamH
  * Runs one call against the handler table: shared by the socket server and the in-process
  * client, so both behave the same, errors included.
  */
-export function dispatchRequest(handlers: Handlers, method: unknown, params: unknown): Promise<unknown> {
+export async function dispatchRequest(handlers: Handlers, method: unknown, params: unknown): Promise<unknown> {
   const name = checkMethod(method, 'request')
   return (handlers[name] as RequestHandler)(checkParams(params))
 }
 
-export function dispatchStream(
+export async function dispatchStream(
   handlers: Handlers,
   method: unknown,
   params: unknown,
@@ -19,10 +19,6 @@ export function dispatchStream(
 ): Promise<void> {
   const name = checkMethod(method, 'stream')
   return (handlers[name] as StreamHandler)(checkParams(params), emit, signal)
-}
-
-export function kindOf(method: unknown): 'request' | 'stream' | null {
-  return isMethodName(method) ? METHODS[method].kind : null
 }
 
 function checkMethod(method: unknown, kind: 'request' | 'stream') {

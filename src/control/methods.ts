@@ -25,7 +25,7 @@ export type Handlers = {
 
 /** Lines on the socket (newline-delimited JSON). */
 export type ClientFrame =
-  | { id: number; method: string; params?: Record<string, unknown> }
+  | { id: number; method: string; params?: Record<string, unknown>; stream?: boolean }
   | { id: number; cancel: true }
 
 export type ServerFrame =

@@ -1,6 +1,6 @@
 import net from 'node:net'
 import { chmod } from 'node:fs/promises'
-import { dispatchRequest, dispatchStream, errorBody, kindOf } from './dispatch.js'
+import { dispatchRequest, dispatchStream, errorBody } from './dispatch.js'
 import { MAX_LINE_BYTES, type ClientFrame, type Handlers, type ServerFrame } from './methods.js'
 import { LineReader } from './line-reader.js'
 
@@ -78,7 +78,7 @@ export class ControlServer {
       streams.get(id)?.abort()
       return
     }
-    if (kindOf(frame.method) === 'stream') {
+    if (frame.stream === true) {
       const ac = new AbortController()
       streams.set(id, ac)
       dispatchStream(this.handlers, frame.method, frame.params, (event) => send({ id, event }), ac.signal)

@@ -25,6 +25,8 @@ export const TIMEOUT_CHECK_MS = 1_000
 /** A request for an app with no target waits this long for one before its 503. */
 export const NO_TARGET_WAIT_MS = 2_000
 export const RETRY_AFTER_SEC = 2
+/** Abort reason when a client leaves while held; made once, errors are costly to build. */
+const CLIENT_GONE = new ShoalError('GATE_TIMEOUT', 'client went away')
 
 export interface HttpFrontOptions {
   resolver: RouteResolver
@@ -151,8 +153,17 @@ export class HttpFront extends EventEmitter {
       return this.refuse(res, 508, `shoal: request for "${host}" went through ${req.headers['x-shoal-hops']} proxies; refusing a routing loop\n`, req)
     }
     const app = route.app
+    // Hot path: an open gate and a known target need no abort plumbing.
+    const quick = this.traffic.gate(app).tryEnter()
+    if (quick) {
+      const target = await this.resolver.target(app)
+      if (target) return this.forward(req, res, app, quick, target, hops, started)
+      quick.leave()
+    }
     const abort = new AbortController()
-    res.on('close', () => abort.abort(new ShoalError('GATE_TIMEOUT', 'client went away')))
+    res.on('close', () => {
+      if (!res.writableFinished) abort.abort(CLIENT_GONE)
+    })
     const got = await this.admit(app, abort.signal)
     if (abort.signal.aborted) return got?.pass.leave()
     if (!got) return this.noTarget(res, app, req)
@@ -243,7 +254,7 @@ export class HttpFront extends EventEmitter {
     if (!(hops < this.opts.maxHops)) return this.refuseRaw(socket, 508, `shoal: routing loop for "${host}"\n`, req)
     const app = route.app
     const abort = new AbortController()
-    const onGone = () => abort.abort(new ShoalError('GATE_TIMEOUT', 'client went away'))
+    const onGone = () => abort.abort(CLIENT_GONE)
     socket.once('close', onGone)
     const got = await this.admit(app, abort.signal)
     socket.off('close', onGone)

@@ -69,6 +69,11 @@ export class PauseGate<T = unknown> {
     return this.waiters.size
   }
 
+  /** Admits at once when open (the hot path: no promise, no timer); null while paused. */
+  tryEnter(): GatePass<T> | null {
+    return this.pausedFlag ? null : this.admit(undefined, false)
+  }
+
   /**
    * Admits one request or connection. Never blocks while open; while paused, waits for
    * `release()`. Rejects with GATE_TIMEOUT after the hold timeout, or with the signal's reason.

@@ -1,7 +1,9 @@
-import { chmod, lstat, lutimes, mkdir, open, readdir, readlink, rename, rm, symlink, unlink, utimes } from 'node:fs/promises'
+import { chmod, lutimes, mkdir, open, readlink, rename, rm, symlink, unlink, utimes } from 'node:fs/promises'
+import { lstatSync, readdirSync } from 'node:fs'
 import type { Stats } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import type { Manifest, ManifestEntry } from '../core/snapnode.js'
+import { chunkHash } from './chunk-hash.js'
 import { runLimited, type ChunkStore } from './chunk-store.js'
 import { TMP_PREFIX, fsyncDir, tmpPathBeside } from './fs-atomic.js'
 import { checkManifest } from './manifest-check.js'
@@ -69,7 +71,7 @@ async function checkoutFresh(opts: CheckoutOptions, stats: CheckoutStats): Promi
         else if (e.kind === 'symlink') await writeSymlink(join(building, e.path), e)
       }
     )
-    await finishDirs(building, entries, null)
+    await finishDirs(building, entries, null, null)
   } catch (err) {
     await rm(building, { recursive: true, force: true })
     throw err
@@ -94,6 +96,9 @@ async function checkoutInPlace(opts: CheckoutOptions, stats: CheckoutStats): Pro
   await scan(target, '', disk)
   const wanted = new Map(opts.manifest.entries.map((e) => [e.path, e]))
   const previous = opts.previous ? new Map(opts.previous.entries.map((e) => [e.path, e])) : null
+  // Folders whose content changes here; only they (and folders whose own stat differs) get their mtime reset.
+  const touched = new Set<string>()
+  const touch = (path: string) => touched.add(path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '')
 
   // Remove what is not wanted or has the wrong kind, deepest first.
   const stale = [...disk.keys()].filter((p) => {
@@ -105,11 +110,17 @@ async function checkoutInPlace(opts: CheckoutOptions, stats: CheckoutStats): Pro
   for (const p of stale) {
     if (!disk.has(p)) continue
     await rm(join(target, p), { recursive: true, force: true })
+    touch(p)
     for (const k of [...disk.keys()]) if (k === p || k.startsWith(`${p}/`)) disk.delete(k)
     stats.removed++
   }
 
-  for (const e of opts.manifest.entries) if (e.kind === 'dir' && !disk.has(e.path)) await mkdir(join(target, e.path))
+  for (const e of opts.manifest.entries) {
+    if (e.kind === 'dir' && !disk.has(e.path)) {
+      await mkdir(join(target, e.path))
+      touch(e.path)
+    }
+  }
 
   await runLimited(
     opts.manifest.entries.filter((e) => e.kind !== 'dir'),
@@ -126,6 +137,7 @@ async function checkoutInPlace(opts: CheckoutOptions, stats: CheckoutStats): Pro
         const tmp = tmpPathBeside(abs)
         await writeSymlink(tmp, e)
         await rename(tmp, abs)
+        touch(e.path)
         return
       }
       if (e.kind !== 'file') return
@@ -138,16 +150,19 @@ async function checkoutInPlace(opts: CheckoutOptions, stats: CheckoutStats): Pro
         }
       }
       const tmp = tmpPathBeside(abs)
+      const prev = previous?.get(e.path)
+      const basis = st?.isFile() && prev?.kind === 'file' ? await basisOf(opts.chunks, abs, prev.chunks) : undefined
       try {
-        await writeFileEntry(opts.chunks, tmp, e, stats)
+        await writeFileEntry(opts.chunks, tmp, e, stats, basis)
         await rename(tmp, abs)
+        touch(e.path)
       } catch (err) {
         await unlink(tmp).catch(() => undefined)
         throw err
       }
     }
   )
-  await finishDirs(target, opts.manifest.entries, disk)
+  await finishDirs(target, opts.manifest.entries, disk, touched)
 }
 
 function kindOf(st: Stats): ManifestEntry['kind'] | 'other' {
@@ -158,20 +173,57 @@ function sameList(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i])
 }
 
+/** Lists the target; synchronous per folder (cheap per entry), yielding between folders. */
 async function scan(root: string, rel: string, out: Map<string, Stats>): Promise<void> {
-  for (const name of await readdir(rel ? join(root, rel) : root)) {
+  const subdirs: string[] = []
+  for (const name of readdirSync(rel ? join(root, rel) : root)) {
     const path = rel ? `${rel}/${name}` : name
-    const st = await lstat(join(root, path))
+    const st = lstatSync(join(root, path))
     out.set(path, st)
-    if (st.isDirectory()) await scan(root, path, out)
+    if (st.isDirectory()) subdirs.push(path)
+  }
+  for (const d of subdirs) {
+    await new Promise<void>((resolve) => setImmediate(resolve))
+    await scan(root, d, out)
   }
 }
 
-async function writeFileEntry(chunks: ChunkStore, path: string, e: Extract<ManifestEntry, { kind: 'file' }>, stats: CheckoutStats): Promise<void> {
+/** Where each chunk of the file being replaced sits in it, so unchanged parts are copied from it. */
+interface Basis {
+  path: string
+  at: Map<string, { offset: number; length: number }>
+}
+
+async function basisOf(chunks: ChunkStore, path: string, list: string[]): Promise<Basis | undefined> {
+  const at = new Map<string, { offset: number; length: number }>()
+  let offset = 0
+  for (const h of list) {
+    const length = await chunks.size(h)
+    if (length === undefined) return undefined
+    if (!at.has(h)) at.set(h, { offset, length })
+    offset += length
+  }
+  return { path, at }
+}
+
+/**
+ * Writes a file from its chunks. With a basis (the old version of the file), chunks it already
+ * holds are read from it in place of the chunk store: one open file instead of one per chunk.
+ * Every chunk is hash-checked either way; a basis chunk that does not match is taken from the store.
+ */
+async function writeFileEntry(chunks: ChunkStore, path: string, e: Extract<ManifestEntry, { kind: 'file' }>, stats: CheckoutStats, basis?: Basis): Promise<void> {
   const fd = await open(path, 'w', e.mode)
+  const old = basis ? await open(basis.path, 'r').catch(() => null) : null
   try {
     for (const h of e.chunks) {
-      const data = await chunks.get(h)
+      let data: Buffer | null = null
+      const where = old ? basis!.at.get(h) : undefined
+      if (old && where) {
+        const buf = Buffer.allocUnsafe(where.length)
+        const { bytesRead } = await old.read(buf, 0, where.length, where.offset)
+        if (bytesRead === where.length && chunkHash(buf) === h) data = buf
+      }
+      data ??= await chunks.get(h)
       await fd.write(data)
       stats.bytesWritten += data.byteLength
     }
@@ -179,6 +231,7 @@ async function writeFileEntry(chunks: ChunkStore, path: string, e: Extract<Manif
     await fd.utimes(e.mtimeMs / 1000, e.mtimeMs / 1000)
   } finally {
     await fd.close()
+    await old?.close()
   }
   stats.filesWritten++
 }
@@ -188,14 +241,17 @@ async function writeSymlink(path: string, e: Extract<ManifestEntry, { kind: 'sym
   await lutimes(path, e.mtimeMs / 1000, e.mtimeMs / 1000)
 }
 
-/** Sets folder modes and mtimes last (writing inside a folder changes its mtime), deepest first. */
-async function finishDirs(root: string, entries: ManifestEntry[], disk: Map<string, Stats> | null): Promise<void> {
+/**
+ * Sets folder modes and mtimes last (writing inside a folder changes its mtime), deepest first.
+ * With `touched`, only folders written into or whose stat differs from the manifest are reset.
+ */
+async function finishDirs(root: string, entries: ManifestEntry[], disk: Map<string, Stats> | null, touched: Set<string> | null): Promise<void> {
   const dirs = entries.filter((e) => e.kind === 'dir')
   for (let i = dirs.length - 1; i >= 0; i--) {
     const e = dirs[i]!
     const abs = join(root, e.path)
     const st = disk?.get(e.path)
     if (!st || (st.mode & 0o7777) !== e.mode) await chmod(abs, e.mode)
-    await utimes(abs, e.mtimeMs / 1000, e.mtimeMs / 1000)
+    if (!st || !touched || touched.has(e.path) || !sameMtime(st.mtimeMs, e.mtimeMs)) await utimes(abs, e.mtimeMs / 1000, e.mtimeMs / 1000)
   }
 }

@@ -5,7 +5,10 @@ import { chunkHash } from './chunk-hash.js'
 import { TMP_PREFIX, fsyncDir, fsyncFile, tmpPathBeside } from './fs-atomic.js'
 
 /** How many fsyncs run at once when making a batch of chunks durable. */
-export const SYNC_CONCURRENCY = 16
+export const SYNC_CONCURRENCY = 64
+
+/** Hashes remembered as present (saves a stat per lookup); the memory is dropped past this. */
+export const KNOWN_CACHE_MAX = 1_000_000
 
 const HEX64 = /^[0-9a-f]{64}$/
 
@@ -19,7 +22,8 @@ const HEX64 = /^[0-9a-f]{64}$/
 export class ChunkStore {
   readonly dir: string
   private readonly dirsMade = new Set<string>()
-  private readonly known = new Set<string>()
+  /** Hashes known to be stored, with their sizes. */
+  private readonly known = new Map<string, number>()
 
   constructor(dir: string) {
     this.dir = dir
@@ -47,8 +51,7 @@ export class ChunkStore {
   async has(hash: string): Promise<boolean> {
     if (this.known.has(hash)) return true
     try {
-      await stat(this.pathOf(hash))
-      this.known.add(hash)
+      this.remember(hash, (await stat(this.pathOf(hash))).size)
       return true
     } catch {
       return false
@@ -59,9 +62,9 @@ export class ChunkStore {
    * Stores `data` under `hash` unless already present. The caller vouches that `hash` is
    * chunkHash(data) (use `putVerified` for untrusted data). Returns true if it was new.
    */
-  async put(hash: string, data: Uint8Array): Promise<boolean> {
+  async put(hash: string, data: Uint8Array, opts: { knownMissing?: boolean } = {}): Promise<boolean> {
     if (!HEX64.test(hash)) throw new ShoalError('BAD_CHUNK', `not a chunk hash: ${hash.slice(0, 80)}`)
-    if (await this.has(hash)) return false
+    if (this.known.has(hash) || (!opts.knownMissing && (await this.has(hash)))) return false
     const sub = join(this.dir, hash.slice(0, 2))
     if (!this.dirsMade.has(sub)) {
       await mkdir(sub, { recursive: true })
@@ -76,8 +79,25 @@ export class ChunkStore {
       await unlink(tmp).catch(() => undefined)
       throw err
     }
-    this.known.add(hash)
+    this.remember(hash, data.byteLength)
     return true
+  }
+
+  private remember(hash: string, size: number): void {
+    if (this.known.size >= KNOWN_CACHE_MAX) this.known.clear()
+    this.known.set(hash, size)
+  }
+
+  /**
+   * Reads a chunk without checking its hash, for senders whose receiver verifies it anyway.
+   * Throws NOT_FOUND when absent.
+   */
+  async read(hash: string): Promise<Buffer> {
+    try {
+      return await readFile(this.pathOf(hash))
+    } catch (err) {
+      throw new ShoalError('NOT_FOUND', `chunk ${hash.slice(0, 12)}… is not in the store`, { cause: err })
+    }
   }
 
   /** Verifies the hash first; throws BAD_CHUNK (storing nothing) when it does not match. */
@@ -101,8 +121,12 @@ export class ChunkStore {
 
   /** Size in bytes of a stored chunk, or undefined when it is not stored. */
   async size(hash: string): Promise<number | undefined> {
+    const known = this.known.get(hash)
+    if (known !== undefined) return known
     try {
-      return (await stat(this.pathOf(hash))).size
+      const size = (await stat(this.pathOf(hash))).size
+      this.remember(hash, size)
+      return size
     } catch {
       return undefined
     }

@@ -4,9 +4,11 @@
  * chunks around it. Pure and allocation-free; the caller owns the buffers.
  */
 
-export const MIN_CHUNK = 16 * 1024
-export const AVG_CHUNK = 64 * 1024
-export const MAX_CHUNK = 256 * 1024
+// 32 KiB on average: small enough that an edit re-sends little beyond itself (each edit costs
+// about one average chunk around its edges), large enough to keep per-chunk file costs down.
+export const MIN_CHUNK = 8 * 1024
+export const AVG_CHUNK = 32 * 1024
+export const MAX_CHUNK = 128 * 1024
 
 export interface ChunkerParams {
   min: number

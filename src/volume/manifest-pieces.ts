@@ -6,7 +6,7 @@ import { nextCut, type ChunkerParams } from './chunker.js'
  * file changes only the piece around it) and its pieces are kept in the chunk store, so an
  * incremental snapshot of a large volume ships only the changed part of its manifest.
  */
-export const MANIFEST_CHUNKER: ChunkerParams = { min: 2 * 1024, avg: 8 * 1024, max: 64 * 1024 }
+export const MANIFEST_CHUNKER: ChunkerParams = { min: 512, avg: 2 * 1024, max: 16 * 1024 }
 
 export interface ManifestPiece {
   hash: string

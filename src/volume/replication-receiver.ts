@@ -188,15 +188,17 @@ export class ReplicationReceiver {
       const { hash, data } = t.writes.shift()!
       t.writing++
       this.opts.chunks
-        .put(hash, data)
+        .put(hash, data, { knownMissing: true })
         .then(() => {
           t.writing--
+          // Verified chunks already received are written even if the transfer was aborted
+          // meanwhile: a resumed transfer then need not fetch them again.
+          this.pumpWrites(t)
           if (this.transfer !== t) return
           t.sizes.set(hash, data.byteLength)
           t.stored.push(hash)
           t.meter.add(data.byteLength)
           this.opts.onProgress?.(t.meter.snapshot(t.phase))
-          this.pumpWrites(t)
           this.advance(t)
         })
         .catch((err: unknown) => {
@@ -263,9 +265,8 @@ export class ReplicationReceiver {
       if (s !== undefined) sizes.set(h, s)
     })
     checkChunkSizes(manifest, (h) => sizes.get(h))
-    await chunks.sync(t.stored)
     if (this.transfer !== t) return
-    const committed = await snapshots.commit({ ...t.snapnode, holders: [...t.snapnode.holders, self] }, t.manifestBytes!)
+    const committed = await snapshots.commit({ ...t.snapnode, holders: [...t.snapnode.holders, self] }, t.manifestBytes!, chunks.sync(t.stored))
     t.done = true
     this.transfer = null
     this.send({ type: 'ack', id: committed.id, holder: self })

@@ -179,7 +179,7 @@ export class ReplicationSender {
         while (ahead.length < READ_AHEAD && out.queue.length > 0) {
           const hash = out.queue.shift()!
           const piece = out.pieces.get(hash)
-          const data = piece ? Promise.resolve(piece) : this.opts.chunks.get(hash)
+          const data = piece ? Promise.resolve(piece) : this.opts.chunks.read(hash)
           data.catch(() => undefined) // awaited below; this only keeps a dropped read quiet
           ahead.push({ hash, data })
         }

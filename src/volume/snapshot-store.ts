@@ -95,18 +95,22 @@ export class SnapshotStore {
 
   /**
    * Commits a snapshot atomically: the manifest is written and fsynced first, then the snapnode,
-   * whose appearance is the commit. The caller must have made its chunks durable
-   * (ChunkStore.sync) and checked the id. Committing an id already present only merges holders.
+   * whose appearance is the commit. The caller must have checked the id, and must make the
+   * snapshot's chunks durable either before or through `durable` (e.g. ChunkStore.sync), which
+   * runs alongside the manifest write and is awaited before the commit. Committing an id already
+   * present only merges holders.
    */
-  async commit(snapnode: Snapnode, manifestBytes: Uint8Array): Promise<Snapnode> {
+  async commit(snapnode: Snapnode, manifestBytes: Uint8Array, durable?: Promise<void>): Promise<Snapnode> {
+    durable?.catch(() => undefined) // awaited below; this only keeps an early return quiet
     await this.open()
     const existing = this.nodes.get(snapnode.id)
     if (existing) {
+      await durable
       for (const h of snapnode.holders) await this.addHolder(snapnode.id, h)
       return this.nodes.get(snapnode.id)!
     }
     const node = { ...snapnode, holders: [...new Set(snapnode.holders)].sort() }
-    await writeFileAtomic(join(this.dir, 'manifests', node.id), manifestBytes, { sync: true })
+    await Promise.all([writeFileAtomic(join(this.dir, 'manifests', node.id), manifestBytes, { sync: true }), durable])
     await writeFileAtomic(join(this.dir, 'nodes', node.id), encodeSnapnode(node), { sync: true })
     this.nodes.set(node.id, node)
     this.ghosts.delete(node.id)

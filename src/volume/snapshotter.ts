@@ -1,4 +1,5 @@
-import { lstat, open, readFile, readdir, readlink } from 'node:fs/promises'
+import { lstat, open, readFile } from 'node:fs/promises'
+import { lstatSync, readdirSync, readlinkSync } from 'node:fs'
 import type { Stats } from 'node:fs'
 import { join } from 'node:path'
 import { ShoalError } from '../core/errors.js'
@@ -20,6 +21,8 @@ export const MAX_REREADS = 5
 /** Files modified this close to the snapshot's start are re-read next time (timestamp granularity). */
 export const RACY_MS = 1000
 const READ_BUFFER = 4 * 1024 * 1024
+
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve))
 
 export interface SnapshotterOptions {
   /** The live volume folder. */
@@ -148,45 +151,44 @@ export class Snapshotter {
     }
     const base = { parent: parent?.id ?? null, origin: this.opts.origin, epoch: args.epoch, seq: args.seq ?? (parent ? parent.seq + 1 : 1) }
     const snapnode: Snapnode = { id: snapshotId(bytes, base), ...base, time: args.time ?? started, holders: [this.opts.origin] }
-    await chunks.sync(newHashes)
-    const committed = await snapshots.commit(snapnode, bytes)
+    const committed = await snapshots.commit(snapnode, bytes, chunks.sync(newHashes))
     await this.saveCache(nextCache, committed.id)
     stats.durationMs = Date.now() - started
     return { snapnode: committed, manifest, changed: true, stats }
   }
 
+  /**
+   * Lists the tree. Each folder is read with synchronous readdir/lstat (a few µs per entry,
+   * far cheaper than a thread-pool round trip each) and the event loop gets a turn between
+   * folders, so a huge tree never blocks it for long.
+   */
   private async walk(rel: string, out: Array<{ path: string; st: Stats; entry?: ManifestEntry }>, stats: SnapshotStats): Promise<void> {
     const abs = rel ? join(this.opts.root, rel) : this.opts.root
-    const names = await readdir(abs)
     const subdirs: string[] = []
-    await Promise.all(
-      names.map(async (name) => {
-        const path = rel ? `${rel}/${name}` : name
-        if (name.includes('\\')) {
-          stats.skipped.push({ path, reason: 'name contains a backslash' })
-          return
-        }
-        let st: Stats
-        try {
-          st = await lstat(join(abs, name))
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code === 'ENOENT') return // deleted while walking
-          throw err
-        }
-        const mode = st.mode & 0o7777
-        if (st.isDirectory()) {
-          out.push({ path, st, entry: { path, kind: 'dir', mode, mtimeMs: st.mtimeMs, size: 0 } })
-          subdirs.push(path)
-        } else if (st.isSymbolicLink()) {
-          const target = await readlink(join(abs, name))
-          const why = symlinkEscape(path, target)
-          if (why) stats.skipped.push({ path, reason: `symlink to ${JSON.stringify(target)} escapes the volume (${why})` })
-          else out.push({ path, st, entry: { path, kind: 'symlink', mode, mtimeMs: st.mtimeMs, size: 0, target } })
-        } else if (st.isFile()) out.push({ path, st })
-        else stats.skipped.push({ path, reason: 'not a file, folder or symlink' })
-      })
-    )
-    for (const d of subdirs) await this.walk(d, out, stats)
+    for (const name of readdirSync(abs)) {
+      const path = rel ? `${rel}/${name}` : name
+      if (name.includes('\\')) {
+        stats.skipped.push({ path, reason: 'name contains a backslash' })
+        continue
+      }
+      const st = lstatSync(join(abs, name), { throwIfNoEntry: false })
+      if (!st) continue // deleted while walking
+      const mode = st.mode & 0o7777
+      if (st.isDirectory()) {
+        out.push({ path, st, entry: { path, kind: 'dir', mode, mtimeMs: st.mtimeMs, size: 0 } })
+        subdirs.push(path)
+      } else if (st.isSymbolicLink()) {
+        const target = readlinkSync(join(abs, name))
+        const why = symlinkEscape(path, target)
+        if (why) stats.skipped.push({ path, reason: `symlink to ${JSON.stringify(target)} escapes the volume (${why})` })
+        else out.push({ path, st, entry: { path, kind: 'symlink', mode, mtimeMs: st.mtimeMs, size: 0, target } })
+      } else if (st.isFile()) out.push({ path, st })
+      else stats.skipped.push({ path, reason: 'not a file, folder or symlink' })
+    }
+    for (const d of subdirs) {
+      await yieldToLoop()
+      await this.walk(d, out, stats)
+    }
   }
 
   /** Reads, chunks and stores one file, re-reading it if it changed during the read. */

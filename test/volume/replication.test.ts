@@ -4,6 +4,14 @@ import { join } from 'node:path'
 import { checkout } from '../../src/volume/checkout.js'
 import { decodeReplication } from '../../src/protocol/volume-messages.js'
 import type { ReplicationProgress } from '../../src/volume/transfer-progress.js'
+import { manifestPieces } from '../../src/volume/manifest-pieces.js'
+import { readdir } from 'node:fs/promises'
+
+async function countChunks(dir: string): Promise<number> {
+  let n = 0
+  for (const sub of await readdir(dir)) n += (await readdir(join(dir, sub))).filter((x) => !x.startsWith('.')).length
+  return n
+}
 import { buildTree, expectSameTree, pseudoRandom, waitFor } from './helpers.js'
 import { connect, twoNodes } from './replication-harness.js'
 
@@ -74,13 +82,17 @@ describe('replication over a link', () => {
     expect(first.errors.map((e) => e.code)).toContain('LINK_CLOSED')
     expect(replica.snapshots.has(snapnode.id)).toBe(false)
 
+    // Every chunk frame that reached the replica (all but the one the cut swallowed) was verified
+    // and gets stored, even though the transfer was aborted.
+    await waitFor(async () => (await countChunks(replica.chunks.dir)) === delivered - 1)
+
     const second = connect(master, replica)
     const resumed = await second.sender.send(snapnode.id)
     expect(replica.snapshots.has(snapnode.id)).toBe(true)
-    // Chunk frames that reached the replica: all but the one the cut swallowed; the first was
-    // the manifest's single piece. Only what never arrived is sent again.
-    const fileChunksStored = delivered - 1 - 1
-    expect(resumed.chunksSent).toBe(totalChunks - fileChunksStored)
+    // Only what never arrived is sent again: file chunks plus manifest pieces, minus what was stored.
+    const pieces = manifestPieces(await master.snapshots.readManifestBytes(snapnode.id)).length
+    expect(resumed.chunksSent).toBe(totalChunks + pieces - (delivered - 1))
+    expect(await countChunks(replica.chunks.dir)).toBe(totalChunks + pieces)
     const target = join(replica.home, 'app')
     await checkout({ chunks: replica.chunks, manifest: await replica.snapshots.readManifest(snapnode.id), target, mode: 'fresh' })
     await expectSameTree(master.root, target)

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { shoal } from '../helpers/processes.js'
+
+describe('the CLI with wrong or missing input', () => {
+  it('init prints a 64-hex key and how to use it', async () => {
+    const r = await shoal(['init'])
+    expect(r.code).toBe(0)
+    expect(r.stdout.trim()).toMatch(/^[0-9a-f]{64}$/)
+    expect(r.stderr).toContain('shoal up')
+  })
+
+  it.each([
+    [['frobnicate'], /unknown command "frobnicate"/],
+    [['up', '--home', '/tmp/x'], /needs --cluster KEY/],
+    [['up', '--cluster', 'nothex'], /64 hex characters/],
+    [['up', '--cluster', 'ab'.repeat(32), '--bootstrap', 'nohostport'], /--bootstrap takes host:port/],
+    [['up', '--cluster', 'ab'.repeat(32), '--http-port', '99999'], /--http-port takes a port number/],
+    [['up', '--cluster', 'ab'.repeat(32), '--capacity=-1'], /--capacity takes a positive number/],
+    [['up', '--cluster', 'ab'.repeat(32), '--capacity', '-1'], /--capacity needs a value/],
+    [['status', '--bogus'], /unknown option '--bogus'/],
+    [['bootstrap'], /needs --host/]
+  ])('%j → one plain sentence and a non-zero exit', async (args, message) => {
+    const r = await shoal(args as string[])
+    expect(r.code).not.toBe(0)
+    expect(r.stderr).toMatch(message)
+    expect(r.stderr).not.toMatch(/\bat .*\.js:\d+/) // no stack trace
+  })
+
+  it('a client command with no node in its home says so and exits non-zero', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'shoal-nohome-'))
+    for (const args of [['status', '--home', home], ['events', '--home', home]]) {
+      const r = await shoal(args)
+      expect(r.code).toBe(3)
+      expect(r.stderr.trim().split('\n')).toHaveLength(1)
+      expect(r.stderr).toContain(`no shoal node is running in ${home}`)
+    }
+    const viaEnv = await shoal(['status'], { SHOAL_HOME: home })
+    expect(viaEnv.stderr).toContain(home)
+    rmSync(home, { recursive: true })
+  })
+})
