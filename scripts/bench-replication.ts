@@ -1,0 +1,337 @@
+// Replication benchmark: initial and incremental sync between two Shoal volume endpoints over a
+// real hyperswarm connection (private DHT testnet on 127.0.0.1), against rsync on the same trees.
+//   npm run bench:replication -- [--size MIB] [--json] [--keep]
+import { execFile } from 'node:child_process'
+import { randomBytes, randomFillSync } from 'node:crypto'
+import { mkdir, mkdtemp, open, readFile, readdir, lstat, readlink, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import Hyperswarm, { type SwarmConnection } from 'hyperswarm'
+import DHT from 'hyperdht'
+import createTestnet from 'hyperdht/testnet.js'
+import Protomux from 'protomux'
+import { ProtomuxLink } from '../src/mesh/protomux-link.js'
+import { chunkHash } from '../src/volume/chunk-hash.js'
+import { ChunkStore } from '../src/volume/chunk-store.js'
+import { DEFAULT_CHUNKER, nextCut } from '../src/volume/chunker.js'
+import { checkout } from '../src/volume/checkout.js'
+import type { Link } from '../src/volume/link.js'
+import { ReplicationReceiver } from '../src/volume/replication-receiver.js'
+import { ReplicationSender } from '../src/volume/replication-sender.js'
+import { SnapshotStore } from '../src/volume/snapshot-store.js'
+import { Snapshotter } from '../src/volume/snapshotter.js'
+
+const run = promisify(execFile)
+const MiB = 1024 * 1024
+const FILES_PER_GIB = 10_000
+const CHANGE_FRACTION = 0.01
+
+const args = process.argv.slice(2)
+const sizeMiB = Number(args[args.indexOf('--size') + 1] ?? 1024) || 1024
+const asJson = args.includes('--json')
+const keep = args.includes('--keep')
+const avgKiB = args.includes('--avg') ? Number(args[args.indexOf('--avg') + 1]) : 0
+const chunker = avgKiB > 0 ? { min: (avgKiB * 1024) / 4, avg: avgKiB * 1024, max: avgKiB * 1024 * 4 } : DEFAULT_CHUNKER
+const log = (...a: unknown[]) => {
+  if (!asJson) console.log(...a)
+  else console.error(...a)
+}
+
+/** A random integer in [lo, hi). */
+const rand = (lo: number, hi: number) => lo + Math.floor(Math.random() * (hi - lo))
+
+interface FileSpec {
+  path: string
+  size: number
+}
+
+/** ~10 000 files per GiB: 70 % small (1–16 KiB), 25 % medium (16–128 KiB), 5 % large sharing the rest. */
+function planTree(totalBytes: number): FileSpec[] {
+  const n = Math.max(50, Math.round((FILES_PER_GIB * totalBytes) / (1024 * MiB)))
+  const specs: FileSpec[] = []
+  let used = 0
+  const nSmall = Math.round(n * 0.7)
+  const nMedium = Math.round(n * 0.25)
+  const nLarge = n - nSmall - nMedium
+  for (let i = 0; i < nSmall; i++) specs.push({ path: '', size: rand(1024, 16 * 1024) })
+  for (let i = 0; i < nMedium; i++) specs.push({ path: '', size: rand(16 * 1024, 128 * 1024) })
+  for (const s of specs) used += s.size
+  const weights = Array.from({ length: nLarge }, () => 0.05 + Math.random() ** 3)
+  const sum = weights.reduce((a, b) => a + b, 0)
+  const rest = Math.max(0, totalBytes - used)
+  for (const w of weights) specs.push({ path: '', size: Math.floor((rest * w) / sum) })
+  specs.forEach((s, i) => (s.path = `dir-${i % 40}/sub-${i % 7}/file-${i}.bin`))
+  return specs
+}
+
+async function generate(root: string, specs: FileSpec[]): Promise<void> {
+  const block = Buffer.allocUnsafe(16 * MiB)
+  for (const s of specs) {
+    await mkdir(join(root, s.path, '..'), { recursive: true })
+    const fd = await open(join(root, s.path), 'w')
+    for (let left = s.size; left > 0; ) {
+      const n = Math.min(left, block.length)
+      randomFillSync(block, 0, n)
+      await fd.write(block, 0, n)
+      left -= n
+    }
+    await fd.close()
+  }
+  await mkdir(join(root, 'empty-dir'), { recursive: true })
+  await writeFile(join(root, 'README'), 'shoal benchmark tree\n')
+  const { symlink } = await import('node:fs/promises')
+  await symlink('README', join(root, 'readme-link'))
+}
+
+/**
+ * Changes ~1 % of the bytes: half as inserts in the middle of large files, a fifth as in-place
+ * overwrites of large files, the rest as whole rewrites of small and medium files.
+ */
+async function mutate(root: string, specs: FileSpec[], totalBytes: number): Promise<number> {
+  const budget = Math.round(totalBytes * CHANGE_FRACTION)
+  const large = specs.filter((s) => s.size >= 1 * MiB).sort(() => Math.random() - 0.5)
+  const small = specs.filter((s) => s.size < 128 * 1024 && s.size >= 16 * 1024).sort(() => Math.random() - 0.5)
+  let changed = 0
+  const insertBudget = budget * 0.5
+  const overwriteBudget = budget * 0.2
+  const edits = Math.max(1, Math.round(sizeMiB / 128))
+  let li = 0
+  for (let i = 0; i < edits && changed < insertBudget && large.length; i++) {
+    const s = large[li++ % large.length]!
+    const len = Math.round(Math.min(insertBudget - changed, insertBudget / edits))
+    const abs = join(root, s.path)
+    const data = await readFile(abs)
+    const mid = Math.floor(data.length / 2) + rand(0, 4096)
+    await writeFile(abs, Buffer.concat([data.subarray(0, mid), randomBytes(len), data.subarray(mid)]))
+    s.size += len
+    changed += len
+  }
+  let overwritten = 0
+  for (let i = 0; i < edits && overwritten < overwriteBudget && large.length; i++) {
+    const s = large[li++ % large.length]!
+    const len = Math.round(Math.min(overwriteBudget - overwritten, overwriteBudget / edits, s.size / 2))
+    const fd = await open(join(root, s.path), 'r+')
+    await fd.write(randomBytes(len), 0, len, rand(0, s.size - len))
+    await fd.close()
+    overwritten += len
+  }
+  changed += overwritten
+  for (const s of small) {
+    if (changed >= budget) break
+    await writeFile(join(root, s.path), randomBytes(s.size))
+    changed += s.size
+  }
+  return changed
+}
+
+/** Compares two trees byte for byte (contents, kinds, modes, symlink targets). */
+async function sameTree(a: string, b: string): Promise<boolean> {
+  async function walk(rel: string): Promise<boolean> {
+    const [na, nb] = await Promise.all([readdir(join(a, rel)), readdir(join(b, rel))])
+    na.sort()
+    nb.sort()
+    if (na.join('\0') !== nb.join('\0')) return false
+    for (const name of na) {
+      const p = join(rel, name)
+      const [sa, sb] = await Promise.all([lstat(join(a, p)), lstat(join(b, p))])
+      if ((sa.mode & 0o170777) !== (sb.mode & 0o170777) || sa.size !== sb.size) return false
+      if (sa.isDirectory()) {
+        if (!(await walk(p))) return false
+      } else if (sa.isSymbolicLink()) {
+        if ((await readlink(join(a, p))) !== (await readlink(join(b, p)))) return false
+      } else if (!(await readFile(join(a, p))).equals(await readFile(join(b, p)))) return false
+    }
+    return true
+  }
+  return walk('')
+}
+
+/** A Link that counts the bytes of frames sent through it. */
+function counting(link: Link, counter: { bytes: number }): Link {
+  return {
+    send: (f) => {
+      counter.bytes += f.byteLength
+      return link.send(f)
+    },
+    setHandler: (h) => link.setHandler(h),
+    close: () => link.close()
+  }
+}
+
+function measureHashing(): { hashMBps: number; chunkMBps: number } {
+  const buf = randomFillSync(Buffer.allocUnsafe(128 * MiB))
+  let best = { hashMBps: 0, chunkMBps: 0 }
+  for (let r = 0; r < 3; r++) {
+    let t = performance.now()
+    const cuts: number[] = []
+    for (let at = 0; at < buf.length; ) {
+      const len = nextCut(buf, at, buf.length, true)
+      cuts.push(len)
+      at += len
+    }
+    const chunkMBps = buf.length / 1e6 / ((performance.now() - t) / 1000)
+    t = performance.now()
+    let at = 0
+    for (const len of cuts) {
+      chunkHash(buf.subarray(at, at + len))
+      at += len
+    }
+    const hashMBps = buf.length / 1e6 / ((performance.now() - t) / 1000)
+    best = { hashMBps: Math.max(best.hashMBps, hashMBps), chunkMBps: Math.max(best.chunkMBps, chunkMBps) }
+  }
+  return best
+}
+
+async function connectSwarms(bootstrap: Array<{ host: string; port: number }>) {
+  const a = new Hyperswarm({ dht: new DHT({ bootstrap, host: '127.0.0.1' }) })
+  const b = new Hyperswarm({ dht: new DHT({ bootstrap, host: '127.0.0.1' }) })
+  const topic = randomBytes(32)
+  const connA = new Promise<SwarmConnection>((resolve) => a.once('connection', resolve))
+  const connB = new Promise<SwarmConnection>((resolve) => b.once('connection', resolve))
+  for (const s of [a, b]) s.on('connection', (c: SwarmConnection) => c.on('error', () => undefined))
+  await a.join(topic, { server: true, client: false }).flushed()
+  b.join(topic, { server: false, client: true })
+  const [ca, cb] = await Promise.all([connA, connB])
+  return { a, b, ca, cb }
+}
+
+async function main(): Promise<void> {
+  const base = await mkdtemp(join(tmpdir(), 'shoal-bench-'))
+  const totalBytes = sizeMiB * MiB
+  const src = join(base, 'src')
+  const rsyncDst = join(base, 'rsync-dst')
+  log(`bench:replication: ${sizeMiB} MiB in ${base}`)
+  const testnet = await createTestnet(3, { host: '127.0.0.1' })
+  let swarms: Awaited<ReturnType<typeof connectSwarms>> | null = null
+  try {
+    const { hashMBps, chunkMBps } = measureHashing()
+    log(`hashing: sha256 ${hashMBps.toFixed(0)} MB/s, gear chunker ${chunkMBps.toFixed(0)} MB/s (one core)`)
+
+    const specs = planTree(totalBytes)
+    let t = performance.now()
+    await generate(src, specs)
+    const treeBytes = specs.reduce((a, s) => a + s.size, 0)
+    log(`generated ${specs.length} files, ${(treeBytes / MiB).toFixed(0)} MiB in ${((performance.now() - t) / 1000).toFixed(1)} s`)
+
+    const masterId = randomBytes(32).toString('hex')
+    const replicaId = randomBytes(32).toString('hex')
+    const mChunks = new ChunkStore(join(base, 'master/chunks'))
+    const mSnaps = new SnapshotStore(join(base, 'master/volumes/bench'))
+    const rChunks = new ChunkStore(join(base, 'replica/chunks'))
+    const rSnaps = new SnapshotStore(join(base, 'replica/volumes/bench'))
+    for (const s of [mChunks, mSnaps, rChunks, rSnaps]) await s.open()
+    const snapshotter = new Snapshotter({ root: src, chunks: mChunks, snapshots: mSnaps, origin: masterId, chunker })
+    const replicaDir = join(base, 'replica/app')
+
+    swarms = await connectSwarms(testnet.bootstrap)
+    const id = Buffer.from('bench-app')
+    const linkA = new ProtomuxLink(Protomux.from(swarms.ca), id)
+    const linkB = new ProtomuxLink(Protomux.from(swarms.cb), id)
+    await Promise.all([linkA.opened, linkB.opened])
+    const wire = { bytes: 0 }
+    const sender = new ReplicationSender({ link: counting(linkA, wire), chunks: mChunks, snapshots: mSnaps })
+    new ReplicationReceiver({ link: counting(linkB, wire), chunks: rChunks, snapshots: rSnaps, self: replicaId })
+
+    // Initial sync: snapshot + send + commit + fresh checkout.
+    t = performance.now()
+    const first = await snapshotter.snapshot({ epoch: 1 })
+    const tSnap1 = performance.now() - t
+    await sender.send(first.snapnode.id)
+    const tSend1 = performance.now() - t - tSnap1
+    await checkout({ chunks: rChunks, manifest: await rSnaps.readManifest(first.snapnode.id), target: replicaDir, mode: 'fresh' })
+    const fullMs = performance.now() - t
+    const fullWire = wire.bytes
+    log(`shoal full: ${(fullMs / 1000).toFixed(2)} s (snapshot ${(tSnap1 / 1000).toFixed(2)} s, send ${(tSend1 / 1000).toFixed(2)} s, checkout ${((fullMs - tSnap1 - tSend1) / 1000).toFixed(2)} s)`)
+
+    t = performance.now()
+    await run('rsync', ['-a', '--no-whole-file', `${src}/`, `${rsyncDst}/`], { maxBuffer: 64 * MiB })
+    const rsyncFullMs = performance.now() - t
+    log(`rsync full: ${(rsyncFullMs / 1000).toFixed(2)} s`)
+
+    // Unchanged-tree snapshot: should cost about one stat per file. The first one after the
+    // initial snapshot re-reads files written within the racy window (see Snapshotter RACY_MS).
+    await snapshotter.snapshot({ epoch: 1 })
+    t = performance.now()
+    const idle = await snapshotter.snapshot({ epoch: 1 })
+    const idleSnapMs = performance.now() - t
+    if (idle.changed || idle.stats.filesRead > 0) throw new Error('unchanged tree was read again')
+
+    const bytesChanged = await mutate(src, specs, treeBytes)
+    wire.bytes = 0
+    t = performance.now()
+    const second = await snapshotter.snapshot({ epoch: 1 })
+    const tSnap2 = performance.now() - t
+    const inc = await sender.send(second.snapnode.id)
+    const tSend2 = performance.now() - t - tSnap2
+    const co = await checkout({
+      chunks: rChunks,
+      manifest: await rSnaps.readManifest(second.snapnode.id),
+      previous: await rSnaps.readManifest(first.snapnode.id),
+      target: replicaDir,
+      mode: 'in-place'
+    })
+    const incMs = performance.now() - t
+    const incWire = wire.bytes
+    log(`shoal incremental: ${(incMs / 1000).toFixed(2)} s (snapshot ${(tSnap2 / 1000).toFixed(2)} s read ${second.stats.filesRead} files, send ${(tSend2 / 1000).toFixed(2)} s ${inc.chunksSent} chunks, checkout ${((incMs - tSnap2 - tSend2) / 1000).toFixed(2)} s wrote ${co.filesWritten} files)`)
+
+    t = performance.now()
+    const { stdout } = await run('rsync', ['-a', '--no-whole-file', '--stats', `${src}/`, `${rsyncDst}/`], { maxBuffer: 64 * MiB })
+    const rsyncIncMs = performance.now() - t
+    const rsyncSent = Number(/Total bytes sent: ([\d,]+)/.exec(stdout)?.[1]?.replace(/,/g, '') ?? NaN)
+    log(`rsync incremental: ${(rsyncIncMs / 1000).toFixed(2)} s`)
+
+    t = performance.now()
+    const verified = (await sameTree(src, replicaDir)) && (await sameTree(src, rsyncDst))
+    log(`verified byte for byte: ${verified} (${((performance.now() - t) / 1000).toFixed(1)} s)`)
+
+    const result = {
+      size_mib: sizeMiB,
+      chunk_avg_bytes: chunker.avg,
+      files: specs.length,
+      tree_bytes: treeBytes,
+      verified,
+      full_sync_ms: Math.round(fullMs),
+      full_sync_mbps: Number((treeBytes / 1e6 / (fullMs / 1000)).toFixed(1)),
+      full_sync_bytes_sent: fullWire,
+      rsync_full_ms: Math.round(rsyncFullMs),
+      idle_snapshot_ms: Math.round(idleSnapMs),
+      incremental_ms: Math.round(incMs),
+      rsync_incremental_ms: Math.round(rsyncIncMs),
+      incremental_vs_rsync: Number((incMs / rsyncIncMs).toFixed(3)),
+      bytes_changed: bytesChanged,
+      bytes_sent: incWire,
+      bytes_sent_vs_changed: Number((incWire / bytesChanged).toFixed(3)),
+      rsync_bytes_sent: rsyncSent,
+      chunks_sent: inc.chunksSent,
+      hash_mbps_per_core: Math.round(hashMBps),
+      chunker_mbps_per_core: Math.round(chunkMBps)
+    }
+    const rows: Array<[string, string, string]> = [
+      ['full sync', `${(fullMs / 1000).toFixed(2)} s (${result.full_sync_mbps} MB/s)`, `${(rsyncFullMs / 1000).toFixed(2)} s`],
+      ['incremental sync', `${(incMs / 1000).toFixed(2)} s`, `${(rsyncIncMs / 1000).toFixed(2)} s`],
+      ['incremental bytes sent', `${incWire} (${result.bytes_sent_vs_changed}× changed)`, `${rsyncSent}`],
+      ['bytes changed', `${bytesChanged}`, ''],
+      ['unchanged snapshot', `${Math.round(idleSnapMs)} ms for ${specs.length} files`, ''],
+      ['hash / chunker per core', `${result.hash_mbps_per_core} / ${result.chunker_mbps_per_core} MB/s`, ''],
+      ['verified', String(verified), '']
+    ]
+    const w0 = Math.max(...rows.map((r) => r[0].length))
+    const w1 = Math.max(...rows.map((r) => r[1].length), 5)
+    const table = [`${'measure'.padEnd(w0)}  ${'shoal'.padEnd(w1)}  rsync -a --no-whole-file`, ...rows.map((r) => `${r[0].padEnd(w0)}  ${r[1].padEnd(w1)}  ${r[2]}`)]
+    if (asJson) {
+      console.error(table.join('\n'))
+      console.log(JSON.stringify(result))
+    } else console.log(`\n${table.join('\n')}`)
+    if (!verified) process.exitCode = 1
+  } finally {
+    if (swarms) await Promise.all([swarms.a.destroy(), swarms.b.destroy()])
+    await testnet.destroy()
+    if (!keep) await rm(base, { recursive: true, force: true })
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err)
+  process.exitCode = 1
+})
