@@ -1,6 +1,6 @@
 /**
  * Console benchmark on a simulated cluster of 100 nodes and 1000 apps (`npm run bench:console`):
- *  - idle CPU: the full console (polling once a second, live load) for IDLE_MS with no keys;
+ *  - idle CPU: the full console (polling every POLL_MS, live load) for IDLE_MS with no keys;
  *  - frame time: synchronous re-renders of the screen over many updates (new poll data, cursor
  *    moves, view switches, details), each measured from new state to terminal output written.
  * Goals: median frame ≤ 16 ms, idle < 2 % of a core.

@@ -35,6 +35,8 @@ export class Gossip {
   private readonly pushDelayMs: number
   /** Bytes of mesh frames this gossip layer sent, for benchmarks. */
   bytesSent = 0
+  /** The digest hash of the table as it is; dropped whenever the table changes. */
+  private digestCache: Buffer | null = null
 
   constructor(
     private readonly transport: Transport,
@@ -61,6 +63,7 @@ export class Gossip {
   applyRecord(r: NodeRecord, from: NodeId | null): boolean {
     const { fresh, change } = this.table.applyRecord(r)
     if (!fresh) return false
+    this.digestCache = null
     if (change !== null) this.onChange(change)
     this.onFresh({ record: r })
     this.queue(from, (b) => b.records.set(r.id, r))
@@ -70,10 +73,17 @@ export class Gossip {
   applyClaim(cl: StatusClaim, from: NodeId | null): boolean {
     const { fresh, change } = this.table.applyClaim(cl)
     if (!fresh) return false
+    this.digestCache = null
     if (change !== null) this.onChange(change)
     this.onFresh({ claim: cl })
     this.queue(from, (b) => b.claims.set(cl.id, cl))
     return true
+  }
+
+  /** Forgets a member entirely (reaping long-gone nodes). */
+  forget(id: NodeId): void {
+    this.table.remove(id)
+    this.digestCache = null
   }
 
   /** A new session: exchange full digests at once, so a joining node learns everything. */
@@ -88,7 +98,7 @@ export class Gossip {
         for (const cl of m.claims) this.applyClaim(cl, from)
         return
       case 'digestHash':
-        if (!b4a.equals(m.hash, this.digestHash(this.table.digest()))) {
+        if (!b4a.equals(m.hash, this.digestHash())) {
           this.send(from, { type: 'digest', reply: true, entries: this.table.digest() })
         }
         return
@@ -124,13 +134,14 @@ export class Gossip {
     const peers = this.transport.connected()
     if (peers.length === 0) return
     const peer = peers[Math.floor(Math.random() * peers.length)]!
-    this.send(peer, { type: 'digestHash', hash: this.digestHash(this.table.digest()) })
+    this.send(peer, { type: 'digestHash', hash: this.digestHash() })
   }
 
-  private digestHash(entries: DigestEntry[]): Buffer {
+  private digestHash(): Buffer {
+    if (this.digestCache !== null) return this.digestCache
     const out = b4a.alloc(32)
-    sodium.crypto_generichash(out, c.encode(c.array(digestEntry), entries))
-    return out
+    sodium.crypto_generichash(out, c.encode(c.array(digestEntry), this.table.digest()))
+    return (this.digestCache = out)
   }
 
   private queue(from: NodeId | null, add: (b: Batch) => void): void {

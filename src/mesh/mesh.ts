@@ -46,6 +46,8 @@ export class Mesh extends EventEmitter {
   private self: NodeRecord
   private readonly maxFrameBytes: number
   private started = false
+  /** When each member was last seen turning dead or left (clock ms), for reaping. */
+  private readonly goneSince = new Map<NodeId, number>()
   private leaving = false
 
   constructor(
@@ -135,11 +137,14 @@ export class Mesh extends EventEmitter {
   }
 
   /** Forgets members that have been dead or gone for longer than `olderThanMs`. */
-  reap(olderThanMs = REAP_AFTER_MS, nowWall = Date.now()): void {
-    for (const [id, m] of this.gossip.table.members) {
-      const s = statusOf(m)
-      if ((s === 'dead' || s === 'left') && m.record !== null && nowWall - m.record.startedAt > olderThanMs) {
-        this.gossip.table.remove(id)
+  reap(olderThanMs = REAP_AFTER_MS): void {
+    const now = this.clock.now()
+    for (const [id, since] of this.goneSince) {
+      const s = this.gossip.table.status(id)
+      if (s !== 'dead' && s !== 'left') this.goneSince.delete(id)
+      else if (now - since > olderThanMs) {
+        this.goneSince.delete(id)
+        this.gossip.forget(id)
       }
     }
   }
@@ -210,6 +215,7 @@ export class Mesh extends EventEmitter {
   }
 
   private onChange(change: StatusChange): void {
+    if (change.to === 'dead' || change.to === 'left') this.goneSince.set(change.id, this.clock.now())
     const name = this.gossip.table.get(change.id)?.record?.name ?? change.id.slice(0, 8)
     this.emit('change', { ...change, name, at: Date.now() } satisfies MembershipEvent)
   }

@@ -116,7 +116,10 @@ export class ShoalNode {
     await this.control.listen()
     await transport.ready()
 
-    this.dialTimer = every(realClock, DIAL_INTERVAL_MS, () => reconcileDials(mesh.members(), transport))
+    this.dialTimer = every(realClock, DIAL_INTERVAL_MS, () => {
+      reconcileDials(mesh.members(), transport)
+      mesh.reap()
+    })
     this.loadTimer = every(realClock, this.opts.loadIntervalMs ?? LOAD_INTERVAL_MS, () => {
       mesh.updateSelf({ load: sampler.sample(mesh.record.load.apps) })
     })

@@ -1,0 +1,276 @@
+/**
+ * npm run bench:proxy — keep-alive HTTP load (wrk) against the same app: directly; through a
+ * Shoal HTTP front on the master's node (local target); through a front on another node
+ * (direct target: that node forwards to the master's front); through a front on another node
+ * via a mesh tunnel (hyperswarm, private testnet); and through node-http-proxy with a
+ * keep-alive agent. Then bulk TCP throughput direct vs through the TCP front (local, tunnel).
+ *
+ * Each party runs in its own process, as it would on real nodes. Everything binds 127.0.0.1.
+ * BENCH_SECONDS (default 5) per HTTP run, BENCH_CONNECTIONS (default 50), BENCH_TCP_SECONDS (3).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import crypto from 'node:crypto'
+import http from 'node:http'
+import net, { type AddressInfo } from 'node:net'
+import path from 'node:path'
+import readline from 'node:readline'
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5)
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50)
+const TCP_SECONDS = Number(process.env.BENCH_TCP_SECONDS ?? 3)
+const HOST = 'bench.test'
+const SELF = path.resolve(import.meta.dirname, 'bench-proxy.ts')
+
+type Ready = Record<string, number>
+
+function listen(server: net.Server): Promise<number> {
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)))
+}
+
+function ready(info: Ready): void {
+  process.stdout.write(`READY ${JSON.stringify(info)}\n`)
+}
+
+// ---------------------------------------------------------------- roles (child processes)
+
+/** The app: a small HTTP answer, and a TCP sink that reports the bytes it got on FIN. */
+async function roleApp(): Promise<void> {
+  const body = Buffer.from('hello from the app\n')
+  const server = http.createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': body.length })
+    res.end(body)
+  })
+  server.keepAliveTimeout = 60_000
+  const sink = net.createServer({ allowHalfOpen: true }, (s) => {
+    let n = 0
+    s.on('data', (d: Buffer) => (n += d.length))
+    s.on('end', () => s.end(String(n)))
+    s.on('error', () => {})
+  })
+  ready({ http: await listen(server), tcp: await listen(sink) })
+}
+
+async function roleMaster(appHttp: number, appTcp: number, bootstrap: string, topic: string): Promise<void> {
+  const { HttpFront } = await import('../src/proxy/http-front.js')
+  const { TcpFront } = await import('../src/proxy/tcp-front.js')
+  const { MeshTunnel } = await import('../src/mesh/tunnel.js')
+  const { connectTarget, splice } = await import('../src/proxy/target-connect.js')
+  const Hyperswarm = (await import('hyperswarm')).default
+  const DHT = (await import('hyperdht')).default
+  const Protomux = (await import('protomux')).default
+  const front = new HttpFront({ resolver: { resolve: () => ({ app: 'bench' }), target: async () => ({ kind: 'local', port: appHttp }) } })
+  const tcp = new TcpFront({ app: 'bench', port: 0, resolver: { target: async () => ({ kind: 'local', port: appTcp }) } })
+  await front.ready()
+  await tcp.ready()
+  const swarm = new Hyperswarm({ dht: new DHT({ bootstrap: JSON.parse(bootstrap), host: '127.0.0.1' }) })
+  swarm.on('connection', (conn: any) => {
+    conn.on('error', (err: Error) => process.env.BENCH_DEBUG && console.error('master conn error', err))
+    conn.on('close', () => process.env.BENCH_DEBUG && console.error('master conn closed'))
+    const t = new MeshTunnel(Protomux.from(conn), {
+      onStream: (app, s) => splice(s, connectTarget({ kind: 'local', port: app === 'bench-tcp' ? appTcp : appHttp }), () => {})
+    })
+    t.on('bad-frame', (err: Error) => process.env.BENCH_DEBUG && console.error('master bad frame', err))
+  })
+  await swarm.join(Buffer.from(topic, 'hex'), { server: true, client: false }).flushed()
+  ready({ http: front.port, tcp: tcp.port })
+}
+
+async function roleDirect(masterHttp: number): Promise<void> {
+  const { HttpFront } = await import('../src/proxy/http-front.js')
+  const front = new HttpFront({
+    resolver: { resolve: () => ({ app: 'bench' }), target: async () => ({ kind: 'direct', host: '127.0.0.1', port: masterHttp }) }
+  })
+  await front.ready()
+  ready({ http: front.port })
+}
+
+async function roleTunnel(bootstrap: string, topic: string): Promise<void> {
+  const { HttpFront } = await import('../src/proxy/http-front.js')
+  const { TcpFront } = await import('../src/proxy/tcp-front.js')
+  const { MeshTunnel } = await import('../src/mesh/tunnel.js')
+  const Hyperswarm = (await import('hyperswarm')).default
+  const DHT = (await import('hyperdht')).default
+  const Protomux = (await import('protomux')).default
+  const swarm = new Hyperswarm({ dht: new DHT({ bootstrap: JSON.parse(bootstrap), host: '127.0.0.1' }) })
+  const connected = new Promise<any>((r) => swarm.once('connection', r))
+  swarm.join(Buffer.from(topic, 'hex'), { server: false, client: true })
+  const conn = await connected
+  conn.on('error', (err: Error) => process.env.BENCH_DEBUG && console.error('tunnel conn error', err))
+  swarm.on('connection', () => process.env.BENCH_DEBUG && console.error('tunnel node: another connection'))
+  const tunnel = new MeshTunnel(Protomux.from(conn))
+  tunnel.on('bad-frame', (err: Error) => process.env.BENCH_DEBUG && console.error('tunnel bad frame', err))
+  const front = new HttpFront({
+    resolver: { resolve: () => ({ app: 'bench' }), target: async () => ({ kind: 'tunnel', key: 'master', open: () => tunnel.open('bench') }) }
+  })
+  const tcp = new TcpFront({ app: 'bench', port: 0, resolver: { target: async () => ({ kind: 'tunnel', key: 'master', open: () => tunnel.open('bench-tcp') }) } })
+  if (process.env.BENCH_DEBUG) {
+    front.on('upstream-error', (e: { error: Error }) => console.error('tunnel front upstream error:', e.error))
+    tcp.on('upstream-error', (e: { error: Error }) => console.error('tunnel tcp upstream error:', e.error))
+  }
+  await front.ready()
+  await tcp.ready()
+  ready({ http: front.port, tcp: tcp.port })
+}
+
+async function roleHttpProxy(appHttp: number): Promise<void> {
+  const httpProxy = (await import('http-proxy')).default
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 })
+  const proxy = httpProxy.createProxyServer({ target: `http://127.0.0.1:${appHttp}`, agent, xfwd: true })
+  proxy.on('error', (_err, _req, res) => {
+    if (res instanceof http.ServerResponse && !res.headersSent) res.writeHead(502).end()
+  })
+  const server = http.createServer((req, res) => proxy.web(req, res))
+  server.keepAliveTimeout = 60_000
+  ready({ http: await listen(server) })
+}
+
+// ---------------------------------------------------------------- the conductor
+
+const children: ChildProcess[] = []
+
+function start(role: string, ...args: string[]): Promise<Ready> {
+  const child = spawn(process.execPath, ['--import', 'tsx', SELF, role, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+  children.push(child)
+  return new Promise((resolve, reject) => {
+    const rl = readline.createInterface({ input: child.stdout! })
+    rl.on('line', (line) => {
+      if (line.startsWith('READY ')) resolve(JSON.parse(line.slice(6)))
+    })
+    child.once('exit', (code) => reject(new Error(`${role} exited with ${code}`)))
+  })
+}
+
+interface WrkResult {
+  rps: number
+  p50: number
+  p99: number
+  errors: number
+}
+
+function toMs(v: string): number {
+  const m = /^([\d.]+)(us|ms|s)$/.exec(v.trim())
+  if (!m) return NaN
+  const n = Number(m[1])
+  return m[2] === 'us' ? n / 1000 : m[2] === 's' ? n * 1000 : n
+}
+
+function wrk(port: number): WrkResult {
+  const out = spawnSync('wrk', ['-t2', `-c${CONNECTIONS}`, `-d${SECONDS}s`, '--latency', '-H', `Host: ${HOST}`, `http://127.0.0.1:${port}/`], {
+    encoding: 'utf8',
+    timeout: (SECONDS + 30) * 1000
+  })
+  if (out.status !== 0) throw new Error(`wrk failed: ${out.stderr || out.error}`)
+  const text = out.stdout
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? NaN)
+  const p50 = toMs(/^\s+50%\s+(\S+)/m.exec(text)?.[1] ?? '')
+  const p99 = toMs(/^\s+99%\s+(\S+)/m.exec(text)?.[1] ?? '')
+  const errLine = /Non-2xx or 3xx responses:\s+(\d+)/.exec(text)
+  const sockErr = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text)
+  const errors = Number(errLine?.[1] ?? 0) + (sockErr ? sockErr.slice(1).reduce((a, b) => a + Number(b), 0) : 0)
+  return { rps, p50, p99, errors }
+}
+
+/** Streams zeros for TCP_SECONDS, half-closes, waits for the sink's byte count. MiB/s. */
+function bulk(port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true })
+    const chunk = Buffer.alloc(256 * 1024)
+    const t0 = performance.now()
+    let stop = false
+    setTimeout(() => (stop = true), TCP_SECONDS * 1000)
+    let reply = ''
+    s.on('data', (d) => (reply += d))
+    s.on('end', () => {
+      const secs = (performance.now() - t0) / 1000
+      s.destroy()
+      resolve(Number(reply) / (1024 * 1024) / secs)
+    })
+    s.on('error', reject)
+    const pump = () => {
+      while (!stop) {
+        if (!s.write(chunk)) return s.once('drain', pump)
+      }
+      s.end()
+    }
+    s.once('connect', pump)
+  })
+}
+
+async function main(): Promise<void> {
+  if (spawnSync('wrk', ['--version']).error) throw new Error('wrk not found: apt-get install -y wrk')
+  const createTestnet = (await import('hyperdht/testnet.js')).default
+  const testnet = await createTestnet(3, { host: '127.0.0.1' })
+  const bootstrap = JSON.stringify(testnet.bootstrap)
+  const topic = crypto.randomBytes(32).toString('hex')
+  try {
+    const app = await start('app')
+    const master = await start('master', String(app.http), String(app.tcp), bootstrap, topic)
+    const [direct, tunnel, proxy] = await Promise.all([
+      start('direct', String(master.http)),
+      start('tunnel', bootstrap, topic),
+      start('http-proxy', String(app.http))
+    ])
+    const only = process.env.BENCH_ONLY
+    const runs: Array<[string, number]> = ([
+      ['app directly', app.http],
+      ['shoal, master node (local)', master.http],
+      ['shoal, other node (direct)', direct.http],
+      ['shoal, other node (tunnel)', tunnel.http],
+      ['node-http-proxy (keep-alive)', proxy.http]
+    ] as Array<[string, number]>).filter(([name]) => !only || name === 'app directly' || name === 'node-http-proxy (keep-alive)' || name.includes(only))
+    // Warm every path once (pools, JIT), briefly.
+    for (const [, port] of runs) await fetch(`http://127.0.0.1:${port}/`, { headers: { host: HOST } }).then((r) => r.text())
+    const results = new Map<string, WrkResult>()
+    for (const [name, port] of runs) {
+      process.stderr.write(`wrk ${name} …\n`)
+      results.set(name, wrk(port))
+    }
+    const base = results.get('app directly')!.rps
+    const hp = results.get('node-http-proxy (keep-alive)')!.rps
+    console.log(`\nHTTP keep-alive, wrk -t2 -c${CONNECTIONS} -d${SECONDS}s, ${new Date().toISOString()}, ${process.version}`)
+    console.log('path                            req/s    ×direct  ×http-proxy  p50 ms   p99 ms  errors')
+    for (const [name, r] of results) {
+      console.log(
+        `${name.padEnd(30)} ${r.rps.toFixed(0).padStart(7)}   ${(r.rps / base).toFixed(2).padStart(6)}   ${(r.rps / hp).toFixed(2).padStart(9)}   ${r.p50.toFixed(2).padStart(6)}  ${r.p99.toFixed(2).padStart(7)}  ${String(r.errors).padStart(6)}`
+      )
+    }
+    console.log(`\nBulk TCP, one connection, ${TCP_SECONDS} s each`)
+    const tcpRuns: Array<[string, number]> = [
+      ['app directly', app.tcp],
+      ['shoal TCP front, master node (local)', master.tcp],
+      ['shoal TCP front, other node (tunnel)', tunnel.tcp]
+    ]
+    let tcpBase = 0
+    for (const [name, port] of tcpRuns) {
+      const mibs = await bulk(port)
+      if (!tcpBase) tcpBase = mibs
+      console.log(`${name.padEnd(38)} ${mibs.toFixed(0).padStart(6)} MiB/s  ×direct ${(mibs / tcpBase).toFixed(2)}`)
+    }
+    const local = results.get('shoal, master node (local)')!.rps
+    const remote = Math.min(results.get('shoal, other node (direct)')!.rps, results.get('shoal, other node (tunnel)')!.rps)
+    console.log(
+      `\ngoals: local ≥ 0.6×direct: ${(local / base).toFixed(2)} ${local / base >= 0.6 ? 'ok' : 'MISSED'}; ` +
+        `local ≥ 1.2×http-proxy: ${(local / hp).toFixed(2)} ${local / hp >= 1.2 ? 'ok' : 'MISSED'}; ` +
+        `remote ≥ 0.4×direct (worst of direct/tunnel): ${(remote / base).toFixed(2)} ${remote / base >= 0.4 ? 'ok' : 'MISSED'}`
+    )
+  } finally {
+    for (const c of children) c.kill('SIGKILL')
+    await testnet.destroy()
+  }
+}
+
+const [role, ...args] = process.argv.slice(2)
+const roles: Record<string, (...a: string[]) => Promise<void>> = {
+  app: roleApp,
+  master: (h, t, b, tp) => roleMaster(Number(h), Number(t), b, tp),
+  direct: (h) => roleDirect(Number(h)),
+  tunnel: (b, tp) => roleTunnel(b, tp),
+  'http-proxy': (h) => roleHttpProxy(Number(h))
+}
+const run = role ? roles[role](...args) : main()
+run.catch((err: unknown) => {
+  console.error(err)
+  process.exit(1)
+})
+// A child whose conductor died must not linger.
+if (role) process.stdin.on?.('close', () => process.exit(0))
