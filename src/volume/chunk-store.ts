@@ -1,4 +1,6 @@
-import { mkdir, readFile, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises'
+import { readFile, rename, stat, writeFile } from 'node:fs'
+import { mkdir, readdir, unlink } from 'node:fs/promises'
+import { promisify } from 'node:util'
 import { join } from 'node:path'
 import { ShoalError } from '../core/errors.js'
 import { chunkHash } from './chunk-hash.js'
@@ -6,6 +8,13 @@ import { TMP_PREFIX, fsyncDir, fsyncFile, tmpPathBeside } from './fs-atomic.js'
 
 /** How many fsyncs run at once when making a batch of chunks durable. */
 export const SYNC_CONCURRENCY = 64
+
+// The callback forms: on Node 20 they cost far less per call than node:fs/promises (no
+// FileHandle per open), which matters at one file per chunk.
+const readFileCb = promisify(readFile)
+const writeFileCb = promisify(writeFile)
+const renameCb = promisify(rename)
+const statCb = promisify(stat)
 
 /** Hashes remembered as present (saves a stat per lookup); the memory is dropped past this. */
 export const KNOWN_CACHE_MAX = 1_000_000
@@ -51,7 +60,7 @@ export class ChunkStore {
   async has(hash: string): Promise<boolean> {
     if (this.known.has(hash)) return true
     try {
-      this.remember(hash, (await stat(this.pathOf(hash))).size)
+      this.remember(hash, (await statCb(this.pathOf(hash))).size)
       return true
     } catch {
       return false
@@ -73,8 +82,8 @@ export class ChunkStore {
     const path = this.pathOf(hash)
     const tmp = tmpPathBeside(path)
     try {
-      await writeFile(tmp, data)
-      await rename(tmp, path)
+      await writeFileCb(tmp, data)
+      await renameCb(tmp, path)
     } catch (err) {
       await unlink(tmp).catch(() => undefined)
       throw err
@@ -94,7 +103,7 @@ export class ChunkStore {
    */
   async read(hash: string): Promise<Buffer> {
     try {
-      return await readFile(this.pathOf(hash))
+      return await readFileCb(this.pathOf(hash))
     } catch (err) {
       throw new ShoalError('NOT_FOUND', `chunk ${hash.slice(0, 12)}… is not in the store`, { cause: err })
     }
@@ -111,7 +120,7 @@ export class ChunkStore {
   async get(hash: string): Promise<Buffer> {
     let data: Buffer
     try {
-      data = await readFile(this.pathOf(hash))
+      data = await readFileCb(this.pathOf(hash))
     } catch (err) {
       throw new ShoalError('NOT_FOUND', `chunk ${hash.slice(0, 12)}… is not in the store`, { cause: err })
     }
@@ -124,7 +133,7 @@ export class ChunkStore {
     const known = this.known.get(hash)
     if (known !== undefined) return known
     try {
-      const size = (await stat(this.pathOf(hash))).size
+      const size = (await statCb(this.pathOf(hash))).size
       this.remember(hash, size)
       return size
     } catch {
@@ -149,7 +158,7 @@ export class ChunkStore {
         const hash = sub + name
         if (!HEX64.test(hash)) continue
         try {
-          const st = await stat(join(this.dir, sub, name))
+          const st = await statCb(join(this.dir, sub, name))
           yield { hash, mtimeMs: st.mtimeMs }
         } catch {
           // Removed concurrently.

@@ -9,7 +9,13 @@ import type { SnapshotStore } from './snapshot-store.js'
 import { ProgressMeter, type ReplicationProgress } from './transfer-progress.js'
 
 /** Chunks read ahead of the link while sending. */
-export const READ_AHEAD = 4
+export const READ_AHEAD = 8
+/**
+ * Bytes the sender may queue past the link's "buffer full" signal before it waits for a drain.
+ * Stream buffers signal full at a few KiB, below one chunk; waiting on every chunk would turn
+ * the transfer into stop-and-wait.
+ */
+export const SEND_SLACK_BYTES = 1024 * 1024
 
 export interface SenderOptions {
   link: Link
@@ -19,6 +25,8 @@ export interface SenderOptions {
   stallTimeoutMs?: number
   /** Average bytes per second the sender may put on the link; unlimited when absent or 0. */
   bandwidthLimit?: number
+  /** See SEND_SLACK_BYTES. */
+  sendSlackBytes?: number
   onProgress?: (p: ReplicationProgress) => void
 }
 
@@ -59,6 +67,7 @@ export class ReplicationSender {
   private chain: Promise<unknown> = Promise.resolve()
   private pumping = false
   private drainWaiter: (() => void) | null = null
+  private queuedSinceDrain = 0
   private lastActivity = Date.now()
   private closed = false
   private readonly timer: NodeJS.Timeout
@@ -73,6 +82,7 @@ export class ReplicationSender {
       onFrame: (f) => this.onFrame(f),
       onDrain: () => {
         this.lastActivity = Date.now()
+        this.queuedSinceDrain = 0
         const w = this.drainWaiter
         this.drainWaiter = null
         w?.()
@@ -191,7 +201,10 @@ export class ReplicationSender {
         const ok = this.emit(out, { type: 'chunk', hash: next.hash, data })
         out.meter.add(data.byteLength)
         this.opts.onProgress?.(out.meter.snapshot('chunks'))
-        if (!ok && !out.settled) await new Promise<void>((resolve) => (this.drainWaiter = resolve))
+        if (!ok) this.queuedSinceDrain += data.byteLength
+        if (!ok && this.queuedSinceDrain > (this.opts.sendSlackBytes ?? SEND_SLACK_BYTES) && !out.settled) {
+          await new Promise<void>((resolve) => (this.drainWaiter = resolve))
+        }
       }
     } finally {
       this.pumping = false
