@@ -22,6 +22,8 @@ export class SnapshotStore {
   private readonly ghosts = new Map<string, Snapnode>()
   private readonly stashMap = new Map<string, string[]>()
   private opening: Promise<void> | null = null
+  /** Serialises holder updates so the last write carries every holder. */
+  private writes: Promise<void> = Promise.resolve()
 
   constructor(dir: string) {
     this.dir = dir
@@ -117,13 +119,20 @@ export class SnapshotStore {
     return node
   }
 
-  /** Records that `holder` has the snapshot completely. */
+  /**
+   * Records that `holder` has the snapshot completely. Concurrent calls are safe: memory is
+   * updated at once and the newest version is what ends up on disk.
+   */
   async addHolder(id: string, holder: string): Promise<void> {
     const node = this.nodes.get(id)
     if (!node || node.holders.includes(holder)) return
-    const next = { ...node, holders: [...node.holders, holder].sort() }
-    await writeFileAtomic(join(this.dir, 'nodes', id), encodeSnapnode(next), { sync: true })
-    this.nodes.set(id, next)
+    this.nodes.set(id, { ...node, holders: [...node.holders, holder].sort() })
+    const write = this.writes.then(async () => {
+      const latest = this.nodes.get(id)
+      if (latest) await writeFileAtomic(join(this.dir, 'nodes', id), encodeSnapnode(latest), { sync: true })
+    })
+    this.writes = write.catch(() => undefined)
+    await write
   }
 
   /** Deletes a snapshot's manifest; its snapnode is kept as a ghost for lineage walks. */

@@ -21,9 +21,12 @@ describe('pruning and garbage collection', () => {
       const { snapnode } = await node.snapshotter.snapshot({ epoch: 1, time: now - (5 - i) * 10 * HOUR })
       ids.push(snapnode.id)
     }
-    // ids[0] is 50 h old (pruned unless protected), ids[1] 40 h (stashed), ids[2] 30 h (peer's newest shared).
+    // ids[0] is 50 h old (pruned), ids[1] 40 h (stashed), ids[2] 30 h (the newest a peer holds),
+    // ids[3] 20 h (protected by the caller); 10 h and 0 h are within the policy.
     await node.snapshots.stash('lost-split', [ids[1]!])
-    const deleted = await pruneSnapshots(node.snapshots, { now, protectedIds: [ids[2]!] })
+    await node.snapshots.addHolder(ids[2]!, nodeIdOf(7))
+    await node.snapshots.addHolder(ids[0]!, nodeIdOf(7))
+    const deleted = await pruneSnapshots(node.snapshots, { now, protectedIds: [ids[3]!] })
     expect(deleted).toEqual([ids[0]])
     expect(node.snapshots.list().map((n) => n.id)).toEqual(ids.slice(1))
 
@@ -36,6 +39,16 @@ describe('pruning and garbage collection', () => {
       await checkout({ chunks: node.chunks, manifest: await node.snapshots.readManifest(id), target: join(home, 'co', id), mode: 'fresh' })
     }
     await expectSameTree(node.root, join(home, 'co', ids[5]!))
+  })
+
+  it('records concurrent holder updates without losing one', async () => {
+    const home = await tempDir()
+    const node = await makeNode(home, nodeIdOf(1))
+    await writeFile(join(node.root, 'a'), 'a')
+    const { snapnode } = await node.snapshotter.snapshot({ epoch: 1 })
+    await Promise.all([2, 3, 4, 5].map((n) => node.snapshots.addHolder(snapnode.id, nodeIdOf(n))))
+    const reopened = await makeNode(home, nodeIdOf(1), node.root)
+    expect(reopened.snapshots.get(snapnode.id)!.holders).toEqual([1, 2, 3, 4, 5].map(nodeIdOf))
   })
 
   it('keeps recent unreferenced chunks (a transfer in progress may need them)', async () => {
