@@ -37,6 +37,8 @@ export interface SnapshotterOptions {
   readConcurrency?: number
   maxRereads?: number
   racyMs?: number
+  /** Called after each read of a file, before it is re-checked (observation and tests). */
+  onRead?: (path: string, attempt: number) => void | Promise<void>
 }
 
 export interface SnapshotStats {
@@ -77,7 +79,7 @@ interface PersistedCache {
  * if they changed meanwhile), so no file in a snapshot is torn. One snapshot at a time.
  */
 export class Snapshotter {
-  private readonly opts: Required<Omit<SnapshotterOptions, 'statCachePath'>> & { statCachePath: string }
+  private readonly opts: Required<Omit<SnapshotterOptions, 'statCachePath' | 'onRead'>> & Pick<SnapshotterOptions, 'onRead'> & { statCachePath: string }
   private cache: Map<string, CachedFile> | null = null
   private busy: Promise<unknown> = Promise.resolve()
   /** Read buffers reused across files (one per concurrent read). */
@@ -240,6 +242,7 @@ export class Snapshotter {
           start += len
         }
         stats.bytesRead += size
+        await this.opts.onRead?.(path, attempt)
         const after = await fd.stat()
         const now = await lstat(abs).catch(() => null)
         const stable =

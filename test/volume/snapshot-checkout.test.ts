@@ -120,3 +120,46 @@ describe('snapshot and checkout', () => {
     expect(again.lineage(null).nodes).toContainEqual(expect.objectContaining({ id: snapnode.id }))
   })
 })
+
+describe('snapshots of a live folder', () => {
+  it('a file changed while it is read is read again, so the snapshot holds its new content whole', async () => {
+    const home = await tempDir()
+    const base = await makeNode(home, nodeIdOf(1))
+    const { Snapshotter } = await import('../../src/volume/snapshotter.js')
+    const { readFile } = await import('node:fs/promises')
+    await writeFile(join(base.root, 'db'), pseudoRandom(300_000))
+    const reads: number[] = []
+    const snapshotter = new Snapshotter({
+      root: base.root,
+      chunks: base.chunks,
+      snapshots: base.snapshots,
+      origin: base.id,
+      onRead: async (path, attempt) => {
+        reads.push(attempt)
+        if (path === 'db' && attempt === 0) await writeFile(join(base.root, 'db'), pseudoRandom(250_000))
+      }
+    })
+    const { snapnode } = await snapshotter.snapshot({ epoch: 1 })
+    expect(reads).toEqual([0, 1])
+    const target = join(home, 'out')
+    await checkout({ chunks: base.chunks, manifest: await base.snapshots.readManifest(snapnode.id), target, mode: 'fresh' })
+    expect((await readFile(join(target, 'db'))).equals(await readFile(join(base.root, 'db')))).toBe(true)
+  })
+
+  it('gives up with FILE_CHANGING on a file that never stops changing, committing nothing', async () => {
+    const home = await tempDir()
+    const base = await makeNode(home, nodeIdOf(1))
+    const { Snapshotter } = await import('../../src/volume/snapshotter.js')
+    await writeFile(join(base.root, 'log'), 'x')
+    const snapshotter = new Snapshotter({
+      root: base.root,
+      chunks: base.chunks,
+      snapshots: base.snapshots,
+      origin: base.id,
+      maxRereads: 2,
+      onRead: (_path, attempt) => appendFile(join(base.root, 'log'), `line ${attempt}\n`)
+    })
+    await expect(snapshotter.snapshot({ epoch: 1 })).rejects.toMatchObject({ code: 'FILE_CHANGING' })
+    expect(base.snapshots.list()).toEqual([])
+  })
+})
