@@ -44,7 +44,8 @@ function record(id: string, i: number): NodeRecord {
     capacity: 1,
     load: { ...emptyLoad(), cpu: 0.2, mem: 0.3, rss: 60_000_000 },
     version: '0.1.0',
-    startedAt: Date.now()
+    startedAt: Date.now(),
+    heads: {}
   }
 }
 
@@ -90,7 +91,7 @@ function baselineRun() {
   const ROUND_MS = 200
   const RETRANSMITS = Math.ceil(4 * Math.log10(N + 1))
   const PROBE_BYTES = 2 * 40 // ping + ack of one probe per second, as memberlist does
-  const itemBytes = encodeMesh({ type: 'updates', records: [record(randomBytes(32).toString('hex'), 0)], claims: [] }).byteLength
+  const itemBytes = encodeMesh({ type: 'updates', records: [record(randomBytes(32).toString('hex'), 0)], claims: [], specs: [], placements: [] }).byteLength
   const clock = new VirtualClock()
   const sent = new Array<number>(N).fill(0) // transmissions left per node
   const has = new Array<boolean>(N).fill(false)

@@ -1,6 +1,14 @@
 /** Keys are 32 bytes on the wire and lowercase hex strings everywhere else. */
 export type NodeId = string
 
+/** Newest snapshot a node holds of one app (see app-types.ts). */
+export interface HeadRef {
+  id: string
+  seq: number
+  epoch: number
+  time: number
+}
+
 export type MemberStatus = 'alive' | 'suspect' | 'dead' | 'left'
 
 /** Per-app load measured by the node's protocol handler and runtime (filled by later layers). */
@@ -43,6 +51,8 @@ export interface NodeRecord {
   version: string
   /** Wall-clock ms when this incarnation started. */
   startedAt: number
+  /** Per app: the newest snapshot this node holds (feeds lag figures and failover ranking). */
+  heads: Record<string, HeadRef>
 }
 
 /** A claim by some node that `id` at `incarnation` is suspect, dead or has left. */

@@ -5,7 +5,10 @@ import { every, type Clock, type TimerHandle } from '../core/clock.js'
 import { MemberTable, type DigestEntry, type StatusChange } from '../core/member-table.js'
 import type { Transport } from '../core/transport.js'
 import type { NodeId, NodeRecord, StatusClaim } from '../core/types.js'
+import { AppTable, type AppDigestEntry } from '../core/app-table.js'
+import type { AppSpec, Placement } from '../core/app-types.js'
 import { digestEntry, encodeMesh, type MeshMessage } from '../protocol/mesh-messages.js'
+import { appDigestEntry } from '../protocol/app-messages.js'
 
 export const DIGEST_INTERVAL_MS = 1000
 /** Updates are batched for this long before they are pushed (0: the next turn of the loop). */
@@ -18,7 +21,20 @@ export interface GossipOptions {
   pushDelayMs?: number
 }
 
-type Batch = { records: Map<NodeId, NodeRecord>; claims: Map<NodeId, StatusClaim> }
+type Batch = {
+  records: Map<NodeId, NodeRecord>
+  claims: Map<NodeId, StatusClaim>
+  specs: Map<string, AppSpec>
+  placements: Map<string, Placement>
+}
+
+/** Something new that gossip applied: exactly one field is set. */
+export interface FreshItem {
+  record?: NodeRecord
+  claim?: StatusClaim
+  spec?: AppSpec
+  placement?: Placement
+}
 
 /**
  * Dissemination of the member table: every fresh record or claim is pushed at once to every
@@ -28,6 +44,7 @@ type Batch = { records: Map<NodeId, NodeRecord>; claims: Map<NodeId, StatusClaim
  */
 export class Gossip {
   readonly table = new MemberTable()
+  readonly apps = new AppTable()
   private readonly pending = new Map<NodeId, Batch>()
   private flushTimer: TimerHandle | null = null
   private digestTimer: TimerHandle | null = null
@@ -42,7 +59,7 @@ export class Gossip {
     private readonly transport: Transport,
     private readonly clock: Clock,
     private readonly onChange: (change: StatusChange) => void,
-    private readonly onFresh: (item: { record?: NodeRecord; claim?: StatusClaim }) => void,
+    private readonly onFresh: (item: FreshItem) => void,
     opts: GossipOptions = {}
   ) {
     this.digestIntervalMs = opts.digestIntervalMs ?? DIGEST_INTERVAL_MS
@@ -80,6 +97,23 @@ export class Gossip {
     return true
   }
 
+  /** Applies an app spec (last writer wins); fresh news is queued for every peer but `from`. */
+  applySpec(sp: AppSpec, from: NodeId | null): boolean {
+    if (!this.apps.applySpec(sp)) return false
+    this.digestCache = null
+    this.onFresh({ spec: sp })
+    this.queue(from, (b) => b.specs.set(sp.name, sp))
+    return true
+  }
+
+  applyPlacement(p: Placement, from: NodeId | null): boolean {
+    if (!this.apps.applyPlacement(p)) return false
+    this.digestCache = null
+    this.onFresh({ placement: p })
+    this.queue(from, (b) => b.placements.set(p.app, p))
+    return true
+  }
+
   /** Forgets a member entirely (reaping long-gone nodes). */
   forget(id: NodeId): void {
     this.table.remove(id)
@@ -88,7 +122,7 @@ export class Gossip {
 
   /** A new session: exchange full digests at once, so a joining node learns everything. */
   peerOpened(peer: NodeId): void {
-    this.send(peer, { type: 'digest', reply: true, entries: this.table.digest() })
+    this.send(peer, this.fullDigest(true))
   }
 
   receive(from: NodeId, m: MeshMessage): void {
@@ -96,14 +130,16 @@ export class Gossip {
       case 'updates':
         for (const r of m.records) this.applyRecord(r, from)
         for (const cl of m.claims) this.applyClaim(cl, from)
+        for (const sp of m.specs) this.applySpec(sp, from)
+        for (const p of m.placements) this.applyPlacement(p, from)
         return
       case 'digestHash':
         if (!b4a.equals(m.hash, this.digestHash())) {
-          this.send(from, { type: 'digest', reply: true, entries: this.table.digest() })
+          this.send(from, this.fullDigest(true))
         }
         return
       case 'digest':
-        return this.answerDigest(from, m.entries, m.reply)
+        return this.answerDigest(from, m.entries, m.apps, m.reply)
       default:
         return
     }
@@ -113,7 +149,9 @@ export class Gossip {
   flush(): void {
     this.flushTimer?.cancel()
     this.flushTimer = null
-    for (const [peer, batch] of this.pending) this.sendBatch(peer, [...batch.records.values()], [...batch.claims.values()])
+    for (const [peer, b] of this.pending) {
+      this.sendBatch(peer, [...b.records.values()], [...b.claims.values()], [...b.specs.values()], [...b.placements.values()])
+    }
     this.pending.clear()
   }
 
@@ -124,10 +162,15 @@ export class Gossip {
     return ok
   }
 
-  private answerDigest(from: NodeId, entries: DigestEntry[], reply: boolean): void {
-    const { push, peerHasNewer } = this.table.compare(entries)
-    this.sendBatch(from, push.records, push.claims)
-    if (reply && peerHasNewer) this.send(from, { type: 'digest', reply: false, entries: this.table.digest() })
+  private answerDigest(from: NodeId, entries: DigestEntry[], apps: AppDigestEntry[], reply: boolean): void {
+    const members = this.table.compare(entries)
+    const a = this.apps.compare(apps)
+    this.sendBatch(from, members.push.records, members.push.claims, a.specs, a.placements)
+    if (reply && (members.peerHasNewer || a.peerHasNewer)) this.send(from, this.fullDigest(false))
+  }
+
+  private fullDigest(reply: boolean): MeshMessage {
+    return { type: 'digest', reply, entries: this.table.digest(), apps: this.apps.digest() }
   }
 
   private digestRound(): void {
@@ -140,7 +183,7 @@ export class Gossip {
   private digestHash(): Buffer {
     if (this.digestCache !== null) return this.digestCache
     const out = b4a.alloc(32)
-    sodium.crypto_generichash(out, c.encode(c.array(digestEntry), this.table.digest()))
+    sodium.crypto_generichash_batch(out, [c.encode(c.array(digestEntry), this.table.digest()), c.encode(c.array(appDigestEntry), this.apps.digest())])
     return (this.digestCache = out)
   }
 
@@ -148,15 +191,17 @@ export class Gossip {
     for (const peer of this.transport.connected()) {
       if (peer === from) continue
       let b = this.pending.get(peer)
-      if (b === undefined) this.pending.set(peer, (b = { records: new Map(), claims: new Map() }))
+      if (b === undefined) this.pending.set(peer, (b = { records: new Map(), claims: new Map(), specs: new Map(), placements: new Map() }))
       add(b)
     }
     this.flushTimer ??= this.clock.setTimeout(() => this.flush(), this.pushDelayMs)
   }
 
-  private sendBatch(peer: NodeId, records: NodeRecord[], claims: StatusClaim[]): void {
-    for (let i = 0; i < Math.max(records.length, claims.length); i += MAX_BATCH) {
-      this.send(peer, { type: 'updates', records: records.slice(i, i + MAX_BATCH), claims: claims.slice(i, i + MAX_BATCH) })
+  private sendBatch(peer: NodeId, records: NodeRecord[], claims: StatusClaim[], specs: AppSpec[], placements: Placement[]): void {
+    const n = Math.max(records.length, claims.length, specs.length, placements.length)
+    for (let i = 0; i < n; i += MAX_BATCH) {
+      const slice = <T>(a: T[]) => a.slice(i, i + MAX_BATCH)
+      this.send(peer, { type: 'updates', records: slice(records), claims: slice(claims), specs: slice(specs), placements: slice(placements) })
     }
   }
 }

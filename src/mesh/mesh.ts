@@ -7,7 +7,7 @@ import type { MemberStatus, NodeId, NodeRecord, StatusClaim } from '../core/type
 import { decodeMesh, type MeshMessage } from '../protocol/mesh-messages.js'
 import { MAX_FRAME_BYTES } from '../protocol/version.js'
 import { FailureDetector, type FailureDetectorOptions } from './failure-detector.js'
-import { Gossip, type GossipOptions } from './gossip.js'
+import { Gossip, type FreshItem, type GossipOptions } from './gossip.js'
 
 /** How long a graceful leave waits for its news to go out before the sessions close. */
 export const LEAVE_FLUSH_MS = 300
@@ -184,7 +184,9 @@ export class Mesh extends EventEmitter {
     }
   }
 
-  private onFresh(item: { record?: NodeRecord; claim?: StatusClaim }): void {
+  private onFresh(item: FreshItem): void {
+    if (item.spec !== undefined) this.emit('spec', item.spec)
+    if (item.placement !== undefined) this.emit('placement', item.placement)
     if (item.record !== undefined) {
       const r = item.record
       if (r.id === this.id && r !== this.self && !this.leaving) {

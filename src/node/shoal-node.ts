@@ -103,7 +103,8 @@ export class ShoalNode {
       capacity: this.opts.capacity ?? 1,
       load: sampler.sample(),
       version: SOFTWARE_VERSION,
-      startedAt: Date.now()
+      startedAt: Date.now(),
+      heads: {}
     }
     const mesh = (this.mesh = new Mesh(transport, realClock, self, this.opts.mesh))
     mesh.on('change', (e: MembershipEvent) => this.events.add(membershipEvent(e)))

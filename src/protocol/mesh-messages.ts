@@ -1,6 +1,9 @@
 import c, { type Encoding } from 'compact-encoding'
 import type { AppLoad, NodeLoad, NodeRecord, StatusClaim } from '../core/types.js'
 import type { DigestEntry } from '../core/member-table.js'
+import type { AppSpec, Placement } from '../core/app-types.js'
+import type { AppDigestEntry } from '../core/app-table.js'
+import { appDigestEntry, appSpec, placement, snapshotHeadEntry } from './app-messages.js'
 import { badFrame } from '../core/errors.js'
 import { boundedArray, boundedString, decodeExact, encodeExact, finite, nodeId } from './codec-util.js'
 
@@ -22,10 +25,10 @@ export type MeshMessage =
   /** Asks the receiver to probe `target` and answer with an indirectAck carrying `seq`. */
   | { type: 'pingReq'; seq: number; target: string }
   | { type: 'indirectAck'; seq: number; target: string }
-  | { type: 'updates'; records: NodeRecord[]; claims: StatusClaim[] }
+  | { type: 'updates'; records: NodeRecord[]; claims: StatusClaim[]; specs: AppSpec[]; placements: Placement[] }
   | { type: 'digestHash'; hash: Buffer }
   /** `reply`: the receiver should answer with its own digest so both sides converge. */
-  | { type: 'digest'; reply: boolean; entries: DigestEntry[] }
+  | { type: 'digest'; reply: boolean; entries: DigestEntry[]; apps: AppDigestEntry[] }
   /** Sent by a node that leaves gracefully, just before it closes its connections. */
   | { type: 'leave'; claim: StatusClaim }
 
@@ -72,6 +75,7 @@ const nodeLoad: Encoding<NodeLoad> = {
   }
 }
 
+const heads = boundedArray(snapshotHeadEntry, MAX_APPS)
 const shortString = boundedString(255)
 const addresses = boundedArray(shortString, 16)
 
@@ -90,6 +94,7 @@ export const nodeRecord: Encoding<NodeRecord> = {
     nodeLoad.preencode(state, r.load)
     shortString.preencode(state, r.version)
     c.uint.preencode(state, r.startedAt)
+    heads.preencode(state, Object.entries(r.heads))
   },
   encode(state, r) {
     c.uint.encode(state, 0)
@@ -105,6 +110,7 @@ export const nodeRecord: Encoding<NodeRecord> = {
     nodeLoad.encode(state, r.load)
     shortString.encode(state, r.version)
     c.uint.encode(state, r.startedAt)
+    heads.encode(state, Object.entries(r.heads))
   },
   decode(state) {
     c.uint.decode(state) // flags
@@ -120,8 +126,10 @@ export const nodeRecord: Encoding<NodeRecord> = {
     const load = nodeLoad.decode(state)
     const version = shortString.decode(state)
     const startedAt = c.uint.decode(state)
+    const h: NodeRecord['heads'] = Object.create(null)
+    for (const [app, head] of heads.decode(state)) h[app] = head
     if (httpPort > 65535 || portOffset > 65535) throw badFrame('port out of range')
-    return { id, incarnation, seq, name, zone, addresses: addrs, httpPort, portOffset, capacity, load, version, startedAt }
+    return { id, incarnation, seq, name, zone, addresses: addrs, httpPort, portOffset, capacity, load, version, startedAt, heads: h }
   }
 }
 
@@ -180,6 +188,9 @@ export const digestEntry: Encoding<DigestEntry> = {
 const records = boundedArray(nodeRecord, MAX_MEMBERS)
 const claims = boundedArray(statusClaim, MAX_MEMBERS)
 const entries = boundedArray(digestEntry, MAX_MEMBERS)
+const specs = boundedArray(appSpec, MAX_APPS)
+const placements = boundedArray(placement, MAX_APPS)
+const appEntries = boundedArray(appDigestEntry, MAX_APPS)
 
 export const meshMessage: Encoding<MeshMessage> = {
   preencode(state, m) {
@@ -194,12 +205,15 @@ export const meshMessage: Encoding<MeshMessage> = {
         return nodeId.preencode(state, m.target)
       case 'updates':
         records.preencode(state, m.records)
-        return claims.preencode(state, m.claims)
+        claims.preencode(state, m.claims)
+        specs.preencode(state, m.specs)
+        return placements.preencode(state, m.placements)
       case 'digestHash':
         return c.fixed32.preencode(state, m.hash)
       case 'digest':
         c.bool.preencode(state, m.reply)
-        return entries.preencode(state, m.entries)
+        entries.preencode(state, m.entries)
+        return appEntries.preencode(state, m.apps)
       case 'leave':
         return statusClaim.preencode(state, m.claim)
     }
@@ -216,12 +230,15 @@ export const meshMessage: Encoding<MeshMessage> = {
         return nodeId.encode(state, m.target)
       case 'updates':
         records.encode(state, m.records)
-        return claims.encode(state, m.claims)
+        claims.encode(state, m.claims)
+        specs.encode(state, m.specs)
+        return placements.encode(state, m.placements)
       case 'digestHash':
         return c.fixed32.encode(state, m.hash)
       case 'digest':
         c.bool.encode(state, m.reply)
-        return entries.encode(state, m.entries)
+        entries.encode(state, m.entries)
+        return appEntries.encode(state, m.apps)
       case 'leave':
         return statusClaim.encode(state, m.claim)
     }
@@ -238,11 +255,11 @@ export const meshMessage: Encoding<MeshMessage> = {
       case MESH.indirectAck:
         return { type: 'indirectAck', seq: c.uint.decode(state), target: nodeId.decode(state) }
       case MESH.updates:
-        return { type: 'updates', records: records.decode(state), claims: claims.decode(state) }
+        return { type: 'updates', records: records.decode(state), claims: claims.decode(state), specs: specs.decode(state), placements: placements.decode(state) }
       case MESH.digestHash:
         return { type: 'digestHash', hash: c.fixed32.decode(state) }
       case MESH.digest:
-        return { type: 'digest', reply: c.bool.decode(state), entries: entries.decode(state) }
+        return { type: 'digest', reply: c.bool.decode(state), entries: entries.decode(state), apps: appEntries.decode(state) }
       case MESH.leave:
         return { type: 'leave', claim: statusClaim.decode(state) }
       default:

@@ -17,7 +17,8 @@ export function record(id: string, name: string): NodeRecord {
     capacity: 1,
     load: emptyLoad(),
     version: 'test',
-    startedAt: 0
+    startedAt: 0,
+    heads: {}
   }
 }
 

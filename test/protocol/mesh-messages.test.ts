@@ -16,7 +16,8 @@ const full = {
   portOffset: 100,
   capacity: 2.5,
   load: { cpu: 0.25, mem: 0.5, rss: 50_000_000, apps: { web: { rps: 10.5, bytesPerSec: 1000, connections: 3, p50Ms: 1.5, p99Ms: 9, cpu: 0.1 } } },
-  startedAt: 1_732_000_000_000
+  startedAt: 1_732_000_000_000,
+  heads: { web: { id: 'ef'.repeat(32), seq: 12, epoch: 3, time: 1_732_000_000_500 } }
 }
 
 const samples: MeshMessage[] = [
@@ -24,9 +25,37 @@ const samples: MeshMessage[] = [
   { type: 'ack', seq: 2 ** 40 },
   { type: 'pingReq', seq: 7, target: ID },
   { type: 'indirectAck', seq: 7, target: ID },
-  { type: 'updates', records: [full], claims: [{ id: ID, incarnation: 3, status: 'suspect', by: 'cd'.repeat(32) }] },
+  {
+    type: 'updates',
+    records: [full],
+    claims: [{ id: ID, incarnation: 3, status: 'suspect', by: 'cd'.repeat(32) }],
+    specs: [
+      {
+        name: 'web',
+        cmd: 'node server.js',
+        env: { A: '1' },
+        httpHosts: ['web.example'],
+        tcpPort: 7000,
+        replicas: 2,
+        zone: 'a',
+        pin: '',
+        health: 'http:/health',
+        partitionPolicy: 'majority',
+        createdAt: 5,
+        hlc: { wall: 1_732_000_000_000, logical: 3 },
+        writer: ID,
+        deleted: false
+      }
+    ],
+    placements: [{ app: 'web', epoch: 4, rev: 2, master: ID, replicas: ['cd'.repeat(32)], state: 'running', snapSeq: 9 }]
+  },
   { type: 'digestHash', hash: Buffer.alloc(32, 9) },
-  { type: 'digest', reply: true, entries: [{ id: ID, incarnation: 1, seq: 2, claimIncarnation: 0, claimRank: 0 }] },
+  {
+    type: 'digest',
+    reply: true,
+    entries: [{ id: ID, incarnation: 1, seq: 2, claimIncarnation: 0, claimRank: 0 }],
+    apps: [{ name: 'web', specWall: 1, specLogical: 0, specWriter: ID, epoch: 2, rev: 0, master: '', snapSeq: 0 }]
+  },
   { type: 'leave', claim: { id: ID, incarnation: 5, status: 'left', by: ID } }
 ]
 
@@ -46,7 +75,7 @@ describe('mesh codecs', () => {
   })
 
   it('refuses non-finite load figures and absurd array lengths', () => {
-    const bytes = Buffer.from(encodeMesh({ type: 'updates', records: [{ ...full, capacity: 1 }], claims: [] }))
+    const bytes = Buffer.from(encodeMesh({ type: 'updates', records: [{ ...full, capacity: 1 }], claims: [], specs: [], placements: [] }))
     const capAt = bytes.indexOf(Buffer.from(new Float64Array([1]).buffer))
     bytes.set(Buffer.from(new Float64Array([NaN]).buffer), capAt)
     expect(() => decodeMesh(bytes)).toThrow(expect.objectContaining({ code: 'BAD_FRAME' }))
