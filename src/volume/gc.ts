@@ -1,5 +1,4 @@
 import type { ChunkStore } from './chunk-store.js'
-import { manifestPieces } from './manifest-pieces.js'
 import type { SnapshotStore } from './snapshot-store.js'
 
 /**
@@ -15,8 +14,8 @@ export interface GcResult {
 }
 
 /**
- * Deletes chunks that no committed snapshot of any of `stores` references (file chunks and the
- * manifests' own pieces). `stores` must be every volume sharing this chunk store.
+ * Deletes chunks that no committed snapshot of any of `stores` references. `stores` must be
+ * every volume sharing this chunk store.
  */
 export async function collectGarbage(opts: { chunks: ChunkStore; stores: SnapshotStore[]; graceMs?: number; now?: number }): Promise<GcResult> {
   const now = opts.now ?? Date.now()
@@ -25,8 +24,6 @@ export async function collectGarbage(opts: { chunks: ChunkStore; stores: Snapsho
   for (const store of opts.stores) {
     await store.open()
     for (const node of store.list()) {
-      const bytes = await store.readManifestBytes(node.id)
-      for (const p of manifestPieces(bytes)) live.add(p.hash)
       const manifest = await store.readManifest(node.id)
       for (const e of manifest.entries) if (e.kind === 'file') for (const h of e.chunks) live.add(h)
     }

@@ -3,8 +3,9 @@ import { nextCut, type ChunkerParams } from './chunker.js'
 
 /**
  * A manifest travels as content-defined pieces (entries are sorted by path, so a change to one
- * file changes only the piece around it) and its pieces are kept in the chunk store, so an
- * incremental snapshot of a large volume ships only the changed part of its manifest.
+ * file changes only the piece around it). The receiver rebuilds unchanged pieces from its copy
+ * of the parent's manifest, so an incremental snapshot of a large volume ships only the changed
+ * part of its manifest. Pieces live in memory only, never in the chunk store.
  */
 export const MANIFEST_CHUNKER: ChunkerParams = { min: 512, avg: 2 * 1024, max: 16 * 1024 }
 

@@ -5,6 +5,7 @@ import { chunkHash } from './chunk-hash.js'
 import { runLimited, type ChunkStore } from './chunk-store.js'
 import type { Link } from './link.js'
 import { checkChunkSizes, checkManifest, type ManifestLimits } from './manifest-check.js'
+import { manifestPieces } from './manifest-pieces.js'
 import { snapshotId } from './snapshot-id.js'
 import type { SnapshotStore } from './snapshot-store.js'
 import { ProgressMeter, type ReplicationProgress } from './transfer-progress.js'
@@ -42,6 +43,8 @@ interface Transfer {
   snapnode: Snapnode
   manifestSize: number
   pieces: string[]
+  /** Manifest pieces at hand: from a local manifest, then as received. Kept in memory only. */
+  pieceData: Map<string, Uint8Array>
   phase: 'manifest' | 'chunks' | 'commit'
   pending: string[]
   outstanding: Set<string>
@@ -53,11 +56,12 @@ interface Transfer {
   manifestBytes: Buffer | null
   meter: ProgressMeter
   done: boolean
+  loading: boolean
 }
 
 /**
  * The replica's end of one replication link. For each offer it fetches the manifest pieces it
- * lacks, checks the manifest (BAD_MANIFEST), fetches the chunks it lacks within a window,
+ * lacks (pieces of its local copy of the parent's manifest are reused), checks the manifest (BAD_MANIFEST), fetches the chunks it lacks within a window,
  * verifies each hash (BAD_CHUNK), then makes them durable, commits the snapshot atomically and
  * acknowledges. Chunks already stored (from any earlier, even interrupted, transfer) are never
  * requested again. A failed transfer commits nothing; the receiver then waits for the next offer.
@@ -149,6 +153,7 @@ export class ReplicationReceiver {
       snapnode,
       manifestSize: offer.manifestSize,
       pieces: offer.manifestPieces,
+      pieceData: new Map(),
       phase: 'manifest',
       pending: [],
       outstanding: new Set(),
@@ -159,12 +164,17 @@ export class ReplicationReceiver {
       manifest: null,
       manifestBytes: null,
       meter: new ProgressMeter(snapnode.id),
-      done: false
+      done: false,
+      loading: false
     }
     if (this.transfer !== null || this.closed) return // a newer offer came in while we waited
     this.transfer = t
-    t.pending = await missing(chunks, [...new Set(offer.manifestPieces)])
+    // Most of a new manifest is unchanged from its parent (or our newest one): take those pieces
+    // from the local copy and fetch only the rest.
+    const local = snapshotsHave(snapshots, snapnode.parent) ?? snapshots.head()?.id ?? null
+    if (local) for (const p of manifestPieces(await snapshots.readManifestBytes(local))) t.pieceData.set(p.hash, p.data)
     if (this.transfer !== t) return
+    t.pending = [...new Set(offer.manifestPieces)].filter((h) => !t.pieceData.has(h))
     t.meter.totalChunks = t.pending.length
     this.lastFrameAt = Date.now()
     this.advance(t)
@@ -179,7 +189,14 @@ export class ReplicationReceiver {
     }
     t.outstanding.delete(hash)
     // Copy: the transport may reuse the frame's memory once this handler returns.
-    t.writes.push({ hash, data: Buffer.from(data) })
+    const copy = Buffer.from(data)
+    if (t.phase === 'manifest') {
+      t.pieceData.set(hash, copy)
+      t.meter.add(copy.byteLength)
+      this.advance(t)
+      return
+    }
+    t.writes.push({ hash, data: copy })
     this.pumpWrites(t)
   }
 
@@ -210,7 +227,7 @@ export class ReplicationReceiver {
 
   /** Requests more within the window, or moves to the next phase when everything is in. */
   private advance(t: Transfer): void {
-    if (this.transfer !== t || t.phase === 'commit') return
+    if (this.transfer !== t || t.phase === 'commit' || t.loading) return
     const window = this.opts.windowChunks ?? WINDOW_CHUNKS
     for (;;) {
       const room = window - t.outstanding.size - t.writes.length - t.writing
@@ -220,16 +237,17 @@ export class ReplicationReceiver {
       this.send({ type: 'want', id: t.snapnode.id, total: t.meter.totalChunks, hashes: batch })
     }
     if (t.pending.length || t.outstanding.size || t.writes.length || t.writing) return
+    if (t.phase === 'manifest') t.loading = true
     const next = t.phase === 'manifest' ? this.loadManifest(t) : this.commit(t)
     next.catch((err: unknown) => this.fail(t, toShoalError(err), true))
   }
 
   private async loadManifest(t: Transfer): Promise<void> {
     t.phase = 'chunks'
+    t.loading = false
     const { chunks } = this.opts
-    const parts: Buffer[] = []
-    for (const h of t.pieces) parts.push(await chunks.get(h))
-    const bytes = Buffer.concat(parts)
+    const bytes = Buffer.concat(t.pieces.map((h) => t.pieceData.get(h)!))
+    t.pieceData.clear()
     if (bytes.byteLength !== t.manifestSize) throw new ShoalError('BAD_MANIFEST', `manifest is ${bytes.byteLength} bytes, offer said ${t.manifestSize}`)
     let manifest: Manifest
     try {
@@ -306,6 +324,10 @@ export class ReplicationReceiver {
   private send(msg: ReplicationMessage): void {
     if (!this.closed) this.opts.link.send(encodeReplication(msg))
   }
+}
+
+function snapshotsHave(snapshots: SnapshotStore, id: string | null): string | null {
+  return id !== null && snapshots.has(id) ? id : null
 }
 
 async function missing(chunks: ChunkStore, hashes: string[]): Promise<string[]> {

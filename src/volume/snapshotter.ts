@@ -10,7 +10,6 @@ import { runLimited, type ChunkStore } from './chunk-store.js'
 import { DEFAULT_CHUNKER, nextCut, type ChunkerParams } from './chunker.js'
 import { writeFileAtomic } from './fs-atomic.js'
 import { symlinkEscape } from './manifest-check.js'
-import { manifestPieces } from './manifest-pieces.js'
 import { snapshotId } from './snapshot-id.js'
 import type { SnapshotStore } from './snapshot-store.js'
 
@@ -147,9 +146,6 @@ export class Snapshotter {
         stats.durationMs = Date.now() - started
         return { snapnode: parent, manifest, changed: false, stats }
       }
-    }
-    for (const piece of manifestPieces(bytes)) {
-      if (await chunks.put(piece.hash, piece.data)) newHashes.push(piece.hash)
     }
     const base = { parent: parent?.id ?? null, origin: this.opts.origin, epoch: args.epoch, seq: args.seq ?? (parent ? parent.seq + 1 : 1) }
     const snapnode: Snapnode = { id: snapshotId(bytes, base), ...base, time: args.time ?? started, holders: [this.opts.origin] }
