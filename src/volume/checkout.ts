@@ -22,8 +22,10 @@ export interface CheckoutOptions {
    */
   mode: 'fresh' | 'in-place'
   /**
-   * in-place only: the manifest last checked out in `target`. Files whose size and mtime match
-   * are then also compared by chunk list; without it size + mtime decide (like rsync).
+   * in-place only: the manifest last checked out in `target`. Given, only entries that differ
+   * between it and `manifest` are looked at and written (the target is trusted to still hold
+   * it, as a replica's checkout that nothing else writes does). Without it the whole target is
+   * scanned and size + mtime decide what is rewritten (like rsync).
    */
   previous?: Manifest
   concurrency?: number
@@ -92,10 +94,19 @@ async function checkoutFresh(opts: CheckoutOptions, stats: CheckoutStats): Promi
 async function checkoutInPlace(opts: CheckoutOptions, stats: CheckoutStats): Promise<void> {
   const target = opts.target
   await mkdir(target, { recursive: true })
-  const disk = new Map<string, Stats>()
-  await scan(target, '', disk)
   const wanted = new Map(opts.manifest.entries.map((e) => [e.path, e]))
   const previous = opts.previous ? new Map(opts.previous.entries.map((e) => [e.path, e])) : null
+  // With the previous manifest, only paths whose entry differs are examined (the target is
+  // trusted to still hold `previous`); without it, the whole target is scanned.
+  const examine = opts.previous ? changedPaths(opts.previous, opts.manifest) : null
+  const disk = new Map<string, Stats>()
+  if (examine) {
+    for (const p of examine) {
+      const st = lstatSync(join(target, p), { throwIfNoEntry: false })
+      if (st) disk.set(p, st)
+    }
+  } else await scan(target, '', disk)
+  const skip = (path: string) => examine !== null && !examine.has(path)
   // Folders whose content changes here; only they (and folders whose own stat differs) get their mtime reset.
   const touched = new Set<string>()
   const touch = (path: string) => touched.add(path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '')
@@ -116,14 +127,14 @@ async function checkoutInPlace(opts: CheckoutOptions, stats: CheckoutStats): Pro
   }
 
   for (const e of opts.manifest.entries) {
-    if (e.kind === 'dir' && !disk.has(e.path)) {
+    if (e.kind === 'dir' && !skip(e.path) && !disk.has(e.path)) {
       await mkdir(join(target, e.path))
       touch(e.path)
     }
   }
 
   await runLimited(
-    opts.manifest.entries.filter((e) => e.kind !== 'dir'),
+    opts.manifest.entries.filter((e) => e.kind !== 'dir' && !skip(e.path)),
     opts.concurrency ?? WRITE_CONCURRENCY,
     async (e) => {
       const abs = join(target, e.path)
@@ -162,7 +173,27 @@ async function checkoutInPlace(opts: CheckoutOptions, stats: CheckoutStats): Pro
       }
     }
   )
-  await finishDirs(target, opts.manifest.entries, disk, touched)
+  await finishDirs(target, opts.manifest.entries.filter((e) => !skip(e.path) || touched.has(e.path)), disk, touched)
+}
+
+/** Paths whose entry was added, removed or changed in any way between two manifests. */
+function changedPaths(before: Manifest, after: Manifest): Set<string> {
+  const old = new Map(before.entries.map((e) => [e.path, e]))
+  const out = new Set<string>()
+  for (const e of after.entries) {
+    const o = old.get(e.path)
+    old.delete(e.path)
+    if (!o || !sameEntry(o, e)) out.add(e.path)
+  }
+  for (const p of old.keys()) out.add(p)
+  return out
+}
+
+function sameEntry(a: ManifestEntry, b: ManifestEntry): boolean {
+  if (a.kind !== b.kind || a.mode !== b.mode || a.mtimeMs !== b.mtimeMs || a.size !== b.size) return false
+  if (a.kind === 'file' && b.kind === 'file') return sameList(a.chunks, b.chunks)
+  if (a.kind === 'symlink' && b.kind === 'symlink') return a.target === b.target
+  return true
 }
 
 function kindOf(st: Stats): ManifestEntry['kind'] | 'other' {

@@ -81,6 +81,8 @@ export class Snapshotter {
   private readonly opts: Required<Omit<SnapshotterOptions, 'statCachePath' | 'onRead'>> & Pick<SnapshotterOptions, 'onRead'> & { statCachePath: string }
   private cache: Map<string, CachedFile> | null = null
   private busy: Promise<unknown> = Promise.resolve()
+  /** The newest manifest this snapshotter produced or compared, to spare re-reading it. */
+  private last: { id: string; bytes: Buffer } | null = null
   /** Read buffers reused across files (one per concurrent read). */
   private readonly buffers: Buffer[] = []
 
@@ -140,9 +142,11 @@ export class Snapshotter {
     stats.entries = manifest.entries.length
     const bytes = encodeManifest(manifest)
     if (parent && !args.force) {
-      const parentBytes = await snapshots.readManifestBytes(parent.id)
+      const parentBytes = this.last?.id === parent.id ? this.last.bytes : await snapshots.readManifestBytes(parent.id)
+      this.last = { id: parent.id, bytes: parentBytes }
       if (parentBytes.equals(bytes)) {
-        await this.saveCache(nextCache, parent.id)
+        if (stats.filesRead > 0 || nextCache.size !== cache.size) await this.saveCache(nextCache, parent.id)
+        else this.cache = nextCache
         stats.durationMs = Date.now() - started
         return { snapnode: parent, manifest, changed: false, stats }
       }
@@ -150,6 +154,7 @@ export class Snapshotter {
     const base = { parent: parent?.id ?? null, origin: this.opts.origin, epoch: args.epoch, seq: args.seq ?? (parent ? parent.seq + 1 : 1) }
     const snapnode: Snapnode = { id: snapshotId(bytes, base), ...base, time: args.time ?? started, holders: [this.opts.origin] }
     const committed = await snapshots.commit(snapnode, bytes, chunks.sync(newHashes))
+    this.last = { id: committed.id, bytes }
     await this.saveCache(nextCache, committed.id)
     stats.durationMs = Date.now() - started
     return { snapnode: committed, manifest, changed: true, stats }

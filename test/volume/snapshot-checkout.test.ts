@@ -73,7 +73,10 @@ describe('snapshot and checkout', () => {
     expect(third.stats.filesRead).toBe(0)
   })
 
-  it('an in-place update touches only changed files and removes deleted ones', async () => {
+  it.each([
+    ['knowing the previous manifest', true],
+    ['scanning the target', false]
+  ])('an in-place update (%s) touches only changed files and removes deleted ones', async (_how, withPrevious) => {
     const home = await tempDir()
     const node = await makeNode(home, nodeIdOf(1))
     await buildTree(node.root)
@@ -89,7 +92,7 @@ describe('snapshot and checkout', () => {
     await rm(join(node.root, 'link-to-hello'))
     await symlink('empty', join(node.root, 'link-to-hello'))
     const second = await node.snapshotter.snapshot({ epoch: 1 })
-    const stats = await checkout({ chunks: node.chunks, manifest: second.manifest, target, mode: 'in-place', previous: first.manifest })
+    const stats = await checkout({ chunks: node.chunks, manifest: second.manifest, target, mode: 'in-place', ...(withPrevious ? { previous: first.manifest } : {}) })
     expect(stats.filesWritten).toBe(1)
     expect(stats.removed).toBe(2)
     await expectSameTree(node.root, target)
