@@ -4,8 +4,14 @@
  *  - frame time: synchronous re-renders of the screen over many updates (new poll data, cursor
  *    moves, view switches, details), each measured from new state to terminal output written.
  * Goals: median frame ≤ 16 ms, idle < 2 % of a core.
+ *
+ * Run through tsx, the script first bundles itself with esbuild into plain JavaScript and runs
+ * that with node and NODE_ENV=production, as `shoal` runs: tsx's loader thread alone costs more
+ * than 1 % of a core and React's development build several times the frame time.
  */
+import { spawn } from 'node:child_process'
 import { cpus, loadavg } from 'node:os'
+import { fileURLToPath } from 'node:url'
 import { Writable } from 'node:stream'
 import { createElement } from 'react'
 import { render } from 'ink'
@@ -21,17 +27,37 @@ import { TerminalInput } from '../src/console/terminal-input.js'
 import { TerminalOutput } from '../src/console/terminal-output.js'
 import type { ClusterPoll } from '../src/console/use-cluster-poll.js'
 
+if (!process.env.SHOAL_BENCH_CHILD) process.exit(await runBundled())
+
+async function runBundled(): Promise<number> {
+  const { build } = (await import('esbuild')) as unknown as { build: (o: Record<string, unknown>) => Promise<unknown> }
+  const outfile = fileURLToPath(new URL('../node_modules/.cache/shoal-bench/bench-console.mjs', import.meta.url))
+  await build({ entryPoints: [fileURLToPath(import.meta.url)], bundle: true, platform: 'node', format: 'esm', packages: 'external', jsx: 'automatic', outfile, logLevel: 'warning' })
+  const child = spawn(process.execPath, [outfile], { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production', SHOAL_BENCH_CHILD: '1' } })
+  return new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 1)))
+}
+
 const NODES = 100
 const APPS = 1000
 const IDLE_MS = Number(process.env.IDLE_MS ?? 10_000)
 const WARMUP_MS = 3000
 const FRAMES = Number(process.env.FRAMES ?? 400)
-const COLUMNS = 120
-const ROWS = 40
+const SIZES: Array<[number, number]> = [[80, 24], [120, 40]]
+const [COLUMNS, ROWS] = SIZES[1]!
 
 let written = 0
-const sink = new Writable({ write(chunk: Buffer | string, _enc, cb) { written += chunk.length; cb() } })
-const terminal = () => new TerminalOutput(sink, COLUMNS, ROWS) as unknown as NodeJS.WriteStream
+let lastFrame = ''
+const sink = new Writable({ write(chunk: Buffer | string, _enc, cb) { written += chunk.length; lastFrame = String(chunk); cb() } })
+const terminal = (columns = COLUMNS, rows = ROWS) => new TerminalOutput(sink, columns, rows) as unknown as NodeJS.WriteStream
+
+/** CPU of this process doing nothing (the TypeScript loader's thread included), for comparison. */
+async function baselineCpu(ms: number): Promise<number> {
+  const before = process.cpuUsage()
+  const t0 = performance.now()
+  await new Promise((r) => setTimeout(r, ms))
+  const used = process.cpuUsage(before)
+  return ((used.user + used.system) / 1000 / (performance.now() - t0)) * 100
+}
 
 async function idleCpu(): Promise<{ percent: number; bytesPerSecond: number }> {
   const fake = new FakeCluster({ nodes: NODES, apps: APPS, stepMs: 0 })
@@ -52,7 +78,7 @@ async function idleCpu(): Promise<{ percent: number; bytesPerSecond: number }> {
 }
 
 /** Wall-clock and CPU milliseconds of each frame: on a shared machine the two differ. */
-async function frameTimes(): Promise<{ wall: number[]; cpu: number[] }> {
+async function frameTimes(columns: number, height: number): Promise<{ wall: number[]; cpu: number[] }> {
   const fake = new FakeCluster({ nodes: NODES, apps: APPS, stepMs: 0 })
   let history: LoadHistory = new Map()
   const poll = async (): Promise<ClusterPoll> => {
@@ -67,11 +93,11 @@ async function frameTimes(): Promise<{ wall: number[]; cpu: number[] }> {
   const frame = (state: ConsoleState, p: ClusterPoll) => {
     const rows = screenRows(state, { nodes: p.nodes, apps: p.apps, events })
     return createElement(PaintContext.Provider, { value: paint },
-      createElement(ConsoleScreen, { state, rows, poll: p, appDetail: detail, size: { columns: COLUMNS, rows: ROWS }, now: Date.now() }))
+      createElement(ConsoleScreen, { state, rows, poll: p, appDetail: detail, size: { columns, rows: height }, now: Date.now() }))
   }
   let state = initialState({ readOnly: false })
   let p = await poll()
-  const ink = render(frame(state, p), { stdout: terminal(), stdin: new TerminalInput() as unknown as NodeJS.ReadStream, debug: true, patchConsole: false, exitOnCtrlC: false })
+  const ink = render(frame(state, p), { stdout: terminal(columns, height), stdin: new TerminalInput() as unknown as NodeJS.ReadStream, debug: true, patchConsole: false, exitOnCtrlC: false })
   const script: ConsoleAction[] = [
     { type: 'cursor', delta: 1, count: NODES },
     { type: 'view', view: 'apps' },
@@ -96,6 +122,7 @@ async function frameTimes(): Promise<{ wall: number[]; cpu: number[] }> {
     const c = process.cpuUsage(c0)
     cpu.push((c.user + c.system) / 1000)
   }
+  if (!lastFrame.includes('Shoal') || lastFrame.includes('too small')) throw new Error(`the benchmark did not draw the console:\n${lastFrame}`)
   ink.unmount()
   fake.close()
   return { wall, cpu }
@@ -105,15 +132,17 @@ function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
 }
 
+const baseline = await baselineCpu(3000)
 const idle = await idleCpu()
-const frames = await frameTimes()
-const times = frames.wall.sort((a, b) => a - b)
-const cpuTimes = frames.cpu.sort((a, b) => a - b)
-const median = quantile(times, 0.5)
-const p99 = quantile(times, 0.99)
-const [load1] = loadavg()
-console.log(`console bench: ${NODES} nodes, ${APPS} apps, ${COLUMNS}x${ROWS} terminal, NODE_ENV=${process.env.NODE_ENV ?? '(unset)'}, load average ${load1!.toFixed(1)} on ${cpus().length} cores`)
-console.log(`frame render: median ${median.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms, max ${times.at(-1)!.toFixed(2)} ms over ${times.length} frames (goal: median <= 16 ms) ${median <= 16 ? 'OK' : 'OVER'}`)
-console.log(`frame CPU time: median ${quantile(cpuTimes, 0.5).toFixed(2)} ms, p99 ${quantile(cpuTimes, 0.99).toFixed(2)} ms`)
-console.log(`idle: ${idle.percent.toFixed(2)} % of one core over ${(IDLE_MS / 1000).toFixed(0)} s, ${Math.round(idle.bytesPerSecond)} bytes/s to the terminal (goal: < 2 %) ${idle.percent < 2 ? 'OK' : 'OVER'}`)
-process.exit(median <= 16 && idle.percent < 2 ? 0 : 1)
+console.log(`console bench: ${NODES} nodes, ${APPS} apps, NODE_ENV=${process.env.NODE_ENV ?? '(unset)'}, load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`)
+let ok = idle.percent < 2
+for (const [columns, rows] of SIZES) {
+  const frames = await frameTimes(columns, rows)
+  const wall = frames.wall.sort((a, b) => a - b)
+  const cpu = frames.cpu.sort((a, b) => a - b)
+  const median = quantile(wall, 0.5)
+  if (columns === COLUMNS) ok &&= median <= 16
+  console.log(`frame render ${columns}x${rows}: median ${median.toFixed(2)} ms, p99 ${quantile(wall, 0.99).toFixed(2)} ms over ${wall.length} frames; CPU per frame median ${quantile(cpu, 0.5).toFixed(2)} ms, p99 ${quantile(cpu, 0.99).toFixed(2)} ms (goal: median <= 16 ms) ${median <= 16 ? 'OK' : 'OVER'}`)
+}
+console.log(`idle ${COLUMNS}x${ROWS}: ${idle.percent.toFixed(2)} % of one core over ${(IDLE_MS / 1000).toFixed(0)} s, ${Math.round(idle.bytesPerSecond)} bytes/s to the terminal (goal: < 2 %) ${idle.percent < 2 ? 'OK' : 'OVER'}; the process alone, before the console opened: ${baseline.toFixed(2)} %`)
+process.exit(ok ? 0 : 1)

@@ -2,7 +2,7 @@
  * The console wired to a source: polls and events feed the data, keys feed the reducer, the
  * operation runner streams confirmed actions, and ConsoleScreen draws the result.
  */
-import { useEffect, useMemo } from 'react'
+import { useEffect, useMemo, useRef } from 'react'
 import { useApp, useInput } from 'ink'
 import { ConsoleScreen } from './ConsoleScreen.js'
 import { keyAction } from './key-bindings.js'
@@ -36,13 +36,18 @@ export function App({ source, readOnly, color, pollMs = POLL_MS }: AppProps) {
   useEffect(() => { if (state.quit) exit() }, [state.quit, exit])
 
   const rows = useMemo(() => screenRows(state, { nodes: poll.nodes, apps: poll.apps, events }), [state, poll, events])
+  // Ink re-subscribes the input handler in an effect, after the frame is drawn: a key pressed in
+  // between would reach the previous render's closure. The handler reads the newest data here.
+  const current = useRef({ poll, events, rows: size.rows })
+  current.current = { poll, events, rows: size.rows }
   useInput((input, key) => {
     // Keys typed faster than a read (or pasted) arrive as one string: take them one by one.
     const keys = input.length > 1 && !key.ctrl && !key.meta ? splitKeys(input) : [{ input, key }]
     for (const k of keys) {
+      const { poll: p, events: e, rows: height } = current.current
       const now = latest()
-      const r = now === state ? rows : screenRows(now, { nodes: poll.nodes, apps: poll.apps, events })
-      const selection = { count: r.count, page: Math.max(1, size.rows - 5), app: r.selectedApp, node: r.selectedNode, nodes: poll.nodes }
+      const r = screenRows(now, { nodes: p.nodes, apps: p.apps, events: e })
+      const selection = { count: r.count, page: Math.max(1, height - 5), app: r.selectedApp, node: r.selectedNode, nodes: p.nodes }
       const action = keyAction(k.input, k.key, now, selection)
       if (action) dispatch(action)
     }

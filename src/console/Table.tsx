@@ -33,5 +33,6 @@ export function Table<Row>({ columns, rows, cursor, width, height, empty, showCu
     lines.push(selected ? paint('› ' + line, 'bold') : '  ' + line)
   }
   if (rows.length === 0) lines.push('  ' + empty)
-  return <Lines lines={lines} height={height} />
+  const fits = fitted.reduce((sum, c) => sum + c.width + 1, MARK - 1) <= width && empty.length + MARK <= width
+  return <Lines lines={lines} height={height} cut={!fits} />
 }

@@ -8,5 +8,5 @@ export function barText(fraction: number, width: number): string {
   const full = Math.floor(eighths / 8)
   const rest = EIGHTHS[eighths % 8]!
   const filled = '█'.repeat(full) + rest
-  return filled + ' '.repeat(Math.max(0, width - full - (rest ? 1 : 0)))
+  return filled + '·'.repeat(Math.max(0, width - full - (rest ? 1 : 0)))
 }

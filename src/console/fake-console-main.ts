@@ -12,7 +12,7 @@ const { values } = parseArgs({
     nodes: { type: 'string', default: '5' },
     apps: { type: 'string', default: '12' },
     'step-ms': { type: 'string', default: '400' },
-    'poll-ms': { type: 'string', default: '1000' },
+    'poll-ms': { type: 'string', default: '2000' },
     'read-only': { type: 'boolean', default: false }
   }
 })

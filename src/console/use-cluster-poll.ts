@@ -9,7 +9,7 @@ import { errorSentence } from './error-sentence.js'
 import { recordLoad, type LoadHistory } from './load-history.js'
 import type { ConsoleAppStatus, ConsoleSource } from './source.js'
 
-export const POLL_MS = 1000
+export const POLL_MS = 2000
 const MIN_GAP_MS = 250
 
 export interface ClusterPoll {
