@@ -304,6 +304,7 @@ async function main(): Promise<void> {
       bytes_sent_vs_changed: Number((incWire / bytesChanged).toFixed(3)),
       rsync_bytes_sent: rsyncSent,
       chunks_sent: inc.chunksSent,
+      new_chunk_bytes: second.stats.newBytes,
       hash_mbps_per_core: Math.round(hashMBps),
       chunker_mbps_per_core: Math.round(chunkMBps)
     }
@@ -311,7 +312,7 @@ async function main(): Promise<void> {
       ['full sync', `${(fullMs / 1000).toFixed(2)} s (${result.full_sync_mbps} MB/s)`, `${(rsyncFullMs / 1000).toFixed(2)} s`],
       ['incremental sync', `${(incMs / 1000).toFixed(2)} s`, `${(rsyncIncMs / 1000).toFixed(2)} s`],
       ['incremental bytes sent', `${incWire} (${result.bytes_sent_vs_changed}× changed)`, `${rsyncSent}`],
-      ['bytes changed', `${bytesChanged}`, ''],
+      ['bytes changed', `${bytesChanged} (new chunk data ${second.stats.newBytes})`, ''],
       ['unchanged snapshot', `${Math.round(idleSnapMs)} ms for ${specs.length} files`, ''],
       ['hash / chunker per core', `${result.hash_mbps_per_core} / ${result.chunker_mbps_per_core} MB/s`, ''],
       ['verified', String(verified), '']
