@@ -4,13 +4,18 @@ import * as events from './commands/events.js'
 import * as init from './commands/init.js'
 import * as status from './commands/status.js'
 import * as up from './commands/up.js'
+import * as apps from './commands/apps.js'
+import * as app from './commands/app.js'
+import * as logs from './commands/logs.js'
+import * as snapshots from './commands/snapshots.js'
+import * as snapshot from './commands/snapshot.js'
 
 interface Command {
   summary: string
   run(argv: string[]): Promise<number>
 }
 
-const COMMANDS: Record<string, Command> = { init, bootstrap, up, status, events }
+const COMMANDS: Record<string, Command> = { init, bootstrap, up, status, events, apps, app, logs, snapshots, snapshot }
 
 function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length))

@@ -1,4 +1,4 @@
-import type { ClusterEvent, StatusResult } from './types.js'
+import type { AppStatus, AppsResult, ClusterEvent, LogLineView, SnapshotsResult, StatusResult } from './types.js'
 import { SocketConnection, type ControlConnection } from './connection.js'
 import { controlSocketPath } from './socket-path.js'
 
@@ -17,6 +17,47 @@ export class ControlClient {
   /** Membership and cluster events; `history` replays that many recent ones first. */
   events(opts: { history?: number } = {}): AsyncIterableIterator<ClusterEvent> {
     return this.connection.stream('events', { history: opts.history ?? 0 }) as AsyncIterableIterator<ClusterEvent>
+  }
+
+  apps(): Promise<AppsResult> {
+    return this.connection.call('apps') as Promise<AppsResult>
+  }
+
+  addApp(spec: {
+    name: string
+    cmd: string
+    data?: string
+    httpHosts?: string[]
+    tcpPort?: number
+    replicas?: number
+    zone?: string
+    pin?: string
+    health?: string
+    env?: Record<string, string>
+    partitionPolicy?: string
+  }): Promise<AppStatus> {
+    return this.connection.call('app.add', { ...spec }) as Promise<AppStatus>
+  }
+
+  async removeApp(app: string): Promise<void> {
+    await this.connection.call('app.rm', { app })
+  }
+
+  scaleApp(app: string, replicas: number): Promise<AppStatus> {
+    return this.connection.call('app.scale', { app, replicas }) as Promise<AppStatus>
+  }
+
+  /** The app's captured output on this node; `follow` keeps streaming new lines. */
+  logs(app: string, opts: { follow?: boolean; lines?: number } = {}): AsyncIterableIterator<LogLineView> {
+    return this.connection.stream('logs', { app, follow: opts.follow ?? false, lines: opts.lines ?? 100 }) as AsyncIterableIterator<LogLineView>
+  }
+
+  snapshots(app: string): Promise<SnapshotsResult> {
+    return this.connection.call('snapshots', { app }) as Promise<SnapshotsResult>
+  }
+
+  checkoutSnapshot(app: string, snapshot: string, dir: string): Promise<{ app: string; snapshot: string; dir: string }> {
+    return this.connection.call('snapshot.checkout', { app, snapshot, dir }) as Promise<{ app: string; snapshot: string; dir: string }>
   }
 
   close(): void {

@@ -5,7 +5,14 @@
 export const METHODS = {
   status: { id: 1, kind: 'request' },
   events: { id: 2, kind: 'stream' },
-  ping: { id: 3, kind: 'request' }
+  ping: { id: 3, kind: 'request' },
+  apps: { id: 4, kind: 'request' },
+  'app.add': { id: 5, kind: 'request' },
+  'app.rm': { id: 6, kind: 'request' },
+  'app.scale': { id: 7, kind: 'request' },
+  logs: { id: 8, kind: 'stream' },
+  snapshots: { id: 9, kind: 'request' },
+  'snapshot.checkout': { id: 10, kind: 'request' }
 } as const
 
 export type MethodName = keyof typeof METHODS

@@ -89,3 +89,30 @@ export interface OperationEvent {
   tag: string
   data: Record<string, unknown>
 }
+
+/** One line of an app's captured output. */
+export interface LogLineView {
+  ts: number
+  stream: 'stdout' | 'stderr' | 'shoal'
+  line: string
+}
+
+export interface SnapshotView {
+  id: string
+  parent: string | null
+  origin: string
+  originName: string
+  epoch: number
+  seq: number
+  time: number
+  holders: string[]
+  holderNames: string[]
+}
+
+export interface SnapshotsResult {
+  app: string
+  /** The node that answered: snapshots are listed as this node holds them. */
+  node: string
+  snapshots: SnapshotView[]
+  stashes: Record<string, string[]>
+}

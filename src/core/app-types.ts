@@ -26,6 +26,8 @@ export interface AppSpec {
   /** '' follows the cluster's default. */
   partitionPolicy: PartitionPolicy | ''
   createdAt: number
+  /** Snapshot the master must hold before its first start (from `--data`), or ''. */
+  seed: string
   hlc: Hlc
   writer: NodeId
   deleted: boolean

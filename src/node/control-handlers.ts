@@ -1,15 +1,22 @@
+import { readdir } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import { ShoalError } from '../core/errors.js'
 import type { Handlers } from '../control/methods.js'
 import type { ClusterEvent, NodeStatus, StatusResult } from '../control/types.js'
 import type { MemberView } from '../mesh/mesh.js'
+import type { AppHandlers } from './app-handlers.js'
 import type { EventLog } from './event-log.js'
+import type { LocalApps } from './local-apps.js'
 
 export interface NodeView {
   selfId: string
   members(): MemberView[]
   events: EventLog
+  apps: AppHandlers
+  local: LocalApps
 }
 
-export function nodeStatus(m: MemberView): NodeStatus {
+export function nodeStatus(m: MemberView, masters: number): NodeStatus {
   const r = m.record
   return {
     id: r.id,
@@ -19,7 +26,7 @@ export function nodeStatus(m: MemberView): NodeStatus {
     rttMs: m.rttMs === null ? null : Math.round(m.rttMs * 100) / 100,
     cpu: r.load.cpu,
     mem: r.load.mem,
-    apps: Object.keys(r.load.apps).length,
+    apps: masters,
     addresses: r.addresses,
     self: m.self,
     incarnation: r.incarnation,
@@ -31,6 +38,12 @@ export function nodeStatus(m: MemberView): NodeStatus {
   }
 }
 
+const name = (p: Record<string, unknown>, key = 'app'): string => {
+  const v = p[key]
+  if (typeof v !== 'string' || v === '') throw new ShoalError('BAD_ARGUMENT', `${key} is required`)
+  return v
+}
+
 /** The control API of a node, as a method table over the node's parts. */
 export function controlHandlers(node: NodeView): Handlers {
   return {
@@ -38,20 +51,88 @@ export function controlHandlers(node: NodeView): Handlers {
       return { ok: true, id: node.selfId }
     },
     async status(): Promise<StatusResult> {
-      const nodes = node.members().map(nodeStatus)
+      const counts = new Map<string, number>()
+      for (const a of node.apps.list().apps) if (a.masterId) counts.set(a.masterId, (counts.get(a.masterId) ?? 0) + 1)
+      const nodes = node.members().map((m) => nodeStatus(m, counts.get(m.record.id) ?? 0))
       nodes.sort((a, b) => (a.self !== b.self ? (a.self ? -1 : 1) : a.name.localeCompare(b.name) || a.id.localeCompare(b.id)))
       return { self: node.selfId, nodes }
     },
     async events(params, emit, signal) {
       const history = Number(params.history ?? 0)
       for (const e of node.events.recent(Number.isFinite(history) ? history : 0)) emit(e)
-      await new Promise<void>((resolve) => {
+      await new Promise<void>((done) => {
         const off = node.events.subscribe((e: ClusterEvent) => emit(e))
         signal.addEventListener('abort', () => {
           off()
-          resolve()
+          done()
         })
       })
+    },
+    async apps() {
+      return node.apps.list()
+    },
+    async 'app.add'(p) {
+      return node.apps.add(p)
+    },
+    async 'app.rm'(p) {
+      node.apps.remove(name(p))
+      return { ok: true }
+    },
+    async 'app.scale'(p) {
+      const n = Number(p.replicas)
+      if (!Number.isInteger(n)) throw new ShoalError('BAD_ARGUMENT', 'replicas must be a whole number')
+      return node.apps.scale(name(p), n)
+    },
+    async logs(p, emit, signal) {
+      const app = name(p)
+      node.apps.existing(app)
+      const host = node.local.hosts.get(app)
+      const lines = Number(p.lines ?? 100)
+      for (const l of host?.logs(Number.isFinite(lines) ? lines : 100) ?? []) emit(l)
+      if (p.follow !== true) return
+      await new Promise<void>((done) => {
+        let off: (() => void) | null = null
+        let current: unknown = null
+        // The supervisor is replaced when the app restarts here: follow whichever is current.
+        const timer = setInterval(() => {
+          const sup = node.local.hosts.get(app)?.supervisor ?? null
+          if (sup === current) return
+          off?.()
+          current = sup
+          off = sup === null ? null : sup.follow((l) => emit(l))
+        }, 200)
+        signal.addEventListener('abort', () => {
+          clearInterval(timer)
+          off?.()
+          done()
+        })
+      })
+    },
+    async snapshots(p) {
+      const app = name(p)
+      node.apps.existing(app)
+      const vol = await node.local.volume(app)
+      const nameOf = (id: string) => node.members().find((m) => m.record.id === id)?.record.name ?? id.slice(0, 8)
+      return {
+        app,
+        node: node.selfId,
+        snapshots: vol.store.list().map((s) => ({ ...s, originName: nameOf(s.origin), holderNames: s.holders.map(nameOf) })),
+        stashes: vol.store.stashes()
+      }
+    },
+    async 'snapshot.checkout'(p) {
+      const app = name(p)
+      const prefix = name(p, 'snapshot').toLowerCase()
+      const dir = resolve(name(p, 'dir'))
+      node.apps.existing(app)
+      const vol = await node.local.volume(app)
+      const hits = vol.store.list().filter((s) => s.id.startsWith(prefix))
+      if (hits.length === 0) throw new ShoalError('NOT_FOUND', `this node holds no snapshot ${prefix} of ${app} (see: shoal snapshots ${app})`)
+      if (hits.length > 1) throw new ShoalError('BAD_ARGUMENT', `${prefix} matches ${hits.length} snapshots: give more of the id`)
+      const entries = await readdir(dir).catch(() => null)
+      if (entries !== null && entries.length > 0) throw new ShoalError('BAD_ARGUMENT', `${dir} is not empty: choose a new or empty folder`)
+      await vol.checkoutTo(hits[0]!.id, dir)
+      return { app, snapshot: hits[0]!.id, dir }
     }
   }
 }

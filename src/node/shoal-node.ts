@@ -15,6 +15,8 @@ import { controlHandlers } from './control-handlers.js'
 import { EventLog } from './event-log.js'
 import { ensureHome, loadIdentitySeed, loadState, lockHome, saveState, type HomePaths } from './home.js'
 import { LoadSampler } from './load-sampler.js'
+import { AppHandlers } from './app-handlers.js'
+import { LocalApps } from './local-apps.js'
 import { reconcileDials } from './peer-dialer.js'
 import { SOFTWARE_VERSION } from './version.js'
 
@@ -36,6 +38,11 @@ export interface NodeOptions {
   capacity?: number
   mesh?: MeshOptions
   loadIntervalMs?: number
+  /** Cluster-wide default partition policy for apps that do not set one. */
+  partitionPolicy?: 'available' | 'majority'
+  /** Forward to other nodes through mesh tunnels even when their address answers. */
+  preferTunnel?: boolean
+  snapshotIntervalMs?: number
   /** Test hook: the topic to join (defaults to the one derived from the key). */
   topic?: Uint8Array
 }
@@ -48,6 +55,8 @@ export class ShoalNode {
   readonly events = new EventLog()
   mesh: Mesh | null = null
   transport: SwarmTransport | null = null
+  apps: LocalApps | null = null
+  private appHandlers: AppHandlers | null = null
   private paths: HomePaths | null = null
   private control: ControlServer | null = null
   private unlock: (() => Promise<void>) | null = null
@@ -113,7 +122,25 @@ export class ShoalNode {
     })
     mesh.start()
 
-    this.control = new ControlServer(paths.socket, controlHandlers({ selfId: id, members: () => mesh.members(), events: this.events }))
+    const apps = (this.apps = new LocalApps({
+      home: paths.dir,
+      self: id,
+      selfName: self.name,
+      mesh,
+      host: this.opts.host ?? '0.0.0.0',
+      httpPort: this.opts.httpPort ?? 0,
+      portOffset: this.opts.portOffset ?? 0,
+      events: (e) => this.events.add(e),
+      defaultPolicy: this.opts.partitionPolicy,
+      preferTunnel: this.opts.preferTunnel,
+      snapshotIntervalMs: this.opts.snapshotIntervalMs
+    }))
+    await apps.start()
+    mesh.updateSelf({ httpPort: apps.httpPort })
+    this.appHandlers = new AppHandlers({ self: id, mesh, apps })
+    transport.onSession((s) => apps.attach(s.id, s.mux))
+
+    this.control = new ControlServer(paths.socket, controlHandlers(this.view()))
     await this.control.listen()
     await transport.ready()
 
@@ -122,20 +149,30 @@ export class ShoalNode {
       mesh.reap()
     })
     this.loadTimer = every(realClock, this.opts.loadIntervalMs ?? LOAD_INTERVAL_MS, () => {
-      mesh.updateSelf({ load: sampler.sample(mesh.record.load.apps) })
+      mesh.updateSelf({ load: sampler.sample(apps.loads()) })
     })
   }
 
   /** A client that talks to this node without a socket (same API, same errors). */
   client(): ControlClient {
     if (this.mesh === null) throw new ShoalError('NODE_CLOSED', 'node is not ready')
-    const mesh = this.mesh
-    return new ControlClient(new InProcessConnection(controlHandlers({ selfId: mesh.id, members: () => mesh.members(), events: this.events })))
+    return new ControlClient(new InProcessConnection(controlHandlers(this.view())))
   }
 
-  /** Graceful: peers report this node `left` at once. Then closes. */
+  private view() {
+    const mesh = this.mesh!
+    return { selfId: mesh.id, members: () => mesh.members(), events: this.events, apps: this.appHandlers!, local: this.apps! }
+  }
+
+  /**
+   * Graceful: apps this node runs are stopped and their last changes sent to a replica first,
+   * then peers are told this node `left` (never `dead`), then it closes.
+   */
   async leave(): Promise<void> {
-    if (this.mesh !== null && this.closing === null) await this.mesh.leave()
+    if (this.closing === null) {
+      await this.apps?.handOff()
+      await this.mesh?.leave()
+    }
     await this.close()
   }
 
@@ -148,6 +185,7 @@ export class ShoalNode {
     this.loadTimer?.cancel()
     this.dialTimer?.cancel()
     await this.control?.close()
+    await this.apps?.close()
     this.mesh?.stop()
     await this.transport?.close()
     await this.unlock?.()

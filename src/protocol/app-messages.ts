@@ -51,6 +51,7 @@ export const appSpec: Encoding<AppSpec> = {
     name.preencode(state, s.health)
     c.uint8.preencode(state, 0)
     c.uint.preencode(state, s.createdAt)
+    optionalId.preencode(state, s.seed)
     c.uint.preencode(state, s.hlc.wall)
     c.uint.preencode(state, s.hlc.logical)
     nodeId.preencode(state, s.writer)
@@ -69,6 +70,7 @@ export const appSpec: Encoding<AppSpec> = {
     name.encode(state, s.health)
     c.uint8.encode(state, POLICIES.indexOf(s.partitionPolicy))
     c.uint.encode(state, s.createdAt)
+    optionalId.encode(state, s.seed)
     c.uint.encode(state, s.hlc.wall)
     c.uint.encode(state, s.hlc.logical)
     nodeId.encode(state, s.writer)
@@ -90,10 +92,11 @@ export const appSpec: Encoding<AppSpec> = {
     if (policy === undefined) throw badFrame('unknown partition policy')
     if (tcpPort > 65535 || replicas > 64) throw badFrame('app spec out of range')
     const createdAt = c.uint.decode(state)
+    const seed = optionalId.decode(state)
     const hlc = { wall: c.uint.decode(state), logical: c.uint.decode(state) }
     const writer = nodeId.decode(state)
     const deleted = c.bool.decode(state)
-    return { name: n, cmd, env, httpHosts, tcpPort, replicas, zone, pin, health, partitionPolicy: policy, createdAt, hlc, writer, deleted }
+    return { name: n, cmd, env, httpHosts, tcpPort, replicas, zone, pin, health, partitionPolicy: policy, createdAt, seed, hlc, writer, deleted }
   }
 }
 

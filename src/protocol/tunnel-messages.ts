@@ -14,7 +14,7 @@ import { boundedString, decodeExact, encodeExact } from './codec-util.js'
 export const TUNNEL_MESSAGES = ['open', 'data', 'credit', 'end', 'reset'] as const
 
 /** Bytes a side may send on a fresh stream before its first credit. */
-export const TUNNEL_WINDOW = 512 * 1024
+export const TUNNEL_WINDOW = 2 * 1024 * 1024
 /** Largest payload of one data frame. */
 export const MAX_TUNNEL_DATA = 64 * 1024
 export const MAX_APP_NAME = 64

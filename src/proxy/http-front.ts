@@ -111,6 +111,14 @@ export class HttpFront extends EventEmitter {
   }
 
   /** Starts listening (idempotent). Resolves with the bound address. */
+  /**
+   * Serves a connection that did not come through the listener (e.g. a mesh tunnel stream from
+   * another node), exactly as if it had: same routing, gate, counters and limits.
+   */
+  accept(stream: Duplex): void {
+    this.server.emit('connection', stream)
+  }
+
   ready(): Promise<AddressInfo> {
     this.opening ??= new Promise<AddressInfo>((resolve, reject) => {
       this.server.once('error', reject)
@@ -198,7 +206,6 @@ export class HttpFront extends EventEmitter {
   ): void {
     const metrics = this.traffic.metrics(app)
     metrics.connectionOpened()
-    let bytes = 0
     const upstream = http.request({
       agent: this.agents.agent(target),
       host: target.kind === 'direct' ? target.host : '127.0.0.1',
@@ -213,7 +220,7 @@ export class HttpFront extends EventEmitter {
       if (done) return
       done = true
       metrics.connectionClosed()
-      metrics.bytes(bytes)
+      metrics.bytes(socketBytesSinceLast(req.socket))
       metrics.request(performance.now() - started)
       pass.leave()
     }
@@ -221,11 +228,14 @@ export class HttpFront extends EventEmitter {
       upstream.destroy()
       res.destroy()
     })
-    req.on('data', (chunk: Buffer) => (bytes += chunk.length))
     upstream.on('response', (up) => {
-      up.on('data', (chunk: Buffer) => (bytes += chunk.length))
       res.writeHead(up.statusCode ?? 502, up.statusMessage, responseHeaders(up.rawHeaders))
-      up.pipe(res)
+      // Hand-rolled pipe: a quarter of the listeners stream.pipe() sets up and tears down.
+      up.on('data', (chunk: Buffer) => {
+        if (!res.write(chunk)) up.pause()
+      })
+      res.on('drain', () => up.resume())
+      up.on('end', () => res.end())
       up.on('error', () => res.destroy())
     })
     upstream.on('error', (err) => {
@@ -241,7 +251,14 @@ export class HttpFront extends EventEmitter {
       if (!res.writableFinished) upstream.destroy()
       finish()
     })
-    req.pipe(upstream)
+    const length = req.headers['content-length']
+    if ((length === undefined || length === '0') && req.headers['transfer-encoding'] === undefined) {
+      // No body to stream (GET, HEAD…): no pipe to set up.
+      upstream.end()
+      req.resume()
+    } else {
+      req.pipe(upstream)
+    }
   }
 
   private async onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
@@ -268,9 +285,7 @@ export class HttpFront extends EventEmitter {
     const upstream = connectTarget(target)
     const headers = forwardHeaders(req, { hops, proto: this.opts.proto, upgrade: true })
     let headText = `${req.method} ${req.url} HTTP/1.1\r\n`
-    for (const [k, v] of Object.entries(headers)) {
-      for (const one of Array.isArray(v) ? v : [v]) headText += `${k}: ${one}\r\n`
-    }
+    for (let i = 0; i < headers.length; i += 2) headText += `${headers[i]}: ${headers[i + 1]}\r\n`
     upstream.write(headText + '\r\n')
     if (head.length > 0) upstream.write(head)
     let bytes = 0
@@ -339,6 +354,20 @@ export class HttpFront extends EventEmitter {
       res.destroy()
     }
   }
+}
+
+const COUNTED = Symbol('shoal.bytesCounted')
+
+/**
+ * Bytes moved on a client connection since the last call for it: one request's worth on a
+ * keep-alive connection. Reads the socket's own counters, so no per-chunk listener is needed.
+ */
+function socketBytesSinceLast(socket: Socket): number {
+  const s = socket as Socket & { [COUNTED]?: number }
+  const total = s.bytesRead + s.bytesWritten
+  const delta = total - (s[COUNTED] ?? 0)
+  s[COUNTED] = total
+  return delta
 }
 
 function noTargetBody(app: string): string {

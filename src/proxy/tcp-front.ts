@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream'
 import net, { type AddressInfo } from 'node:net'
 import { EventEmitter } from 'node:events'
 import { ShoalError } from '../core/errors.js'
@@ -50,6 +51,14 @@ export class TcpFront extends EventEmitter {
         this.emit('upstream-error', { app: this.app, error: err })
         socket.destroy()
       })
+    })
+  }
+
+  /** Serves a connection that came another way (a mesh tunnel stream), through the same gate. */
+  accept(stream: Duplex): void {
+    this.onConnection(stream as net.Socket).catch((err: unknown) => {
+      this.emit('upstream-error', { app: this.app, error: err })
+      stream.destroy()
     })
   }
 

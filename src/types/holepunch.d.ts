@@ -113,7 +113,7 @@ declare module 'protomux' {
     stream: unknown
     isIdle(): boolean
     createChannel(opts: ChannelOptions): Channel | null
-    pair(opts: { protocol: string; id?: Uint8Array | null }, notify: (id: Uint8Array | null) => void): void
+    pair(opts: { protocol: string; id?: Uint8Array | null }, notify: (id: Uint8Array | null) => void | Promise<void>): void
     unpair(opts: { protocol: string; id?: Uint8Array | null }): void
     opened(opts: { protocol: string; id?: Uint8Array | null }): boolean
     destroy(err?: Error): void

@@ -42,6 +42,7 @@ const samples: MeshMessage[] = [
         health: 'http:/health',
         partitionPolicy: 'majority',
         createdAt: 5,
+        seed: '12'.repeat(32),
         hlc: { wall: 1_732_000_000_000, logical: 3 },
         writer: ID,
         deleted: false

@@ -1,0 +1,38 @@
+import { ControlClient } from '../../control/client.js'
+import type { AppStatus } from '../../control/types.js'
+import { home, homeOption, jsonOption, parse } from '../args.js'
+import { table } from '../table.js'
+
+export const summary = 'list apps: state, master, replicas and their lag'
+
+export function lag(ms: number | null): string {
+  if (ms === null) return 'no data'
+  return ms < 1000 ? `${ms}ms` : `${(ms / 1000).toFixed(1)}s`
+}
+
+export function appRows(apps: AppStatus[]): string {
+  return table(
+    ['APP', 'STATE', 'EPOCH', 'MASTER', 'REPLICAS (LAG)', 'REQ/S', 'PINNED'],
+    apps.map((a) => [
+      a.name,
+      a.state,
+      String(a.epoch),
+      a.master ?? '-',
+      a.replicas.map((r) => `${r.node} (${lag(r.lagMs)})`).join(', ') || '-',
+      String(a.rps),
+      a.pinned ?? '-'
+    ])
+  )
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parse(argv, { ...homeOption, ...jsonOption })
+  const client = await ControlClient.connect(home(values))
+  try {
+    const res = await client.apps()
+    console.log(values.json ? JSON.stringify(res) : res.apps.length === 0 ? 'no apps yet (add one with: shoal app add NAME --cmd CMD)' : appRows(res.apps))
+    return 0
+  } finally {
+    client.close()
+  }
+}

@@ -1,0 +1,157 @@
+import { access, mkdir } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import type { AppSpec } from '../core/app-types.js'
+import { checkSpec } from '../core/app-spec-check.js'
+import { ShoalError } from '../core/errors.js'
+import { tickHlc, type Hlc } from '../core/hlc.js'
+import { placeApp } from '../core/placement.js'
+import type { NodeId } from '../core/types.js'
+import type { AppStatus, AppsResult, ReplicaStatus } from '../control/types.js'
+import type { Mesh } from '../mesh/mesh.js'
+import { Snapshotter } from '../volume/snapshotter.js'
+import type { LocalApps } from './local-apps.js'
+
+export interface AppHandlersContext {
+  self: NodeId
+  mesh: Mesh
+  apps: LocalApps
+}
+
+const str = (v: unknown, what: string): string => {
+  if (typeof v !== 'string') throw new ShoalError('BAD_ARGUMENT', `${what} must be a string`)
+  return v
+}
+const optStr = (v: unknown, what: string): string => (v === undefined || v === null ? '' : str(v, what))
+const int = (v: unknown, what: string, fallback: number): number => {
+  if (v === undefined || v === null) return fallback
+  const n = typeof v === 'string' ? Number(v) : v
+  if (typeof n !== 'number' || !Number.isInteger(n)) throw new ShoalError('BAD_ARGUMENT', `${what} must be a whole number`)
+  return n
+}
+
+/** The app-related control methods: add, remove, scale, list, logs, snapshots. */
+export class AppHandlers {
+  private hlc: Hlc = { wall: 0, logical: 0 }
+
+  constructor(private readonly ctx: AppHandlersContext) {}
+
+  /** Resolves a node given by name or (a prefix of its) id. */
+  nodeId(nameOrId: string): NodeId {
+    const members = this.ctx.mesh.members()
+    const hit =
+      members.find((m) => m.record.name === nameOrId) ??
+      (nameOrId.length >= 6 ? members.find((m) => m.record.id.startsWith(nameOrId.toLowerCase())) : undefined)
+    if (hit === undefined) throw new ShoalError('UNKNOWN_NODE', `no node called ${nameOrId} in this cluster`)
+    return hit.record.id
+  }
+
+  private nameOf(id: NodeId): string {
+    return this.ctx.mesh.gossip.table.get(id)?.record?.name ?? id.slice(0, 8)
+  }
+
+  private writeSpec(spec: Omit<AppSpec, 'hlc' | 'writer'>): AppSpec {
+    this.hlc = tickHlc(this.hlc, Date.now())
+    for (const s of this.ctx.mesh.gossip.apps.specs.values()) if (s.hlc.wall > this.hlc.wall) this.hlc = tickHlc(s.hlc, Date.now())
+    const full: AppSpec = { ...spec, hlc: this.hlc, writer: this.ctx.self }
+    this.ctx.mesh.gossip.applySpec(full, null)
+    return full
+  }
+
+  existing(name: string): AppSpec {
+    const spec = this.ctx.mesh.gossip.apps.specs.get(name)
+    if (spec === undefined || spec.deleted) throw new ShoalError('UNKNOWN_APP', `no app called ${name}`)
+    return spec
+  }
+
+  async add(p: Record<string, unknown>): Promise<AppStatus> {
+    const env: Record<string, string> = {}
+    if (p.env !== undefined) {
+      if (typeof p.env !== 'object' || p.env === null) throw new ShoalError('BAD_ARGUMENT', 'env must be an object')
+      for (const [k, v] of Object.entries(p.env)) env[k] = str(v, `env ${k}`)
+    }
+    const hosts = Array.isArray(p.httpHosts) ? p.httpHosts.map((h) => str(h, 'http host').toLowerCase()) : []
+    const draft = {
+      name: str(p.name, 'name'),
+      cmd: str(p.cmd, 'cmd'),
+      env,
+      httpHosts: hosts,
+      tcpPort: int(p.tcpPort, 'tcpPort', 0),
+      replicas: int(p.replicas, 'replicas', 2),
+      zone: optStr(p.zone, 'zone'),
+      pin: optStr(p.pin, 'pin') === '' ? '' : this.nodeId(str(p.pin, 'pin')),
+      health: optStr(p.health, 'health'),
+      partitionPolicy: (optStr(p.partitionPolicy, 'partitionPolicy') || '') as AppSpec['partitionPolicy'],
+      createdAt: Date.now(),
+      seed: '',
+      deleted: false
+    }
+    if (!['', 'available', 'majority'].includes(draft.partitionPolicy)) throw new ShoalError('BAD_SPEC', 'partition policy is available or majority')
+    checkSpec(draft, [...this.ctx.mesh.gossip.apps.specs.values()], { isNew: true })
+    const where = placeApp(draft, this.ctx.apps.candidates())
+    if (p.data !== undefined && p.data !== null) draft.seed = await this.seed(draft.name, str(p.data, 'data'))
+    this.writeSpec(draft)
+    this.ctx.mesh.gossip.applyPlacement({ app: draft.name, epoch: 1, rev: 0, master: where.master, replicas: where.replicas, state: 'pending', snapSeq: 0 }, null)
+    this.ctx.apps.schedule()
+    return this.status(draft.name)
+  }
+
+  /** Snapshots a local folder into the app's store, to be sent to its first master. */
+  private async seed(app: string, dir: string): Promise<string> {
+    const root = resolve(dir)
+    await access(root).catch(() => {
+      throw new ShoalError('BAD_ARGUMENT', `--data ${dir}: no such folder on this node`)
+    })
+    const vol = await this.ctx.apps.volume(app)
+    await mkdir(vol.dir, { recursive: true })
+    const snapper = new Snapshotter({ root, chunks: vol.chunks, snapshots: vol.store, origin: this.ctx.self, statCachePath: `${vol.dir}/seed-stat-cache.json` })
+    const r = await snapper.snapshot({ epoch: 1, parent: null, force: true })
+    this.ctx.apps.publishHead(app)
+    return r.snapnode.id
+  }
+
+  remove(name: string): void {
+    const spec = this.existing(name)
+    this.writeSpec({ ...spec, deleted: true })
+    this.ctx.apps.schedule()
+  }
+
+  scale(name: string, replicas: number): AppStatus {
+    const spec = this.existing(name)
+    const next = { ...spec, replicas }
+    checkSpec(next, [...this.ctx.mesh.gossip.apps.specs.values()], { isNew: false })
+    const alive = this.ctx.apps.candidates().length
+    if (replicas > alive) throw new ShoalError('BAD_SPEC', `${name} cannot have ${replicas} copies: only ${alive} nodes are alive`)
+    this.writeSpec(next)
+    this.ctx.apps.schedule()
+    return this.status(name)
+  }
+
+  list(): AppsResult {
+    return { apps: this.ctx.mesh.gossip.apps.liveSpecs().map((s) => this.status(s.name)) }
+  }
+
+  status(name: string): AppStatus {
+    const { table, apps } = this.ctx.mesh.gossip
+    const spec = this.existing(name)
+    const pl = apps.placements.get(name)
+    const masterRec = pl ? table.get(pl.master)?.record : null
+    const masterHead = masterRec?.heads[name] ?? null
+    const replicas: ReplicaStatus[] = (pl?.replicas ?? []).map((id) => {
+      const head = table.get(id)?.record?.heads[name] ?? null
+      let lagMs: number | null = null
+      if (head !== null && masterHead !== null) lagMs = head.id === masterHead.id ? 0 : Math.max(0, masterHead.time - head.time)
+      return { node: this.nameOf(id), nodeId: id, snapshot: head?.id ?? null, lagMs }
+    })
+    return {
+      name,
+      state: pl?.state ?? 'pending',
+      epoch: pl?.epoch ?? 0,
+      master: pl && pl.master ? this.nameOf(pl.master) : null,
+      masterId: pl?.master || null,
+      replicas,
+      snapshot: masterHead?.id ?? null,
+      pinned: spec.pin === '' ? null : this.nameOf(spec.pin),
+      rps: Math.round((masterRec?.load.apps[name]?.rps ?? 0) * 10) / 10
+    }
+  }
+}

@@ -1,0 +1,322 @@
+import { watch, type FSWatcher } from 'node:fs'
+import { readFile, writeFile, mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { debuglog } from 'node:util'
+import type { AppSpec, Placement } from '../core/app-types.js'
+import { hasMajority, rankFailover } from '../core/failover-rank.js'
+import { pickReplica, type PlacementCandidate } from '../core/placement.js'
+import type { HeadRef, NodeId } from '../core/types.js'
+import type { Mesh } from '../mesh/mesh.js'
+import { AppSupervisor, type StateEvent } from '../runtime/supervisor.js'
+import type { LogLine } from '../runtime/log-ring.js'
+import type { AppVolume } from './app-volume.js'
+import type { ReplicationHub } from './replication-hub.js'
+import type { ClusterEvent } from '../control/types.js'
+
+const debug = debuglog('shoal')
+
+/** A leaving master waits at most this long for a replica to take its last snapshot. */
+export const FINAL_SYNC_TIMEOUT_MS = 10_000
+/** The master snapshots a changed live folder at most this often. */
+export const SNAPSHOT_INTERVAL_MS = 1000
+/** …and rescans it at least this often even when the watch saw nothing. */
+export const FULL_SCAN_MS = 10_000
+
+export interface AppHostContext {
+  self: NodeId
+  selfName: string
+  mesh: Mesh
+  hub: ReplicationHub
+  volume(app: string): Promise<AppVolume>
+  publishHead(app: string, head: HeadRef | null): void
+  event(e: Omit<ClusterEvent, 'at'>): void
+  defaultPolicy: 'available' | 'majority'
+  candidates(): PlacementCandidate[]
+  /** This node's own newest snapshot of an app (fresher than its gossiped record). */
+  volumeHead?(app: string): HeadRef | null
+  snapshotIntervalMs?: number
+}
+
+export type LocalRole = 'master' | 'replica' | 'none'
+
+/**
+ * One app as this node sees it: runs it while this node is its master (live folder, supervisor,
+ * snapshots, replication to each replica), holds its snapshots while a replica, and takes over
+ * when the master dies and this node ranks first. `reconcile()` is safe to call any time; calls
+ * are serialized.
+ */
+export class AppHost {
+  supervisor: AppSupervisor | null = null
+  role: LocalRole = 'none'
+  private chain: Promise<void> = Promise.resolve()
+  private snapshotTimer: NodeJS.Timeout | null = null
+  private watcher: FSWatcher | null = null
+  /** Set by the file-system watch; without a working watch every tick scans. */
+  private dirty = true
+  private lastScan = 0
+  private snapshotting = false
+  private closed = false
+  private readonly logTail: LogLine[] = []
+
+  constructor(
+    readonly app: string,
+    private readonly ctx: AppHostContext
+  ) {}
+
+  reconcile(): Promise<void> {
+    const run = this.chain.then(() => (this.closed ? undefined : this.step()))
+    this.chain = run.catch((err) => {
+      debug('%s: reconcile failed: %s', this.app, err)
+      this.ctx.event({ kind: 'error', app: this.app, message: `${this.app}: ${(err as Error).message}` })
+    })
+    return this.chain
+  }
+
+  async close(): Promise<void> {
+    this.closed = true
+    await this.chain
+    await this.stopRunning()
+  }
+
+  /** The last lines of the app's output on this node (master only). */
+  logs(limit: number): LogLine[] {
+    return (this.supervisor?.logs.lines(limit) ?? this.logTail.slice(-limit)).slice(-limit)
+  }
+
+  get healthyPort(): number | null {
+    return this.supervisor?.state === 'healthy' ? this.supervisor.port : null
+  }
+
+  private get spec(): AppSpec | undefined {
+    return this.ctx.mesh.gossip.apps.specs.get(this.app)
+  }
+
+  private get placement(): Placement | undefined {
+    return this.ctx.mesh.gossip.apps.placements.get(this.app)
+  }
+
+  private async step(): Promise<void> {
+    const spec = this.spec
+    const pl = this.placement
+    if (spec === undefined || spec.deleted || pl === undefined) {
+      this.role = 'none'
+      await this.stopRunning()
+      return
+    }
+    const self = this.ctx.self
+    this.role = pl.master === self ? 'master' : pl.replicas.includes(self) ? 'replica' : 'none'
+    if (this.role === 'master') return this.asMaster(spec, pl)
+    await this.stopRunning()
+    if (this.role === 'replica') {
+      await (await this.ctx.volume(this.app)).open()
+      await this.maybeTakeOver(spec, pl)
+    }
+  }
+
+  private async asMaster(spec: AppSpec, pl: Placement): Promise<void> {
+    const vol = await this.ctx.volume(this.app)
+    await vol.open()
+    if (this.supervisor === null) {
+      if (pl.state === 'stopped') return
+      // An app added with --data starts only once its seed has arrived.
+      if (spec.seed !== '' && vol.head() === null) return
+      // The live folder belongs to one master term: a new term starts from the newest snapshot.
+      if ((await this.liveEpoch(vol)) !== pl.epoch || !(await vol.hasLive())) {
+        await vol.restore()
+        await this.setLiveEpoch(vol, pl.epoch)
+      }
+      this.startSupervisor(spec, vol)
+    }
+    this.ensureSnapshots(vol)
+    await this.maintainReplicas(spec, pl)
+    this.replicate(pl, vol)
+  }
+
+  private startSupervisor(spec: AppSpec, vol: AppVolume): void {
+    const sup = new AppSupervisor({
+      app: this.app,
+      cmd: spec.cmd,
+      dataDir: vol.live,
+      nodeName: this.ctx.selfName,
+      env: { ...spec.env, SHOAL_NODE_ID: this.ctx.self },
+      health: spec.health === '' ? 'tcp' : spec.health
+    })
+    sup.on('state', (e: StateEvent) => this.onRunState(e))
+    sup.on('crash-loop', (e: { crashes: number; windowMs: number }) =>
+      this.ctx.event({ kind: 'error', app: this.app, message: `${this.app} is crash-looping on ${this.ctx.selfName} (${e.crashes} crashes in ${Math.round(e.windowMs / 1000)} s)` })
+    )
+    this.supervisor = sup
+    sup.start().catch((err) => this.ctx.event({ kind: 'error', app: this.app, message: `${this.app} failed to start: ${(err as Error).message}` }))
+  }
+
+  private onRunState(e: StateEvent): void {
+    if (e.state === 'healthy') {
+      const pl = this.placement
+      if (pl !== undefined && pl.master === this.ctx.self && (pl.state === 'pending' || pl.state === 'failing-over')) {
+        this.ctx.mesh.gossip.applyPlacement({ ...pl, rev: pl.rev + 1, state: 'running' }, null)
+      }
+      this.ctx.event({ kind: 'app', app: this.app, message: `${this.app} is running on ${this.ctx.selfName}` })
+    } else if (e.state === 'crashed' || e.state === 'crash-loop') {
+      this.ctx.event({ kind: 'error', app: this.app, message: `${this.app} ${e.state === 'crashed' ? 'crashed' : 'is crash-looping'} on ${this.ctx.selfName}${e.reason ? `: ${e.reason}` : ''}` })
+    }
+  }
+
+  /** A watch marks the live folder dirty; each interval a dirty (or long unscanned) folder is snapshotted. */
+  private ensureSnapshots(vol: AppVolume): void {
+    if (this.snapshotTimer !== null) return
+    try {
+      this.watcher = watch(vol.live, { recursive: true }, () => (this.dirty = true))
+      this.watcher.on('error', () => {
+        this.watcher?.close()
+        this.watcher = null
+      })
+    } catch {
+      this.watcher = null
+    }
+    this.dirty = true
+    const every = this.ctx.snapshotIntervalMs ?? SNAPSHOT_INTERVAL_MS
+    this.snapshotTimer = setInterval(() => {
+      if (this.watcher !== null && !this.dirty && Date.now() - this.lastScan < FULL_SCAN_MS) {
+        const pl = this.placement
+        if (pl !== undefined) this.replicate(pl, vol)
+        return
+      }
+      this.snapshotTick().catch((err) => debug('%s: snapshot failed: %s', this.app, err))
+    }, every)
+    this.snapshotTimer.unref()
+  }
+
+  /** Takes a snapshot if the live folder changed, then offers the newest one to every replica. */
+  async snapshotTick(): Promise<void> {
+    const pl = this.placement
+    if (this.snapshotting || pl === undefined || pl.master !== this.ctx.self) return
+    this.snapshotting = true
+    try {
+      const vol = await this.ctx.volume(this.app)
+      this.dirty = false
+      this.lastScan = Date.now()
+      const taken = await vol.snapshot(pl.epoch)
+      if (taken !== null) this.ctx.publishHead(this.app, vol.headRef())
+      this.replicate(pl, vol)
+    } finally {
+      this.snapshotting = false
+    }
+  }
+
+  private replicate(pl: Placement, vol: AppVolume): void {
+    for (const r of pl.replicas) {
+      const status = this.ctx.mesh.gossip.table.status(r)
+      if (status !== 'alive' && status !== 'suspect') continue
+      const peerHead = this.ctx.mesh.gossip.table.get(r)?.record?.heads[this.app]?.id ?? null
+      this.ctx.hub.push(r, this.app, vol, peerHead).catch((err) => debug('%s: push to %s: %s', this.app, r.slice(0, 12), err))
+    }
+  }
+
+  /** Keeps the number of copies at the spec's count: replaces dead replicas, adds or drops. */
+  private async maintainReplicas(spec: AppSpec, pl: Placement): Promise<void> {
+    const table = this.ctx.mesh.gossip.table
+    const live = pl.replicas.filter((r) => table.status(r) !== 'dead' && table.status(r) !== 'left')
+    let replicas = [...live]
+    const want = spec.replicas - 1
+    const candidates = this.ctx.candidates()
+    const holding = candidates.filter((c) => c.id === this.ctx.self || replicas.includes(c.id))
+    while (replicas.length < want) {
+      const next = pickReplica(holding, candidates)
+      if (next === null) break
+      replicas.push(next)
+      holding.push(candidates.find((c) => c.id === next)!)
+    }
+    if (replicas.length > want) replicas = replicas.slice(0, Math.max(want, 0))
+    if (replicas.join() !== pl.replicas.join()) {
+      for (const dropped of pl.replicas.filter((r) => !replicas.includes(r))) this.ctx.hub.stop(dropped, this.app)
+      this.ctx.mesh.gossip.applyPlacement({ ...pl, rev: pl.rev + 1, replicas }, null)
+    }
+  }
+
+  /** The master is gone: if this node ranks first among live replicas, it takes over. */
+  private async maybeTakeOver(spec: AppSpec, pl: Placement): Promise<void> {
+    const table = this.ctx.mesh.gossip.table
+    const masterStatus = table.status(pl.master)
+    if (masterStatus === 'alive' || masterStatus === 'suspect') return
+    const alive = pl.replicas.filter((r) => r === this.ctx.self || table.status(r) === 'alive')
+    const ranked = rankFailover(
+      alive.map((id, i) => ({ id, head: id === this.ctx.self ? (this.ctx.volumeHead?.(this.app) ?? table.get(id)?.record?.heads[this.app] ?? null) : (table.get(id)?.record?.heads[this.app] ?? null), preference: i }))
+    )
+    if (ranked[0]?.id !== this.ctx.self) return
+    const policy = spec.partitionPolicy === '' ? this.ctx.defaultPolicy : spec.partitionPolicy
+    if (policy === 'majority') {
+      const members = [...table.members.values()].filter((m) => m.record !== null)
+      const known = members.filter((m) => table.status(m.record!.id) !== 'left').length
+      const seen = members.filter((m) => table.status(m.record!.id) === 'alive').length
+      if (!hasMajority(seen, known)) return
+    }
+    const vol = await this.ctx.volume(this.app)
+    await vol.open()
+    const head = vol.head()
+    const replicas = [...alive.filter((r) => r !== this.ctx.self), ...(masterStatus === 'left' ? [] : [pl.master])]
+    const claim: Placement = { app: this.app, epoch: pl.epoch + 1, rev: 0, master: this.ctx.self, replicas, state: 'failing-over', snapSeq: head?.seq ?? 0 }
+    this.ctx.event({ kind: 'failover', app: this.app, message: `${this.app}: master ${table.get(pl.master)?.record?.name ?? pl.master.slice(0, 8)} is ${masterStatus ?? 'gone'}; ${this.ctx.selfName} takes over (epoch ${claim.epoch})` })
+    this.ctx.mesh.gossip.applyPlacement(claim, null)
+    this.role = 'master'
+    await this.asMaster(spec, claim)
+  }
+
+  /**
+   * Stops the app if this node runs it, snapshots the live folder one last time and waits
+   * (bounded) until a live replica holds that snapshot: a graceful leave loses nothing.
+   */
+  async finalSync(): Promise<void> {
+    await this.chain
+    const pl = this.placement
+    if (this.supervisor === null || pl === undefined || pl.master !== this.ctx.self) return
+    this.closed = true
+    await this.stopRunning()
+    const vol = await this.ctx.volume(this.app)
+    await vol.snapshot(pl.epoch)
+    this.ctx.publishHead(this.app, vol.headRef())
+    const head = vol.head()
+    const table = this.ctx.mesh.gossip.table
+    const live = pl.replicas.filter((r) => table.status(r) === 'alive')
+    if (head === null || live.length === 0) return
+    const deadline = Date.now() + FINAL_SYNC_TIMEOUT_MS
+    while (Date.now() < deadline) {
+      const results = await Promise.all(
+        live.map((r) => this.ctx.hub.push(r, this.app, vol, table.get(r)?.record?.heads[this.app]?.id ?? null).catch(() => false))
+      )
+      if (results.some(Boolean) || live.some((r) => table.get(r)?.record?.heads[this.app]?.id === head.id)) {
+        this.ctx.event({ kind: 'app', app: this.app, message: `${this.app}: last changes sent to a replica before leaving` })
+        return
+      }
+      await new Promise((r) => setTimeout(r, 200))
+    }
+    this.ctx.event({ kind: 'error', app: this.app, message: `${this.app}: no replica took the last snapshot before leaving` })
+  }
+
+  private async stopRunning(): Promise<void> {
+    if (this.snapshotTimer !== null) {
+      clearInterval(this.snapshotTimer)
+      this.snapshotTimer = null
+    }
+    this.watcher?.close()
+    this.watcher = null
+    const sup = this.supervisor
+    if (sup === null) return
+    this.supervisor = null
+    this.logTail.push(...sup.logs.lines())
+    this.logTail.splice(0, Math.max(0, this.logTail.length - 200))
+    await sup.stop()
+  }
+
+  private async liveEpoch(vol: AppVolume): Promise<number> {
+    try {
+      return Number((await readFile(join(vol.dir, 'live-epoch'), 'utf8')).trim()) || 0
+    } catch {
+      return 0
+    }
+  }
+
+  private async setLiveEpoch(vol: AppVolume, epoch: number): Promise<void> {
+    await mkdir(vol.dir, { recursive: true })
+    await writeFile(join(vol.dir, 'live-epoch'), `${epoch}\n`)
+  }
+}

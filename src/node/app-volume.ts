@@ -1,0 +1,73 @@
+import { mkdir, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Snapnode } from '../core/snapnode.js'
+import type { HeadRef } from '../core/types.js'
+import { checkout } from '../volume/checkout.js'
+import type { ChunkStore } from '../volume/chunk-store.js'
+import { SnapshotStore } from '../volume/snapshot-store.js'
+import { Snapshotter } from '../volume/snapshotter.js'
+
+/**
+ * One app's data on this node: its live folder (written only while this node is the master)
+ * and its snapshot store, over the node's shared chunk store.
+ *   <home>/apps/<app>/live        the folder the app runs in
+ *   <home>/apps/<app>/snapshots   snapnodes, manifests, stashes
+ */
+export class AppVolume {
+  readonly dir: string
+  readonly live: string
+  readonly store: SnapshotStore
+  readonly snapshotter: Snapshotter
+
+  constructor(
+    home: string,
+    readonly app: string,
+    readonly chunks: ChunkStore,
+    self: string
+  ) {
+    this.dir = join(home, 'apps', app)
+    this.live = join(this.dir, 'live')
+    this.store = new SnapshotStore(join(this.dir, 'snapshots'))
+    this.snapshotter = new Snapshotter({ root: this.live, chunks, snapshots: this.store, origin: self })
+  }
+
+  async open(): Promise<void> {
+    await this.store.open()
+  }
+
+  head(): Snapnode | null {
+    return this.store.head()
+  }
+
+  headRef(): HeadRef | null {
+    const h = this.store.head()
+    return h === null ? null : { id: h.id, seq: h.seq, epoch: h.epoch, time: h.time }
+  }
+
+  /** Snapshots the live folder; null when nothing changed since the newest snapshot. */
+  async snapshot(epoch: number): Promise<Snapnode | null> {
+    const r = await this.snapshotter.snapshot({ epoch })
+    return r.changed ? r.snapnode : null
+  }
+
+  async hasLive(): Promise<boolean> {
+    return stat(this.live).then(
+      (s) => s.isDirectory(),
+      () => false
+    )
+  }
+
+  /** Replaces the live folder with a snapshot (default: the newest), atomically. */
+  async restore(id: string | null = this.head()?.id ?? null): Promise<void> {
+    if (id === null) {
+      await mkdir(this.live, { recursive: true })
+      return
+    }
+    await checkout({ chunks: this.chunks, manifest: await this.store.readManifest(id), target: this.live, mode: 'fresh' })
+  }
+
+  /** Materialises any snapshot this node holds into `target` (inspection or restore). */
+  async checkoutTo(id: string, target: string): Promise<void> {
+    await checkout({ chunks: this.chunks, manifest: await this.store.readManifest(id), target, mode: 'fresh' })
+  }
+}

@@ -1,0 +1,271 @@
+import { debuglog } from 'node:util'
+import { join } from 'node:path'
+import type { Duplex } from 'node:stream'
+import type Protomux from 'protomux'
+import { ShoalError } from '../core/errors.js'
+import type { PlacementCandidate } from '../core/placement.js'
+import type { HeadRef, NodeId } from '../core/types.js'
+import type { ClusterEvent } from '../control/types.js'
+import type { Mesh } from '../mesh/mesh.js'
+import { MeshTunnel } from '../mesh/tunnel.js'
+import type { TunnelStream } from '../mesh/tunnel-stream.js'
+import { HttpFront } from '../proxy/http-front.js'
+import { TcpFront } from '../proxy/tcp-front.js'
+import { AppTraffic } from '../proxy/traffic.js'
+import { ChunkStore } from '../volume/chunk-store.js'
+import { AppHost } from './app-host.js'
+import { AppVolume } from './app-volume.js'
+import { ReplicationHub } from './replication-hub.js'
+import { ClusterRoutes } from './routes.js'
+
+const debug = debuglog('shoal')
+
+/** Changes are gathered for this long before the apps reconcile (a burst of gossip → one pass). */
+export const RECONCILE_DELAY_MS = 20
+/** Every app also reconciles this often, whatever happened. */
+export const RECONCILE_EVERY_MS = 1000
+
+export interface LocalAppsOptions {
+  home: string
+  self: NodeId
+  selfName: string
+  mesh: Mesh
+  /** Address the fronts listen on. */
+  host: string
+  httpPort: number
+  portOffset: number
+  events: (e: ClusterEvent) => void
+  defaultPolicy?: 'available' | 'majority'
+  preferTunnel?: boolean
+  snapshotIntervalMs?: number
+}
+
+/**
+ * Everything about apps on this node: one AppHost per app, their volumes over one chunk store,
+ * the replication hub and tunnels on every mesh session, and the protocol handler (HTTP front
+ * and one TCP front per app port). Reacts to gossip; the decisions live in AppHost and core/.
+ */
+export class LocalApps {
+  readonly chunks: ChunkStore
+  readonly hub: ReplicationHub
+  readonly traffic = new AppTraffic()
+  readonly hosts = new Map<string, AppHost>()
+  http: HttpFront | null = null
+  private readonly volumes = new Map<string, AppVolume>()
+  private readonly tcpFronts = new Map<string, TcpFront>()
+  private readonly tunnels = new Map<NodeId, MeshTunnel>()
+  private readonly httpRoutes: ClusterRoutes
+  private readonly tcpRoutes: ClusterRoutes
+  private timer: NodeJS.Timeout | null = null
+  private ticker: NodeJS.Timeout | null = null
+  private passing: Promise<void> = Promise.resolve()
+  private closed = false
+
+  constructor(private readonly o: LocalAppsOptions) {
+    this.chunks = new ChunkStore(join(o.home, 'chunks'))
+    this.hub = new ReplicationHub({
+      self: o.self,
+      volume: async (app) => {
+        const spec = o.mesh.gossip.apps.specs.get(app)
+        return spec === undefined || spec.deleted ? null : this.volume(app)
+      },
+      accept: (app, from, snapnode) => {
+        const pl = o.mesh.gossip.apps.placements.get(app)
+        if (pl !== undefined && snapnode.epoch < pl.epoch - 1 && from !== pl.master) {
+          throw new ShoalError('NOT_A_REPLICA', `refusing a snapshot of ${app} from an old term (epoch ${snapnode.epoch})`)
+        }
+      },
+      committed: (app) => {
+        this.publishHead(app)
+        this.schedule()
+      }
+    })
+    const sources = {
+      self: o.self,
+      mesh: o.mesh,
+      localPort: (app: string) => this.hosts.get(app)?.healthyPort ?? null,
+      tunnel: (peer: NodeId, name: string) => this.tunnels.get(peer)?.open(name) ?? null,
+      preferTunnel: o.preferTunnel ?? false
+    }
+    this.httpRoutes = new ClusterRoutes(sources, 'http')
+    this.tcpRoutes = new ClusterRoutes(sources, 'tcp')
+  }
+
+  async start(): Promise<void> {
+    await this.chunks.open()
+    this.http = new HttpFront({ resolver: this.httpRoutes, traffic: this.traffic, host: this.o.host, port: this.o.httpPort, nodeName: this.o.selfName })
+    this.http.on('upstream-error', (e: { app: string; error: Error }) => debug('http %s: %s', e.app, e.error.message))
+    await this.http.ready()
+    const mesh = this.o.mesh
+    for (const ev of ['spec', 'placement', 'change', 'record']) mesh.on(ev, () => this.schedule())
+    this.ticker = setInterval(() => this.schedule(), RECONCILE_EVERY_MS)
+    this.ticker.unref()
+    this.schedule()
+  }
+
+  /** The port the HTTP front listens on (chosen by the OS when --http-port is 0). */
+  get httpPort(): number {
+    return this.http?.port ?? 0
+  }
+
+  /** A new admitted mesh session: replication channels and tunnels on it. */
+  attach(peer: NodeId, mux: Protomux): void {
+    this.hub.attach(peer, mux)
+    this.tunnels.get(peer)?.close()
+    try {
+      const tunnel = new MeshTunnel(mux, { onStream: (name, stream) => this.acceptTunnel(name, stream) })
+      tunnel.on('close', () => {
+        if (this.tunnels.get(peer) === tunnel) this.tunnels.delete(peer)
+      })
+      tunnel.on('bad-frame', (err: Error) => debug('tunnel from %s: %s', peer.slice(0, 12), err.message))
+      this.tunnels.set(peer, tunnel)
+    } catch (err) {
+      debug('no tunnel to %s: %s', peer.slice(0, 12), err)
+    }
+  }
+
+  async volume(app: string): Promise<AppVolume> {
+    let v = this.volumes.get(app)
+    if (v === undefined) this.volumes.set(app, (v = new AppVolume(this.o.home, app, this.chunks, this.o.self)))
+    await v.open()
+    return v
+  }
+
+  /** Placement candidates: every live node with its load and how many apps it already has. */
+  candidates(): PlacementCandidate[] {
+    const { table, apps } = this.o.mesh.gossip
+    const out: PlacementCandidate[] = []
+    for (const [id, m] of table.members) {
+      if (m.record === null || table.status(id) !== 'alive') continue
+      let masters = 0
+      let replicas = 0
+      for (const p of apps.placements.values()) {
+        if (apps.specs.get(p.app)?.deleted) continue
+        if (p.master === id) masters++
+        else if (p.replicas.includes(id)) replicas++
+      }
+      out.push({ id, name: m.record.name, zone: m.record.zone, capacity: m.record.capacity, cpu: m.record.load.cpu, masters, replicas })
+    }
+    return out
+  }
+
+  host(app: string): AppHost {
+    let h = this.hosts.get(app)
+    if (h === undefined) {
+      h = new AppHost(app, {
+        self: this.o.self,
+        selfName: this.o.selfName,
+        mesh: this.o.mesh,
+        hub: this.hub,
+        volume: (a) => this.volume(a),
+        publishHead: (a) => this.publishHead(a),
+        event: (e) => this.o.events({ ...e, at: Date.now() }),
+        defaultPolicy: this.o.defaultPolicy ?? 'available',
+        candidates: () => this.candidates(),
+        volumeHead: (a) => this.volumes.get(a)?.headRef() ?? null,
+        snapshotIntervalMs: this.o.snapshotIntervalMs
+      })
+      this.hosts.set(app, h)
+    }
+    return h
+  }
+
+  /** Publishes this node's newest snapshot of `app` in its gossiped record. */
+  publishHead(app: string): void {
+    const head: HeadRef | null = this.volumes.get(app)?.headRef() ?? null
+    const mesh = this.o.mesh
+    const heads = { ...mesh.record.heads }
+    if (head === null) delete heads[app]
+    else if (heads[app]?.id === head.id) return
+    else heads[app] = head
+    mesh.updateSelf({ heads })
+  }
+
+  /** Per-app load for the node record. */
+  loads(): ReturnType<AppTraffic['loads']> {
+    const loads = this.traffic.loads()
+    for (const name of Object.keys(loads)) if (this.o.mesh.gossip.apps.placements.get(name)?.master !== this.o.self) delete loads[name]
+    return loads
+  }
+
+  schedule(): void {
+    if (this.closed || this.timer !== null) return
+    this.timer = setTimeout(() => {
+      this.timer = null
+      this.passing = this.passing.then(() => this.pass()).catch((err) => debug('reconcile pass: %s', err))
+    }, RECONCILE_DELAY_MS)
+    this.timer.unref()
+  }
+
+  /** Before a graceful leave: every app mastered here stops and ships its last changes. */
+  async handOff(): Promise<void> {
+    await Promise.all([...this.hosts.values()].map((h) => h.finalSync()))
+  }
+
+  async close(): Promise<void> {
+    this.closed = true
+    if (this.timer !== null) clearTimeout(this.timer)
+    if (this.ticker !== null) clearInterval(this.ticker)
+    await this.passing
+    await Promise.all([...this.hosts.values()].map((h) => h.close()))
+    for (const t of this.tunnels.values()) t.close()
+    this.hub.close()
+    await Promise.all([...this.tcpFronts.values()].map((f) => f.close()))
+    await this.http?.close()
+  }
+
+  private async pass(): Promise<void> {
+    const { apps } = this.o.mesh.gossip
+    for (const name of new Set([...apps.specs.keys(), ...this.hosts.keys()])) {
+      await this.host(name).reconcile()
+    }
+    this.pushSeeds()
+    await this.syncTcpFronts()
+  }
+
+  /** Sends an app's seed (from `app add --data` on this node) to its master until it holds one. */
+  private pushSeeds(): void {
+    const { apps, table } = this.o.mesh.gossip
+    for (const spec of apps.specs.values()) {
+      const pl = apps.placements.get(spec.name)
+      if (spec.deleted || spec.seed === '' || pl === undefined || pl.master === this.o.self) continue
+      const vol = this.volumes.get(spec.name)
+      if (vol === undefined || !vol.store.has(spec.seed)) continue
+      const masterHead = table.get(pl.master)?.record?.heads[spec.name]?.id ?? null
+      if (masterHead !== null) continue
+      this.hub.push(pl.master, spec.name, vol, null).catch((err) => debug('seeding %s: %s', spec.name, err))
+    }
+  }
+
+  /** One TCP listener per app port (plus this node's offset), on every node. */
+  private async syncTcpFronts(): Promise<void> {
+    const wanted = new Map<string, number>()
+    for (const spec of this.o.mesh.gossip.apps.specs.values()) if (!spec.deleted && spec.tcpPort > 0) wanted.set(spec.name, spec.tcpPort + this.o.portOffset)
+    for (const [app, front] of this.tcpFronts) {
+      if (wanted.get(app) !== front.port) {
+        this.tcpFronts.delete(app)
+        await front.close()
+      }
+    }
+    for (const [app, port] of wanted) {
+      if (this.tcpFronts.has(app)) continue
+      const front = new TcpFront({ app, port, host: this.o.host, resolver: this.tcpRoutes, traffic: this.traffic })
+      this.tcpFronts.set(app, front)
+      await front.ready().catch((err: Error) => {
+        this.tcpFronts.delete(app)
+        this.o.events({ at: Date.now(), kind: 'error', app, message: `cannot listen on TCP port ${port} for ${app}: ${err.message}` })
+      })
+    }
+  }
+
+  /** A peer forwards a connection for an app whose master is this node. */
+  private acceptTunnel(name: string, stream: TunnelStream): void {
+    const colon = name.indexOf(':')
+    const kind = name.slice(0, colon)
+    const app = name.slice(colon + 1)
+    if (kind === 'http' && this.http !== null) return this.http.accept(stream as Duplex)
+    const front = this.tcpFronts.get(app)
+    if (kind === 'tcp' && front !== undefined) return front.accept(stream as Duplex)
+    stream.refuse(new ShoalError('UNKNOWN_APP', `no ${kind || 'such'} listener for ${app} on this node`))
+  }
+}

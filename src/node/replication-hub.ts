@@ -1,0 +1,182 @@
+import b4a from 'b4a'
+import { debuglog } from 'node:util'
+import type Protomux from 'protomux'
+import { ShoalError } from '../core/errors.js'
+import type { Snapnode } from '../core/snapnode.js'
+import type { NodeId } from '../core/types.js'
+import { ProtomuxLink } from '../mesh/protomux-link.js'
+import { CHANNELS } from '../protocol/version.js'
+import { ReplicationReceiver } from '../volume/replication-receiver.js'
+import { ReplicationSender } from '../volume/replication-sender.js'
+import type { ReplicationProgress } from '../volume/transfer-progress.js'
+import type { AppVolume } from './app-volume.js'
+
+const debug = debuglog('shoal')
+
+/** After a failed transfer to a replica, wait this long before offering again. */
+export const RETRY_MS = 1000
+
+export interface HubHooks {
+  self: NodeId
+  /** The app's volume on this node, or null when this node should not hold it. */
+  volume(app: string): Promise<AppVolume | null>
+  /** A snapshot of `app` was committed here (received from `from`). */
+  committed(app: string, snapnode: Snapnode): void
+  /** Refuses an offer this node should not take (throw a ShoalError). */
+  accept(app: string, from: NodeId, snapnode: Snapnode): void
+}
+
+interface Outbound {
+  sender: ReplicationSender
+  link: ProtomuxLink
+  busy: boolean
+  /** Newest snapshot the replica acknowledged over this link. */
+  acked: string | null
+  retryAt: number
+  progress: ReplicationProgress | null
+}
+
+/**
+ * Replication channels on the node's mesh connections. Each direction of each app has its own
+ * channel (id = "<app>/<sender id>"), so after a move the new master can send to the old one on
+ * the same connection. The master calls `push(peer, app)` whenever it has something new; the
+ * hub keeps at most one transfer per replica in flight and only ever offers the newest snapshot.
+ */
+export class ReplicationHub {
+  private readonly muxes = new Map<NodeId, Protomux>()
+  private readonly outbound = new Map<string, Outbound>()
+  private readonly inbound = new Map<string, ReplicationReceiver>()
+  /** Progress of transfers into this node, by app. */
+  readonly incoming = new Map<string, ReplicationProgress>()
+
+  constructor(private readonly hooks: HubHooks) {}
+
+  /** A new admitted session: accept replication channels the peer opens towards us. */
+  attach(peer: NodeId, mux: Protomux): void {
+    this.muxes.set(peer, mux)
+    for (const key of [...this.outbound.keys()]) if (key.startsWith(`${peer}/`)) this.dropOutbound(key)
+    // protomux awaits this before it decides the channel is unmatched, and destroys the whole
+    // connection if it throws: so return the promise, and never let it reject.
+    mux.pair({ protocol: CHANNELS.replication }, (id) => {
+      if (id === null) return
+      return this.acceptChannel(peer, mux, id).catch((err) => debug('replication channel from %s refused: %s', peer.slice(0, 12), err))
+    })
+  }
+
+  detach(peer: NodeId, mux: Protomux): void {
+    if (this.muxes.get(peer) === mux) this.muxes.delete(peer)
+  }
+
+  /** What is in flight to each replica of `app` (for the CLI and console). */
+  outgoing(app: string): Array<{ peer: NodeId; progress: ReplicationProgress | null; acked: string | null }> {
+    const out = []
+    for (const [key, o] of this.outbound) {
+      const [peer, a] = splitKey(key)
+      if (a === app) out.push({ peer, progress: o.busy ? o.progress : null, acked: o.acked })
+    }
+    return out
+  }
+
+  /**
+   * Offers the newest snapshot of `app` to `peer` if it lacks it. Resolves when the replica
+   * holds it (true), or false when there is nothing to send or no link right now.
+   */
+  async push(peer: NodeId, app: string, volume: AppVolume, peerHead: string | null): Promise<boolean> {
+    const head = volume.head()
+    if (head === null || head.id === peerHead) return false
+    const o = this.outboundFor(peer, app, volume)
+    if (o !== null && o.acked === head.id) return true
+    if (o === null || o.busy || Date.now() < o.retryAt) return false
+    o.busy = true
+    try {
+      await o.sender.send(head.id)
+      o.acked = head.id
+      return true
+    } catch (err) {
+      o.retryAt = Date.now() + RETRY_MS
+      debug('replicating %s to %s: %s', app, peer.slice(0, 12), (err as Error).message)
+      if (ShoalError.is(err, 'LINK_CLOSED')) this.dropOutbound(`${peer}/${app}`)
+      return false
+    } finally {
+      o.busy = false
+      o.progress = null
+    }
+  }
+
+  /** Stops sending `app` to `peer` (no longer a replica). */
+  stop(peer: NodeId, app: string): void {
+    this.dropOutbound(`${peer}/${app}`)
+  }
+
+  close(): void {
+    for (const key of [...this.outbound.keys()]) this.dropOutbound(key)
+    for (const r of this.inbound.values()) r.close()
+    this.inbound.clear()
+  }
+
+  private outboundFor(peer: NodeId, app: string, volume: AppVolume): Outbound | null {
+    const key = `${peer}/${app}`
+    const existing = this.outbound.get(key)
+    if (existing !== undefined) return existing
+    const mux = this.muxes.get(peer)
+    if (mux === undefined) return null
+    let link: ProtomuxLink
+    try {
+      link = new ProtomuxLink(mux, b4a.from(`${app}/${this.hooks.self}`))
+    } catch {
+      return null
+    }
+    const o: Outbound = {
+      link,
+      sender: new ReplicationSender({ link, chunks: volume.chunks, snapshots: volume.store, onProgress: (p) => (o.progress = p) }),
+      busy: false,
+      acked: null,
+      retryAt: 0,
+      progress: null
+    }
+    this.outbound.set(key, o)
+    return o
+  }
+
+  private dropOutbound(key: string): void {
+    const o = this.outbound.get(key)
+    if (o === undefined) return
+    this.outbound.delete(key)
+    o.sender.close()
+  }
+
+  private async acceptChannel(peer: NodeId, mux: Protomux, id: Uint8Array): Promise<void> {
+    const name = b4a.toString(id)
+    const slash = name.lastIndexOf('/')
+    const app = name.slice(0, slash)
+    if (slash <= 0 || name.slice(slash + 1) !== peer) throw new ShoalError('BAD_FRAME', `bad replication channel id ${JSON.stringify(name)}`)
+    const volume = await this.hooks.volume(app)
+    if (volume === null) throw new ShoalError('NOT_A_REPLICA', `${app} is not held here`)
+    await volume.open()
+    const key = `${peer}/${app}`
+    this.inbound.get(key)?.close()
+    const link = new ProtomuxLink(mux, id)
+    const receiver = new ReplicationReceiver({
+      link,
+      chunks: volume.chunks,
+      snapshots: volume.store,
+      self: this.hooks.self,
+      accept: (snapnode) => this.hooks.accept(app, peer, snapnode),
+      onProgress: (p) => this.incoming.set(app, p),
+      onCommit: (snapnode) => {
+        this.incoming.delete(app)
+        this.hooks.committed(app, snapnode)
+      },
+      onError: (err) => {
+        this.incoming.delete(app)
+        debug('receiving %s from %s: %s', app, peer.slice(0, 12), err.message)
+      }
+    })
+    this.inbound.set(key, receiver)
+  }
+}
+
+function splitKey(key: string): [NodeId, string] {
+  const i = key.indexOf('/')
+  return [key.slice(0, i), key.slice(i + 1)]
+}
