@@ -27,6 +27,8 @@ export interface RunConsoleOptions {
    * one process (SSH sessions), so one session never touches another's or the node's output.
    */
   ownsProcess?: boolean
+  /** Closes the console from outside, e.g. when the SSH client goes away. */
+  signal?: AbortSignal
 }
 
 export async function runConsole(source: ConsoleSource, opts: RunConsoleOptions): Promise<void> {
@@ -46,9 +48,13 @@ export async function runConsole(source: ConsoleSource, opts: RunConsoleOptions)
     patchConsole: ownsProcess,
     maxFps: MAX_FPS
   })
+  const stop = () => instance.unmount()
+  opts.signal?.addEventListener('abort', stop, { once: true })
+  if (opts.signal?.aborted) stop()
   try {
     await instance.waitUntilExit()
   } finally {
+    opts.signal?.removeEventListener('abort', stop)
     instance.cleanup()
     if (stdout.isTTY && stdout.writable) stdout.write(leaveAlt)
   }

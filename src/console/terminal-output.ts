@@ -9,12 +9,18 @@ export class TerminalOutput extends Writable {
   columns: number
   rows: number
   private readonly target: NodeJS.WritableStream
+  private readonly crlf: boolean
 
-  constructor(target: NodeJS.WritableStream, columns: number, rows: number) {
+  /**
+   * `crlf`: turn each "\n" into "\r\n". A local terminal's line discipline does that; an SSH
+   * channel has no pty on this side, so the console must.
+   */
+  constructor(target: NodeJS.WritableStream, columns: number, rows: number, opts: { crlf?: boolean } = {}) {
     super({ decodeStrings: false })
     this.target = target
     this.columns = columns
     this.rows = rows
+    this.crlf = opts.crlf ?? false
   }
 
   /** Takes a new size and tells Ink, which reflows on 'resize'. */
@@ -27,7 +33,8 @@ export class TerminalOutput extends Writable {
 
   override _write(chunk: unknown, encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
     try {
-      if (typeof chunk === 'string') this.target.write(chunk, encoding)
+      if (this.crlf) this.target.write(String(chunk).replace(/\r?\n/g, '\r\n'))
+      else if (typeof chunk === 'string') this.target.write(chunk, encoding)
       else this.target.write(chunk as Uint8Array)
       callback()
     } catch (err) {

@@ -16,7 +16,7 @@ export class TmuxSession {
   }
 
   tmux(...args: string[]): string {
-    return execFileSync('tmux', ['-L', this.socket, ...args], { encoding: 'utf8' })
+    return execFileSync('tmux', ['-L', this.socket, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
   }
 
   /** Keys as tmux names them (`Enter`, `Escape`, `Down`) or literal text with `literal`. */
