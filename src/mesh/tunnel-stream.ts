@@ -4,7 +4,8 @@ import { MAX_TUNNEL_DATA, TUNNEL_WINDOW } from '../protocol/tunnel-messages.js'
 
 /** Credit is returned once this much has been consumed (or the reader ran dry). */
 const CREDIT_BATCH = TUNNEL_WINDOW / 8
-/** Readable buffer; must stay well under the window or a stalled sender could never resume. */
+/** Readable buffer; must stay under 7/8 of the window or a stalled sender could never resume
+ * (credit is only returned from _read, which runs below this mark). */
 const READ_HIGH_WATER = 64 * 1024
 
 /** What a stream needs from its tunnel: sending frames and waiting for the connection to drain. */
@@ -158,9 +159,13 @@ export class TunnelStream extends Duplex {
 
   // --- the parts of net.Socket that http.Agent and friends call ---
 
+  /** As net.Socket: 'timeout' after `ms` idle; 0 turns it off and removes `cb`. */
   setTimeout(ms: number, cb?: () => void): this {
     this.timeout = ms
-    if (cb) this.once('timeout', cb)
+    if (cb) {
+      if (ms === 0) this.removeListener('timeout', cb)
+      else this.once('timeout', cb)
+    }
     this.touch()
     return this
   }

@@ -41,36 +41,41 @@ export function smugglingReason(req: IncomingMessage): string | null {
 }
 
 /**
- * Headers for the upstream request: hop-by-hop ones removed (with any listed in Connection),
- * X-Forwarded-For extended with the client, X-Forwarded-Host/-Proto set by the first Shoal front
- * (later fronts keep them), the hop counter raised, and chunked framing kept when the client
- * streamed its body. `upgrade` keeps Connection/Upgrade for WebSocket hand-offs.
+ * Headers for the upstream request, as a flat raw list (original case and repeats kept; Node
+ * writes such a list without re-validating each header). Hop-by-hop ones are removed (with any
+ * listed in Connection), X-Forwarded-For is extended with the client, X-Forwarded-Host/-Proto
+ * are set by the first Shoal front (later fronts keep them), the hop counter is raised, and
+ * chunked framing is kept when the client streamed its body. `upgrade` keeps Connection/Upgrade
+ * for WebSocket hand-offs.
  */
-export function forwardHeaders(
-  req: IncomingMessage,
-  opts: { hops: number; proto: string; upgrade?: boolean }
-): Record<string, string | string[]> {
+export function forwardHeaders(req: IncomingMessage, opts: { hops: number; proto: string; upgrade?: boolean }): string[] {
+  const raw = req.rawHeaders
   const src: IncomingHttpHeaders = req.headers
-  const drop = new Set(HOP_BY_HOP)
+  // Names listed in Connection are hop-by-hop too; usually it is just keep-alive.
+  let listed: Set<string> | null = null
   const conn = src.connection
-  if (conn) for (const name of conn.split(',')) drop.add(name.trim().toLowerCase())
-  const out: Record<string, string | string[]> = {}
-  for (const name in src) {
-    if (drop.has(name)) continue
-    const v = src[name]
-    if (v !== undefined) out[name] = v
+  if (conn && conn !== 'keep-alive' && conn !== 'close') {
+    listed = new Set()
+    for (const name of conn.split(',')) listed.add(name.trim().toLowerCase())
+  }
+  const fromShoal = opts.hops > 0
+  const out: string[] = []
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toLowerCase()
+    if (HOP_BY_HOP.has(name) || listed?.has(name) || name === HOPS_HEADER || name === 'x-forwarded-for') continue
+    if ((name === 'x-forwarded-host' || name === 'x-forwarded-proto') && !fromShoal) continue
+    out.push(raw[i], raw[i + 1])
   }
   const client = req.socket.remoteAddress ?? ''
   const prior = src['x-forwarded-for']
-  out['x-forwarded-for'] = prior ? `${prior}, ${client}` : client
-  const fromShoal = opts.hops > 0
-  if (!fromShoal || !src['x-forwarded-host']) out['x-forwarded-host'] = src.host ?? ''
-  if (!fromShoal || !src['x-forwarded-proto']) out['x-forwarded-proto'] = opts.proto
-  out[HOPS_HEADER] = String(opts.hops + 1)
-  if (src['transfer-encoding'] !== undefined) out['transfer-encoding'] = 'chunked'
+  out.push('x-forwarded-for', prior ? `${prior}, ${client}` : client)
+  if (!fromShoal || !src['x-forwarded-host']) out.push('x-forwarded-host', src.host ?? '')
+  if (!fromShoal || !src['x-forwarded-proto']) out.push('x-forwarded-proto', opts.proto)
+  out.push(HOPS_HEADER, String(opts.hops + 1))
+  if (src['transfer-encoding'] !== undefined) out.push('transfer-encoding', 'chunked')
   if (opts.upgrade) {
-    out.connection = 'Upgrade'
-    if (src.upgrade) out.upgrade = src.upgrade
+    out.push('connection', 'Upgrade')
+    if (src.upgrade) out.push('upgrade', src.upgrade)
   }
   return out
 }
