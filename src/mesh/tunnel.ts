@@ -4,6 +4,7 @@ import type Protomux from 'protomux'
 import type { Channel, Message } from 'protomux'
 import { ShoalError, isErrorCode } from '../core/errors.js'
 import {
+  MAX_APP_NAME,
   TUNNEL_MESSAGES,
   decodeTunnel,
   encodeTunnel,
@@ -86,7 +87,7 @@ export class MeshTunnel extends EventEmitter {
   }
 
   /**
-   * Opens a stream to `app` on the peer. Returns at once; bytes written before the channel is
+   * Opens a stream to `app` (any name up to MAX_APP_NAME the peer's onStream understands) on the peer. Returns at once; bytes written before the channel is
    * paired are queued. Errors (unknown app, refused connection, lost peer) arrive as the
    * stream's 'error' with the peer's ShoalError code.
    */
@@ -94,6 +95,11 @@ export class MeshTunnel extends EventEmitter {
     const stream = new TunnelStream(this.link, this.nextId++, true, app)
     if (this.isClosed) {
       process.nextTick(() => stream.onLinkClosed())
+      return stream
+    }
+    if (app.length > MAX_APP_NAME) {
+      // The peer would refuse the frame and drop every tunnel: fail this stream alone.
+      process.nextTick(() => stream.onPeerReset(new ShoalError('BAD_ARGUMENT', `tunnel name longer than ${MAX_APP_NAME}`)))
       return stream
     }
     this.mine.set(stream.id, stream)

@@ -17,7 +17,8 @@ export const TUNNEL_MESSAGES = ['open', 'data', 'credit', 'end', 'reset'] as con
 export const TUNNEL_WINDOW = 2 * 1024 * 1024
 /** Largest payload of one data frame. */
 export const MAX_TUNNEL_DATA = 64 * 1024
-export const MAX_APP_NAME = 64
+/** Longest service name a stream may be opened for (e.g. "http:<app>"). */
+export const MAX_APP_NAME = 255
 const MAX_RESET_TEXT = 512
 
 /** Set when the sender of the frame is the side that opened the stream. */

@@ -57,7 +57,7 @@ export interface HttpFrontOptions {
  * 508 hop limit, 400 smuggling attempt, 431 huge headers, 408 slow headers.
  *
  * Events: 'listening' ({host, port}), 'refused' ({status, reason, host}), 'upstream-error'
- * ({app, error}).
+ * ({app, target?, error}: the target did not answer; a `direct` one may be worth avoiding).
  */
 export class HttpFront extends EventEmitter {
   readonly traffic: AppTraffic
@@ -239,7 +239,7 @@ export class HttpFront extends EventEmitter {
       up.on('error', () => res.destroy())
     })
     upstream.on('error', (err) => {
-      this.emit('upstream-error', { app, error: err })
+      this.emit('upstream-error', { app, target, error: err })
       if (!res.headersSent) {
         res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' })
         res.end(`shoal: app "${app}" did not answer (${(err as NodeJS.ErrnoException).code ?? err.message})\n`)
@@ -296,7 +296,7 @@ export class HttpFront extends EventEmitter {
     ;(socket as Socket).setNoDelay?.(true)
     splice(socket, upstream, (err) => {
       this.upgraded.delete(socket)
-      if (err) this.emit('upstream-error', { app, error: err })
+      if (err) this.emit('upstream-error', { app, target, error: err })
       metrics.connectionClosed()
       metrics.bytes(bytes)
       pass.leave()

@@ -30,7 +30,7 @@ export interface TcpFrontOptions {
  * move), then is spliced to the target byte for byte. Without a target within the wait, the
  * connection is closed (TCP has no way to say 503).
  *
- * Events: 'listening' ({port}), 'refused' ({app, reason}), 'upstream-error' ({app, error}).
+ * Events: 'listening' ({port}), 'refused' ({app, reason}), 'upstream-error' ({app, target?, error}).
  */
 export class TcpFront extends EventEmitter {
   readonly app: string
@@ -123,7 +123,7 @@ export class TcpFront extends EventEmitter {
     upstream.on('data', (c: Buffer) => (bytes += c.length))
     pass.onTerminate(() => socket.destroy())
     splice(socket, upstream, (err) => {
-      if (err && !ShoalError.is(err)) this.emit('upstream-error', { app: this.app, error: err })
+      if (err && !ShoalError.is(err)) this.emit('upstream-error', { app: this.app, target, error: err })
       metrics.connectionClosed()
       metrics.bytes(bytes)
       metrics.request()

@@ -11,6 +11,8 @@ import { ShoalError } from '../../src/core/errors.js'
 import { MeshTunnel } from '../../src/mesh/tunnel.js'
 import type { TunnelStream } from '../../src/mesh/tunnel-stream.js'
 import { TUNNEL_WINDOW } from '../../src/protocol/tunnel-messages.js'
+import { CHANNELS } from '../../src/protocol/version.js'
+import c from 'compact-encoding'
 import { connectTarget, splice } from '../../src/proxy/target-connect.js'
 import { TcpFront } from '../../src/proxy/tcp-front.js'
 import { TableResolver, request, startBackend, startFront, until } from '../proxy/helpers.js'
@@ -239,5 +241,49 @@ describe('MeshTunnel over a real hyperswarm connection', () => {
     const late = dialer.open('echo')
     const lateErr = await new Promise<Error>((r) => late.on('error', r))
     expect(ShoalError.is(lateErr, 'TUNNEL_CLOSED')).toBe(true)
+  })
+})
+
+describe('MeshTunnel facing a peer that sends garbage', () => {
+  it('drops its tunnels but keeps the mesh connection and its other channels', async () => {
+    const make = () => new Hyperswarm({ dht: new DHT({ bootstrap: testnet.bootstrap, host: '127.0.0.1' }) })
+    const a = make()
+    const b = make()
+    swarms.push(a, b)
+    const gotA = new Promise<SwarmConnection>((r) => a.once('connection', (c: SwarmConnection) => r(c)))
+    const gotB = new Promise<SwarmConnection>((r) => b.once('connection', (c: SwarmConnection) => r(c)))
+    const topic = crypto.randomBytes(32)
+    await b.join(topic, { server: true, client: false }).flushed()
+    a.join(topic, { server: false, client: true })
+    const [ca, cb] = await Promise.all([gotA, gotB])
+    for (const conn of [ca, cb]) conn.on('error', () => {})
+    const muxA = Protomux.from(ca)
+    const muxB = Protomux.from(cb)
+    // A well-behaved side and a hostile one speaking the tunnel protocol with raw frames.
+    const good = new MeshTunnel(muxA)
+    const badFrames: Error[] = []
+    good.on('bad-frame', (e: Error) => badFrames.push(e))
+    const closed = new Promise((r) => good.once('close', r))
+    const hostile = muxB.createChannel({ protocol: CHANNELS.tunnel })!
+    const rawOpen = hostile.addMessage({ encoding: c.raw })
+    hostile.open()
+    // Another protocol on the same connection, to show it survives.
+    const pingsA: string[] = []
+    const echoA = muxA.createChannel({ protocol: 'test/echo' })!
+    echoA.addMessage({ encoding: c.string, onmessage: (m: string) => pingsA.push(m) })
+    echoA.open()
+    const echoB = muxB.createChannel({ protocol: 'test/echo' })!
+    const sendB = echoB.addMessage({ encoding: c.string })
+    echoB.open()
+    await until(() => good.opened && echoA.opened)
+    rawOpen.send(Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]))
+    await closed
+    expect(ShoalError.is(badFrames[0], 'BAD_FRAME')).toBe(true)
+    const late = good.open('x')
+    expect(ShoalError.is(await new Promise<Error>((r) => late.on('error', r)), 'TUNNEL_CLOSED')).toBe(true)
+    sendB.send('still here')
+    await until(() => pingsA.length === 1)
+    expect(pingsA).toEqual(['still here'])
+    expect(ca.destroyed).toBe(false)
   })
 })

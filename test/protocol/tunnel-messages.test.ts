@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { ShoalError } from '../../src/core/errors.js'
 import {
+  MAX_APP_NAME,
   MAX_TUNNEL_DATA,
   TUNNEL_MESSAGES,
   decodeTunnel,
@@ -48,7 +49,7 @@ describe('tunnel messages', () => {
   it('refuses oversized data, long names, truncation and trailing bytes', () => {
     const big = encodeTunnel('data', { opener: false, id: 1, data: Buffer.alloc(MAX_TUNNEL_DATA + 1) })
     expect(() => decodeTunnel('data', big)).toThrow(ShoalError)
-    const long = encodeTunnel('open', { id: 1, app: 'x'.repeat(65) })
+    const long = encodeTunnel('open', { id: 1, app: 'x'.repeat(MAX_APP_NAME + 1) })
     expect(() => decodeTunnel('open', long)).toThrow(ShoalError)
     const ok = encodeTunnel('data', { opener: false, id: 1, data: Buffer.from('hello') })
     expect(() => decodeTunnel('data', ok.subarray(0, ok.length - 1))).toThrow(ShoalError)
