@@ -1,4 +1,4 @@
-import { chmod, lutimes, mkdir, open, readlink, rename, rm, symlink, unlink, utimes } from 'node:fs/promises'
+import { chmod, lutimes, mkdir, readlink, rename, rm, symlink, unlink, utimes } from 'node:fs/promises'
 import { lstatSync, readdirSync } from 'node:fs'
 import type { Stats } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
@@ -7,9 +7,12 @@ import { chunkHash } from './chunk-hash.js'
 import { runLimited, type ChunkStore } from './chunk-store.js'
 import { TMP_PREFIX, fsyncDir, tmpPathBeside } from './fs-atomic.js'
 import { checkManifest } from './manifest-check.js'
+import { WriteBatcher, fdChmod, fdClose, fdOpen, fdRead, fdUtimes } from './fd-io.js'
 
 /** Files written at once. */
 export const WRITE_CONCURRENCY = 4
+/** Largest single read from the old version of a file during an in-place update. */
+export const BASIS_RUN_BYTES = 4 * 1024 * 1024
 
 export interface CheckoutOptions {
   chunks: ChunkStore
@@ -243,26 +246,48 @@ async function basisOf(chunks: ChunkStore, path: string, list: string[]): Promis
  * Every chunk is hash-checked either way; a basis chunk that does not match is taken from the store.
  */
 async function writeFileEntry(chunks: ChunkStore, path: string, e: Extract<ManifestEntry, { kind: 'file' }>, stats: CheckoutStats, basis?: Basis): Promise<void> {
-  const fd = await open(path, 'w', e.mode)
-  const old = basis ? await open(basis.path, 'r').catch(() => null) : null
+  const fd = await fdOpen(path, 'w', e.mode)
+  const old = basis ? await fdOpen(basis.path, 'r').catch(() => null) : null
+  const out = new WriteBatcher(fd)
   try {
-    for (const h of e.chunks) {
-      let data: Buffer | null = null
-      const where = old ? basis!.at.get(h) : undefined
-      if (old && where) {
-        const buf = Buffer.allocUnsafe(where.length)
-        const { bytesRead } = await old.read(buf, 0, where.length, where.offset)
-        if (bytesRead === where.length && chunkHash(buf) === h) data = buf
+    const list = e.chunks
+    for (let i = 0; i < list.length; ) {
+      const first = old !== null ? basis!.at.get(list[i]!) : undefined
+      if (old === null || first === undefined) {
+        const data = await chunks.get(list[i]!)
+        await out.push(data)
+        stats.bytesWritten += data.byteLength
+        i++
+        continue
       }
-      data ??= await chunks.get(h)
-      await fd.write(data)
-      stats.bytesWritten += data.byteLength
+      // A run of chunks lying back to back in the old file is read with one pread.
+      let j = i + 1
+      let len = first.length
+      while (j < list.length && len < BASIS_RUN_BYTES) {
+        const w = basis!.at.get(list[j]!)
+        if (!w || w.offset !== first.offset + len) break
+        len += w.length
+        j++
+      }
+      const buf = Buffer.allocUnsafe(len)
+      const got = await fdRead(old, buf, 0, len, first.offset)
+      for (let k = i, off = 0; k < j; k++) {
+        const h = list[k]!
+        const size = basis!.at.get(h)!.length
+        const slice = buf.subarray(off, off + size)
+        off += size
+        const data = off <= got && chunkHash(slice) === h ? slice : await chunks.get(h)
+        await out.push(data)
+        stats.bytesWritten += data.byteLength
+      }
+      i = j
     }
-    await fd.chmod(e.mode) // open's mode is filtered by the umask
-    await fd.utimes(e.mtimeMs / 1000, e.mtimeMs / 1000)
+    await out.flush()
+    await fdChmod(fd, e.mode) // open's mode is filtered by the umask
+    await fdUtimes(fd, e.mtimeMs / 1000, e.mtimeMs / 1000)
   } finally {
-    await fd.close()
-    await old?.close()
+    await fdClose(fd)
+    if (old !== null) await fdClose(old)
   }
   stats.filesWritten++
 }

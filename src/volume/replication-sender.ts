@@ -165,10 +165,11 @@ export class ReplicationSender {
         this.opts.snapshots
           .addHolder(out.id, msg.holder)
           .catch(() => undefined) // the receiver has it either way; holders are refreshed by gossip
-          .finally(() => {
+          .then(() => {
             this.opts.onProgress?.(out.meter.snapshot('done'))
             this.settle(out, null, msg.holder)
           })
+          .catch((err: unknown) => this.settle(out, toShoalError(err)))
         return
       case 'error': {
         const code = isErrorCode(msg.code) ? msg.code : 'INTERNAL'

@@ -1,4 +1,4 @@
-import { lstat, open, readFile } from 'node:fs/promises'
+import { lstat, readFile } from 'node:fs/promises'
 import { lstatSync, readdirSync, readlinkSync } from 'node:fs'
 import type { Stats } from 'node:fs'
 import { join } from 'node:path'
@@ -8,6 +8,7 @@ import { encodeManifest } from '../protocol/volume-messages.js'
 import { chunkHash } from './chunk-hash.js'
 import { runLimited, type ChunkStore } from './chunk-store.js'
 import { DEFAULT_CHUNKER, nextCut, type ChunkerParams } from './chunker.js'
+import { fdClose, fdOpen, fdRead, fdStat } from './fd-io.js'
 import { writeFileAtomic } from './fs-atomic.js'
 import { symlinkEscape } from './manifest-check.js'
 import { snapshotId } from './snapshot-id.js'
@@ -208,9 +209,9 @@ export class Snapshotter {
   private async readFileWith(abs: string, path: string, buf: Buffer, stats: SnapshotStats, newHashes: string[]): Promise<CachedFile> {
     const { chunks, chunker } = this.opts
     for (let attempt = 0; attempt <= this.opts.maxRereads; attempt++) {
-      const fd = await open(abs, 'r')
+      const fd = await fdOpen(abs, 'r')
       try {
-        const before = await fd.stat()
+        const before = await fdStat(fd)
         const list: string[] = []
         let size = 0
         let start = 0
@@ -224,7 +225,7 @@ export class Snapshotter {
               start = 0
             }
             while (end < buf.length && !eof) {
-              const { bytesRead } = await fd.read(buf, end, buf.length - end, null)
+              const bytesRead = await fdRead(fd, buf, end, buf.length - end, null)
               if (bytesRead === 0) eof = true
               else end += bytesRead
             }
@@ -244,13 +245,13 @@ export class Snapshotter {
         }
         stats.bytesRead += size
         await this.opts.onRead?.(path, attempt)
-        const after = await fd.stat()
+        const after = await fdStat(fd)
         const now = await lstat(abs).catch(() => null)
         const stable =
           after.size === size && after.size === before.size && after.mtimeMs === before.mtimeMs && after.ctimeMs === before.ctimeMs && now?.ino === before.ino
         if (stable) return { size, mtimeMs: before.mtimeMs, ctimeMs: before.ctimeMs, ino: before.ino, chunks: list }
       } finally {
-        await fd.close()
+        await fdClose(fd)
       }
     }
     throw new ShoalError('FILE_CHANGING', `${path} kept changing while it was read; try again when it is quiet`)

@@ -166,3 +166,28 @@ describe('snapshots of a live folder', () => {
     expect(base.snapshots.list()).toEqual([])
   })
 })
+
+describe('in-place update of a large file', () => {
+  it('reuses unchanged parts of the old file, and never copies a part of it that does not match', async () => {
+    const home = await tempDir()
+    const node = await makeNode(home, nodeIdOf(1))
+    const { readFile, open } = await import('node:fs/promises')
+    const big = pseudoRandom(3 * 1024 * 1024)
+    await writeFile(join(node.root, 'big'), big)
+    const first = await node.snapshotter.snapshot({ epoch: 1 })
+    const target = join(home, 'replica')
+    await checkout({ chunks: node.chunks, manifest: first.manifest, target, mode: 'fresh' })
+
+    const mid = 1_500_000
+    await writeFile(join(node.root, 'big'), Buffer.concat([big.subarray(0, mid), pseudoRandom(70_000), big.subarray(mid)]))
+    const second = await node.snapshotter.snapshot({ epoch: 1 })
+    // Damage the replica's old copy near its start: that part must come from the chunk store.
+    const fh = await open(join(target, 'big'), 'r+')
+    await fh.write(Buffer.alloc(5000, 0x55), 0, 5000, 100)
+    await fh.close()
+    const stats = await checkout({ chunks: node.chunks, manifest: second.manifest, previous: first.manifest, target, mode: 'in-place' })
+    expect(stats.filesWritten).toBe(1)
+    expect((await readFile(join(target, 'big'))).equals(await readFile(join(node.root, 'big')))).toBe(true)
+    await expectSameTree(node.root, target)
+  })
+})
