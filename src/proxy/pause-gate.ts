@@ -3,9 +3,14 @@ import { ShoalError } from '../core/errors.js'
 /** How long a request or connection may be held while the gate is paused, by default. */
 export const HOLD_TIMEOUT_MS = 10_000
 
+/** At most this many entries wait at a paused gate; more are refused at once. */
+export const MAX_HELD = 10_000
+
 export interface PauseGateOptions {
   /** Held entries give up (enter() rejects with GATE_TIMEOUT) after this long. */
   holdTimeoutMs?: number
+  /** Entries past this many waiting are refused with GATE_TIMEOUT instead of held. */
+  maxHeld?: number
 }
 
 export interface EnterOptions {
@@ -44,6 +49,7 @@ interface Waiter<T> {
  */
 export class PauseGate<T = unknown> {
   private readonly holdTimeoutMs: number
+  private readonly maxHeld: number
   private readonly waiters = new Set<Waiter<T>>()
   private readonly live = new Set<{ terminate?: (reason: Error) => void }>()
   private drainers: Array<() => void> = []
@@ -53,6 +59,7 @@ export class PauseGate<T = unknown> {
 
   constructor(opts: PauseGateOptions = {}) {
     this.holdTimeoutMs = opts.holdTimeoutMs ?? HOLD_TIMEOUT_MS
+    this.maxHeld = opts.maxHeld ?? MAX_HELD
   }
 
   get paused(): boolean {
@@ -76,11 +83,15 @@ export class PauseGate<T = unknown> {
 
   /**
    * Admits one request or connection. Never blocks while open; while paused, waits for
-   * `release()`. Rejects with GATE_TIMEOUT after the hold timeout, or with the signal's reason.
+   * `release()`. Rejects with GATE_TIMEOUT after the hold timeout or when too many are held,
+   * or with the signal's reason.
    */
   enter(opts: EnterOptions = {}): Promise<GatePass<T>> {
     if (opts.signal?.aborted) return Promise.reject(abortReason(opts.signal))
     if (!this.pausedFlag) return Promise.resolve(this.admit(undefined, false))
+    if (this.waiters.size >= this.maxHeld) {
+      return Promise.reject(new ShoalError('GATE_TIMEOUT', `${this.maxHeld} requests already held while the app is paused`))
+    }
     return new Promise<GatePass<T>>((resolve, reject) => {
       const timeoutMs = opts.holdTimeoutMs ?? this.holdTimeoutMs
       const timer = setTimeout(() => {

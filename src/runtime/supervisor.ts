@@ -5,6 +5,7 @@ import { freePort } from './free-port.js'
 import { parseHealth, probe, type HealthSpec } from './health-check.js'
 import { LineSplitter, LogRing, type LogLine } from './log-ring.js'
 import { ProcessGroup } from './process-group.js'
+import { CpuMeter, groupCpuSeconds } from './proc-cpu.js'
 
 /** An app must pass its health check within this long of each start, or it counts as a crash. */
 export const START_TIMEOUT_MS = 30_000
@@ -95,6 +96,7 @@ export class AppSupervisor extends EventEmitter {
   private stopRequested = false
   private wake: (() => void) | null = null
   private healthyWaiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = []
+  private readonly cpuMeter = new CpuMeter()
   /** Restarts after crashes since start(). */
   restarts = 0
   lastExit: ExitEvent | null = null
@@ -173,6 +175,15 @@ export class AppSupervisor extends EventEmitter {
       this.setState('stopped', 'stopped')
     })()
     return this.stopping
+  }
+
+  /**
+   * CPU the app's whole process group used since the previous call, as a fraction of one core
+   * (for AppLoad.cpu). Scans /proc: call it every few seconds. 0 when not running.
+   */
+  cpuLoad(): number {
+    const group = this.group
+    return group ? this.cpuMeter.sample(groupCpuSeconds(group.pgid)) : 0
   }
 
   /** Calls `fn` for every new output line until the returned function is called. */

@@ -164,3 +164,18 @@ describe('PauseGate', () => {
     expect((await p2).target).toBe(3)
   })
 })
+
+describe('PauseGate limits', () => {
+  it('refuses entries past maxHeld at once instead of holding them', async () => {
+    const gate = new PauseGate({ maxHeld: 2 })
+    gate.pause()
+    const a = gate.enter()
+    const b = gate.enter()
+    const err = await gate.enter().catch((e) => e)
+    expect(ShoalError.is(err, 'GATE_TIMEOUT')).toBe(true)
+    expect(gate.held).toBe(2)
+    gate.release()
+    await Promise.all([a, b])
+    expect(gate.inFlight).toBe(2)
+  })
+})

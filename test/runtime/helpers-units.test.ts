@@ -77,3 +77,16 @@ describe('health checks', () => {
     expect(free).toBeGreaterThan(0)
   })
 })
+
+describe('CPU measurement', () => {
+  it('turns CPU-second readings into a busy fraction', async () => {
+    const { CpuMeter } = await import('../../src/runtime/proc-cpu.js')
+    let now = 0
+    const m = new CpuMeter(() => now)
+    expect(m.sample(10)).toBe(0)
+    now = 2000
+    expect(m.sample(11)).toBeCloseTo(0.5)
+    now = 3000
+    expect(m.sample(0.2)).toBe(0) // a restarted process starts over
+  })
+})

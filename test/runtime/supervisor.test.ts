@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { ShoalError } from '../../src/core/errors.js'
 import type { LogLine } from '../../src/runtime/log-ring.js'
 import type { StateEvent } from '../../src/runtime/supervisor.js'
-import { alive, fixtureApp, getJson, tempDir, until } from './helpers.js'
+import { FIXTURE, alive, fixtureApp, getJson, tempDir, until } from './helpers.js'
 
 describe('AppSupervisor', () => {
   it('starts the app with its environment, counts it running only once healthy, and captures its output', async () => {
@@ -125,4 +125,16 @@ describe('AppSupervisor', () => {
       await until(() => !alive(pids.app) && !alive(pids.child), 50)
     }
   }, 25_000)
+})
+
+describe('AppSupervisor CPU', () => {
+  it('reports the CPU its process group burns', async () => {
+    const sup = fixtureApp('ok', { cmd: `node -e "setInterval(() => { const t = Date.now(); while (Date.now() - t < 40); }, 50)" & exec node ${JSON.stringify(FIXTURE)}` })
+    await sup.start()
+    sup.cpuLoad()
+    await new Promise((r) => setTimeout(r, 1000)) // the measured interval itself: nothing to await
+    const busy = sup.cpuLoad()
+    expect(busy).toBeGreaterThan(0.2)
+    expect(busy).toBeLessThan(2.1)
+  })
 })

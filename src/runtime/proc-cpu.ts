@@ -1,0 +1,49 @@
+import fs from 'node:fs'
+
+/** Clock ticks per second for /proc/<pid>/stat times (USER_HZ; 100 on every Linux we run on). */
+export const CLOCK_TICKS = 100
+
+/**
+ * CPU seconds (user + system, including reaped children) used by every process still alive in
+ * a process group. Linux only; 0 elsewhere or when the group is gone. Scans /proc, so call it
+ * every few seconds, not per request.
+ */
+export function groupCpuSeconds(pgid: number): number {
+  let ticks = 0
+  let entries: string[]
+  try {
+    entries = fs.readdirSync('/proc')
+  } catch {
+    return 0
+  }
+  for (const name of entries) {
+    if (name.charCodeAt(0) < 48 || name.charCodeAt(0) > 57) continue
+    let stat: string
+    try {
+      stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8')
+    } catch {
+      continue // exited meanwhile
+    }
+    // Fields after the command name (which may contain spaces): state ppid pgrp …
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    if (Number(f[2]) !== pgid) continue
+    ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])
+  }
+  return ticks / CLOCK_TICKS
+}
+
+/** Turns successive CPU-second readings into a busy fraction (1 = one core fully busy). */
+export class CpuMeter {
+  private last: { at: number; cpu: number } | null = null
+
+  constructor(private readonly now: () => number = () => performance.now()) {}
+
+  /** The fraction since the previous sample (0 on the first). A drop (new process) restarts. */
+  sample(cpuSeconds: number): number {
+    const at = this.now()
+    const prev = this.last
+    this.last = { at, cpu: cpuSeconds }
+    if (!prev || cpuSeconds < prev.cpu || at <= prev.at) return 0
+    return (cpuSeconds - prev.cpu) / ((at - prev.at) / 1000)
+  }
+}
