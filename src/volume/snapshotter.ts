@@ -1,6 +1,5 @@
 import { lstat, readFile } from 'node:fs/promises'
 import { lstatSync, readdirSync, readlinkSync } from 'node:fs'
-import type { Stats } from 'node:fs'
 import { join } from 'node:path'
 import { ShoalError } from '../core/errors.js'
 import { comparePaths, type Manifest, type ManifestEntry, type Snapnode } from '../core/snapnode.js'
@@ -58,6 +57,21 @@ export interface SnapshotResult {
   /** False when nothing changed since the parent: the parent is returned and nothing is committed. */
   changed: boolean
   stats: SnapshotStats
+}
+
+/** What the walk keeps of an lstat: just enough to decide on the cache (Stats objects are big). */
+interface FileStat {
+  size: number
+  mtimeMs: number
+  ctimeMs: number
+  ino: number
+  mode: number
+}
+
+interface Found {
+  path: string
+  st: FileStat | null
+  entry?: ManifestEntry
 }
 
 interface CachedFile {
@@ -118,7 +132,7 @@ export class Snapshotter {
     const cache = await this.loadCache()
 
     const stats: SnapshotStats = { entries: 0, filesRead: 0, bytesRead: 0, newChunks: 0, newBytes: 0, skipped: [], durationMs: 0 }
-    const found: Array<{ path: string; st: Stats; entry?: ManifestEntry }> = []
+    const found: Found[] = []
     await this.walk('', found, stats)
     found.sort((a, b) => comparePaths(a.path, b.path))
 
@@ -127,7 +141,7 @@ export class Snapshotter {
     const racyFrom = started - this.opts.racyMs
     await runLimited(found, this.opts.readConcurrency, async (f) => {
       if (f.entry) return
-      const st = f.st
+      const st = f.st!
       const hit = cache.get(f.path)
       let file: CachedFile
       if (hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs && hit.ctimeMs === st.ctimeMs && hit.ino === st.ino) file = hit
@@ -135,7 +149,7 @@ export class Snapshotter {
         file = await this.readFile(f.path, stats, newHashes)
         stats.filesRead++
       }
-      f.entry = { path: f.path, kind: 'file', mode: st.mode & 0o7777, mtimeMs: file.mtimeMs, size: file.size, chunks: file.chunks }
+      f.entry = { path: f.path, kind: 'file', mode: st.mode, mtimeMs: file.mtimeMs, size: file.size, chunks: file.chunks }
       if (file.mtimeMs < racyFrom && file.ctimeMs < racyFrom) nextCache.set(f.path, file)
     })
 
@@ -166,7 +180,7 @@ export class Snapshotter {
    * far cheaper than a thread-pool round trip each) and the event loop gets a turn between
    * folders, so a huge tree never blocks it for long.
    */
-  private async walk(rel: string, out: Array<{ path: string; st: Stats; entry?: ManifestEntry }>, stats: SnapshotStats): Promise<void> {
+  private async walk(rel: string, out: Found[], stats: SnapshotStats): Promise<void> {
     const abs = rel ? join(this.opts.root, rel) : this.opts.root
     const subdirs: string[] = []
     for (const name of readdirSync(abs)) {
@@ -179,14 +193,14 @@ export class Snapshotter {
       if (!st) continue // deleted while walking
       const mode = st.mode & 0o7777
       if (st.isDirectory()) {
-        out.push({ path, st, entry: { path, kind: 'dir', mode, mtimeMs: st.mtimeMs, size: 0 } })
+        out.push({ path, st: null, entry: { path, kind: 'dir', mode, mtimeMs: st.mtimeMs, size: 0 } })
         subdirs.push(path)
       } else if (st.isSymbolicLink()) {
         const target = readlinkSync(join(abs, name))
         const why = symlinkEscape(path, target)
         if (why) stats.skipped.push({ path, reason: `symlink to ${JSON.stringify(target)} escapes the volume (${why})` })
-        else out.push({ path, st, entry: { path, kind: 'symlink', mode, mtimeMs: st.mtimeMs, size: 0, target } })
-      } else if (st.isFile()) out.push({ path, st })
+        else out.push({ path, st: null, entry: { path, kind: 'symlink', mode, mtimeMs: st.mtimeMs, size: 0, target } })
+      } else if (st.isFile()) out.push({ path, st: { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, mode } })
       else stats.skipped.push({ path, reason: 'not a file, folder or symlink' })
     }
     for (const d of subdirs) {
