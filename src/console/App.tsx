@@ -23,12 +23,14 @@ export interface AppProps {
   readOnly: boolean
   color: boolean
   pollMs?: number
+  /** Fraction of a core polling may spend redrawing before polls are spaced out (poll-pacing.ts). */
+  cpuBudget?: number
 }
 
-export function App({ source, readOnly, color, pollMs = POLL_MS }: AppProps) {
+export function App({ source, readOnly, color, pollMs = POLL_MS, cpuBudget }: AppProps) {
   const { state, latest, dispatch } = useConsoleState(readOnly)
   const size = useTerminalSize()
-  const { poll, refresh } = useClusterPoll(source, pollMs)
+  const { poll, refresh } = useClusterPoll(source, pollMs, cpuBudget)
   const events = useClusterEvents(source, refresh)
   const appDetail = useAppDetails(source, state.details?.kind === 'app' ? state.details.name : null)
   useOperationRunner(source, state.operation, dispatch)

@@ -1,12 +1,14 @@
 /**
- * Polls status() and apps() one after the other, never overlapping, at most every `intervalMs`;
- * `refresh()` (called when an event arrives) brings the next poll forward, but never closer than
- * MIN_GAP_MS to the last one, so an event storm cannot turn into a poll storm.
+ * Polls status() and apps() one after the other, never overlapping, every `intervalMs` or
+ * longer when redrawing costs too much (poll-pacing.ts); `refresh()` (called when an event
+ * arrives) brings the next poll forward, but never closer than MIN_GAP_MS to the last one, so an
+ * event storm cannot turn into a poll storm.
  */
-import { useCallback, useEffect, useRef, useState } from 'react'
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react'
 import type { NodeStatus } from '../control/types.js'
 import { errorSentence } from './error-sentence.js'
 import { recordLoad, type LoadHistory } from './load-history.js'
+import { CPU_BUDGET, nextPollDelay, recordDrawCost, type PollPacing } from './poll-pacing.js'
 import type { ConsoleAppStatus, ConsoleSource } from './source.js'
 
 export const POLL_MS = 2000
@@ -24,9 +26,19 @@ export interface ClusterPoll {
 
 const EMPTY: ClusterPoll = { nodes: [], apps: [], selfId: null, history: new Map(), error: null, loaded: false }
 
-export function useClusterPoll(source: ConsoleSource, intervalMs = POLL_MS): { poll: ClusterPoll; refresh: () => void } {
+export function useClusterPoll(source: ConsoleSource, intervalMs = POLL_MS, cpuBudget = CPU_BUDGET): { poll: ClusterPoll; refresh: () => void } {
   const [poll, setPoll] = useState<ClusterPoll>(EMPTY)
   const wake = useRef<() => void>(() => {})
+  const pacing = useRef<PollPacing>({ costMs: 0 })
+  const drawStart = useRef(0)
+
+  // Layout effects run after Ink has drawn the committed frame: the time since setPoll is the
+  // cost of one redraw.
+  useLayoutEffect(() => {
+    if (drawStart.current === 0) return
+    pacing.current = recordDrawCost(pacing.current, performance.now() - drawStart.current)
+    drawStart.current = 0
+  }, [poll])
 
   useEffect(() => {
     let stopped = false
@@ -48,6 +60,7 @@ export function useClusterPoll(source: ConsoleSource, intervalMs = POLL_MS): { p
       Promise.all([source.status(), source.apps()])
         .then(([status, apps]) => {
           if (stopped) return
+          drawStart.current = performance.now()
           setPoll((prev) => ({ nodes: status.nodes, apps: apps.apps, selfId: status.self, history: recordLoad(prev.history, status.nodes), error: null, loaded: true }))
         })
         .catch((err: unknown) => {
@@ -55,7 +68,7 @@ export function useClusterPoll(source: ConsoleSource, intervalMs = POLL_MS): { p
         })
         .finally(() => {
           running = false
-          schedule(wanted ? MIN_GAP_MS : intervalMs)
+          schedule(wanted ? MIN_GAP_MS : nextPollDelay(pacing.current, intervalMs, cpuBudget))
           wanted = false
         })
     }
@@ -68,7 +81,7 @@ export function useClusterPoll(source: ConsoleSource, intervalMs = POLL_MS): { p
       stopped = true
       if (timer) clearTimeout(timer)
     }
-  }, [source, intervalMs])
+  }, [source, intervalMs, cpuBudget])
 
   const refresh = useCallback(() => wake.current(), [])
   return { poll, refresh }

@@ -6,7 +6,8 @@ const lines = (frame: string) => frame.split('\n')
 
 describe('console frames', () => {
   it('nodes view: name, zone, status word, RTT, bars, sparkline, app count', async () => {
-    const c = renderConsole()
+    // Polls at full rate, so the load history fills quickly.
+    const c = renderConsole({ cpuBudget: 1 })
     const f = await c.waitFor('node-5')
     expect(f).toMatch(/NODE\s+ZONE\s+STATUS\s+RTT\s+CPU\s+MEM\s+LOAD\s+APPS/)
     const first = lines(f).find((l) => l.includes('node-1*'))!

@@ -104,3 +104,18 @@ describe('small pure pieces', () => {
     expect(splitKeys('\t\u007f')).toEqual([{ input: '', key: { tab: true } }, { input: '', key: { backspace: true } }])
   })
 })
+
+describe('poll pacing', () => {
+  it('polls at the interval while redrawing is cheap, slower when it is not, never slower than the cap', async () => {
+    const { nextPollDelay, recordDrawCost, MAX_POLL_MS } = await import('../../src/console/poll-pacing.js')
+    expect(nextPollDelay({ costMs: 0 }, 2000)).toBe(2000)
+    expect(nextPollDelay({ costMs: 5 }, 2000)).toBe(2000)
+    expect(nextPollDelay({ costMs: 40 }, 2000)).toBe(4000)
+    expect(nextPollDelay({ costMs: 900 }, 2000)).toBe(MAX_POLL_MS)
+    expect(nextPollDelay({ costMs: 40 }, 2000, 1)).toBe(2000)
+    let p = recordDrawCost({ costMs: 0 }, 100)
+    expect(p.costMs).toBe(100)
+    p = recordDrawCost(p, 0)
+    expect(p.costMs).toBeCloseTo(70)
+  })
+})
