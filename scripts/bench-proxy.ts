@@ -211,8 +211,8 @@ function toMs(v: string): number {
   return m[2] === 'us' ? n / 1000 : m[2] === 's' ? n * 1000 : n
 }
 
-function wrk(port: number): WrkResult {
-  const out = spawnSync('wrk', ['-t2', `-c${CONNECTIONS}`, `-d${SECONDS}s`, '--latency', '-H', `Host: ${HOST}`, `http://127.0.0.1:${port}/`], {
+function wrk(port: number, extra: string[] = [], connections = CONNECTIONS): WrkResult {
+  const out = spawnSync('wrk', ['-t2', `-c${connections}`, `-d${SECONDS}s`, '--latency', ...extra, '-H', `Host: ${HOST}`, `http://127.0.0.1:${port}/`], {
     encoding: 'utf8',
     timeout: (SECONDS + 30) * 1000
   })
@@ -310,6 +310,25 @@ async function main(): Promise<void> {
       console.log(
         `${name.padEnd(30)} ${r.rps.toFixed(0).padStart(6)}   ${(r.rps / base).toFixed(2).padStart(6)}   ${(r.rps / hp.rps).toFixed(2).padStart(9)}   ${r.p50.toFixed(2).padStart(6)}  ${r.p99.toFixed(2).padStart(7)}  ${String(r.errors).padStart(6)}  ${Number.isNaN(r.cpuUs) ? '               -' : r.cpuUs.toFixed(0).padStart(16)}  ${Number.isNaN(r.cpuUs) ? '' : (hp.cpuUs / r.cpuUs).toFixed(2).padStart(15)}`
       )
+    }
+    // Added latency at half the load Shoal sustained: each connection waits between requests
+    // (wrk's delay() hook), so the offered rate is fixed rather than as fast as possible.
+    if (!only) {
+      const halfRate = results.get('shoal, master node (local)')!.rps / 2
+      const conns = 10
+      const delayMs = Math.max(1, Math.round((conns * 1000) / halfRate))
+      const script = path.join(os.tmpdir(), `shoal-bench-delay-${process.pid}.lua`)
+      fs.writeFileSync(script, `function delay()\n  return ${delayMs}\nend\n`)
+      try {
+        const d = wrk(app.http, ['-s', script], conns)
+        const l = wrk(master.http, ['-s', script], conns)
+        console.log(
+          `\nAt half of Shoal's max load (~${Math.round((conns * 1000) / delayMs)} req/s offered, ${conns} connections): ` +
+            `direct p50 ${d.p50.toFixed(2)} / p99 ${d.p99.toFixed(2)} ms, through Shoal p50 ${l.p50.toFixed(2)} / p99 ${l.p99.toFixed(2)} ms → added p99 ${(l.p99 - d.p99).toFixed(2)} ms`
+        )
+      } finally {
+        fs.rmSync(script, { force: true })
+      }
     }
     console.log(`\nBulk TCP, one connection, ${TCP_SECONDS} s each`)
     const tcpRuns: Array<[string, number]> = [

@@ -25,6 +25,8 @@ export const TIMEOUT_CHECK_MS = 1_000
 /** A request for an app with no target waits this long for one before its 503. */
 export const NO_TARGET_WAIT_MS = 2_000
 export const RETRY_AFTER_SEC = 2
+/** Connect failures: the request never reached the app, so trying elsewhere is safe. */
+const NEVER_CONNECTED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'NO_MASTER'])
 /** Abort reason when a client leaves while held; made once, errors are costly to build. */
 const CLIENT_GONE = new ShoalError('GATE_TIMEOUT', 'client went away')
 
@@ -206,15 +208,7 @@ export class HttpFront extends EventEmitter {
   ): void {
     const metrics = this.traffic.metrics(app)
     metrics.connectionOpened()
-    const upstream = http.request({
-      agent: this.agents.agent(target),
-      host: target.kind === 'direct' ? target.host : '127.0.0.1',
-      port: target.kind === 'tunnel' ? 0 : target.port,
-      method: req.method,
-      path: req.url,
-      headers: forwardHeaders(req, { hops, proto: this.opts.proto }),
-      setHost: false
-    })
+    let upstream: http.ClientRequest | null = null
     let done = false
     const finish = () => {
       if (done) return
@@ -225,40 +219,68 @@ export class HttpFront extends EventEmitter {
       pass.leave()
     }
     pass.onTerminate(() => {
-      upstream.destroy()
+      upstream?.destroy()
       res.destroy()
     })
-    upstream.on('response', (up) => {
-      res.writeHead(up.statusCode ?? 502, up.statusMessage, responseHeaders(up.rawHeaders))
-      // Hand-rolled pipe: a quarter of the listeners stream.pipe() sets up and tears down.
-      up.on('data', (chunk: Buffer) => {
-        if (!res.write(chunk)) up.pause()
-      })
-      res.on('drain', () => up.resume())
-      up.on('end', () => res.end())
-      up.on('error', () => res.destroy())
-    })
-    upstream.on('error', (err) => {
-      this.emit('upstream-error', { app, target, error: err })
-      if (!res.headersSent) {
-        res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' })
-        res.end(`shoal: app "${app}" did not answer (${(err as NodeJS.ErrnoException).code ?? err.message})\n`)
-      } else {
-        res.destroy()
-      }
-    })
     res.on('close', () => {
-      if (!res.writableFinished) upstream.destroy()
+      if (!res.writableFinished) upstream?.destroy()
       finish()
     })
     const length = req.headers['content-length']
-    if ((length === undefined || length === '0') && req.headers['transfer-encoding'] === undefined) {
-      // No body to stream (GET, HEAD…): no pipe to set up.
-      upstream.end()
-      req.resume()
-    } else {
-      req.pipe(upstream)
+    const bodyless = (length === undefined || length === '0') && req.headers['transfer-encoding'] === undefined
+    const headers = forwardHeaders(req, { hops, proto: this.opts.proto })
+    const send = (to: Target, retried: boolean) => {
+      const up = http.request({
+        agent: this.agents.agent(to),
+        host: to.kind === 'direct' ? to.host : '127.0.0.1',
+        port: to.kind === 'tunnel' ? 0 : to.port,
+        method: req.method,
+        path: req.url,
+        headers,
+        setHost: false
+      })
+      upstream = up
+      up.on('response', (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.statusMessage, responseHeaders(answer.rawHeaders))
+        // Hand-rolled pipe: a quarter of the listeners stream.pipe() sets up and tears down.
+        answer.on('data', (chunk: Buffer) => {
+          if (!res.write(chunk)) answer.pause()
+        })
+        res.on('drain', () => answer.resume())
+        answer.on('end', () => res.end())
+        answer.on('error', () => res.destroy())
+      })
+      up.on('error', (err: NodeJS.ErrnoException) => {
+        this.emit('upstream-error', { app, target: to, error: err })
+        if (res.headersSent || res.destroyed) return void res.destroy()
+        // Nothing reached the app: a bodyless request is tried once more, on the same target
+        // (a pooled connection the app had just closed) or on whatever the router says now
+        // (a direct path that stopped answering; the node may switch to a tunnel).
+        if (bodyless && !retried && (up.reusedSocket || NEVER_CONNECTED.has(err.code ?? ''))) {
+          const again = up.reusedSocket && err.code === 'ECONNRESET' ? Promise.resolve(to) : this.resolver.target(app)
+          again.then(
+            (next) => (next && !res.destroyed ? send(next, true) : this.badGateway(res, app, err)),
+            () => this.badGateway(res, app, err)
+          )
+          return
+        }
+        this.badGateway(res, app, err)
+      })
+      if (bodyless) {
+        // No body to stream (GET, HEAD…): no pipe to set up.
+        up.end()
+      } else {
+        req.pipe(up)
+      }
     }
+    if (bodyless) req.resume()
+    send(target, false)
+  }
+
+  private badGateway(res: ServerResponse, app: string, err: NodeJS.ErrnoException): void {
+    if (res.headersSent || res.destroyed) return void res.destroy()
+    res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' })
+    res.end(`shoal: app "${app}" did not answer (${err.code ?? err.message})\n`)
   }
 
   private async onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {

@@ -154,6 +154,25 @@ describe('HttpFront', () => {
     expect(r.body).toContain('ECONNREFUSED')
   })
 
+  it('retries a bodyless request on the route the node picks after a direct path failed', async () => {
+    const closed = net.createServer()
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r))
+    const deadPort = (closed.address() as net.AddressInfo).port
+    await new Promise((r) => closed.close(r))
+    const app = await startBackend('via-fallback')
+    const resolver = new TableResolver().set('f.test', 'f', { kind: 'direct', host: '127.0.0.1', port: deadPort })
+    const front = await startFront({ resolver })
+    // What the node does on 'upstream-error': stop using that direct path.
+    front.on('upstream-error', () => resolver.targets.set('f', { kind: 'local', port: app.port }))
+    const r = await request(front.port, { host: 'f.test' })
+    expect(r.status).toBe(200)
+    expect(r.body).toBe('via-fallback\n')
+    // A request with a body is not replayed: it may have reached the app.
+    resolver.targets.set('f', { kind: 'direct', host: '127.0.0.1', port: deadPort })
+    const post = await request(front.port, { host: 'f.test', method: 'POST', path: '/echo', body: 'once' })
+    expect(post.status).toBe(502)
+  })
+
   it('passes WebSocket upgrades through', async () => {
     const app = await startBackend('ws')
     const front = await startFront({ resolver: new TableResolver().set('ws.test', 'ws', { kind: 'local', port: app.port }) })
