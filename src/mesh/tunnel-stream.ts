@@ -4,6 +4,12 @@ import { MAX_TUNNEL_DATA, TUNNEL_WINDOW } from '../protocol/tunnel-messages.js'
 
 /** Credit is returned once this much has been consumed (or the reader ran dry). */
 const CREDIT_BATCH = TUNNEL_WINDOW / 8
+/**
+ * The receive window grows (doubling) up to this while the reader keeps up and the sender is
+ * held back by the window, so one stream can fill a long fat link. A reader that stalls later
+ * may then hold this much in memory.
+ */
+export const MAX_TUNNEL_WINDOW = 16 * 1024 * 1024
 /** Readable buffer; must stay under 7/8 of the window or a stalled sender could never resume
  * (credit is only returned from _read, which runs below this mark). */
 const READ_HIGH_WATER = 64 * 1024
@@ -30,6 +36,7 @@ export class TunnelStream extends Duplex {
   readonly remoteAddress = 'tunnel'
   private sendCredit = TUNNEL_WINDOW
   private recvWindow = TUNNEL_WINDOW
+  private window = TUNNEL_WINDOW
   private received = 0
   private credited = 0
   private pending: { chunk: Buffer; offset: number; cb: (err?: Error | null) => void } | null = null
@@ -117,8 +124,14 @@ export class TunnelStream extends Duplex {
     const owed = consumed - this.credited
     if (owed >= CREDIT_BATCH || (owed > 0 && this.readableLength === 0)) {
       this.credited += owed
-      this.recvWindow += owed
-      this.link.sendCredit(this, owed)
+      let grant = owed
+      // Reader idle yet the sender had (nearly) used the window up: the window is the limit.
+      if (this.readableLength === 0 && this.recvWindow < this.window / 4 && this.window < MAX_TUNNEL_WINDOW) {
+        grant += this.window
+        this.window *= 2
+      }
+      this.recvWindow += grant
+      this.link.sendCredit(this, grant)
     }
   }
 

@@ -116,7 +116,7 @@ export const tunnelCredit: Encoding<TunnelCredit> = {
     const flags = c.uint.decode(state)
     const id = c.uint.decode(state)
     const bytes = c.uint.decode(state)
-    if (bytes > TUNNEL_WINDOW * 16) throw badFrame(`tunnel credit of ${bytes} bytes`)
+    if (bytes > TUNNEL_WINDOW * 64) throw badFrame(`tunnel credit of ${bytes} bytes`)
     return { opener: (flags & FLAG_OPENER) !== 0, id, bytes }
   }
 }
