@@ -310,18 +310,43 @@ export class HttpFront extends EventEmitter {
     for (let i = 0; i < headers.length; i += 2) headText += `${headers[i]}: ${headers[i + 1]}\r\n`
     upstream.write(headText + '\r\n')
     if (head.length > 0) upstream.write(head)
-    let bytes = 0
-    socket.on('data', (c: Buffer) => (bytes += c.length))
-    upstream.on('data', (c: Buffer) => (bytes += c.length))
     this.upgraded.add(socket)
-    pass.onTerminate(() => socket.destroy())
-    ;(socket as Socket).setNoDelay?.(true)
-    splice(socket, upstream, (err) => {
+    let finished = false
+    const done = (err?: Error) => {
+      if (finished) return
+      finished = true
       this.upgraded.delete(socket)
       if (err) this.emit('upstream-error', { app, target, error: err })
       metrics.connectionClosed()
-      metrics.bytes(bytes)
+      metrics.bytes(socketBytesSinceLast(socket as Socket))
+      metrics.request()
       pass.leave()
+    }
+    pass.onTerminate(() => {
+      socket.destroy()
+      upstream.destroy()
+    })
+    // Until the app answers, a failure can still be told to the client as a 502.
+    const early = (err: NodeJS.ErrnoException) => {
+      upstream.destroy()
+      endWithStatus(socket, 502, `shoal: app "${app}" did not answer (${err.code ?? err.message})\n`)
+      done(err)
+    }
+    upstream.once('error', early)
+    upstream.once('close', () => {
+      if (!finished && !answered) early(new ShoalError('NO_MASTER', 'connection closed before an answer'))
+    })
+    let answered = false
+    socket.once('close', () => {
+      if (!answered) upstream.destroy()
+    })
+    upstream.once('data', (first: Buffer) => {
+      answered = true
+      upstream.pause()
+      upstream.off('error', early)
+      ;(socket as Socket).setNoDelay?.(true)
+      socket.write(first)
+      splice(socket, upstream, done)
     })
   }
 

@@ -196,6 +196,17 @@ describe('HttpFront', () => {
     const unknown = new WebSocket(`ws://127.0.0.1:${front.port}/`, { headers: { host: 'zz.test' } })
     const status = await new Promise<number>((resolve) => unknown.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)))
     expect(status).toBe(404)
+    // An app that cannot be reached: the upgrade gets a 502, not a silent close.
+    const gone = net.createServer()
+    await new Promise<void>((r) => gone.listen(0, '127.0.0.1', r))
+    const deadPort = (gone.address() as net.AddressInfo).port
+    await new Promise((r) => gone.close(r))
+    const deadFront = await startFront({ resolver: new TableResolver().set('dead.test', 'dead', { kind: 'local', port: deadPort }) })
+    const dead = new WebSocket(`ws://127.0.0.1:${deadFront.port}/`, { headers: { host: 'dead.test' } })
+    dead.on('error', () => {})
+    const deadStatus = await new Promise<number>((resolve) => dead.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)))
+    expect(deadStatus).toBe(502)
+    await until(() => deadFront.traffic.metrics('dead').connections === 0)
   })
 
   describe('hostile clients', () => {
