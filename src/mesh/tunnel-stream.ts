@@ -34,6 +34,9 @@ export class TunnelStream extends Duplex {
   /** Idle timeout set by setTimeout(), 0 when off (http.Agent reads this). */
   timeout = 0
   readonly remoteAddress = 'tunnel'
+  /** Payload bytes received from / handed to the peer, as net.Socket counts them. */
+  bytesRead = 0
+  bytesWritten = 0
   private sendCredit = TUNNEL_WINDOW
   private recvWindow = TUNNEL_WINDOW
   private window = TUNNEL_WINDOW
@@ -65,6 +68,7 @@ export class TunnelStream extends Duplex {
     }
     this.recvWindow -= data.byteLength
     this.received += data.byteLength
+    this.bytesRead += data.byteLength
     this.touch()
     this.push(data)
   }
@@ -155,6 +159,7 @@ export class TunnelStream extends Duplex {
       const ok = this.link.sendData(this, p.chunk.subarray(p.offset, p.offset + n))
       p.offset += n
       this.sendCredit -= n
+      this.bytesWritten += n
       if (!ok) {
         congested = true
         break

@@ -112,7 +112,6 @@ export class HttpFront extends EventEmitter {
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.onClientError(err, socket))
   }
 
-  /** Starts listening (idempotent). Resolves with the bound address. */
   /**
    * Serves a connection that did not come through the listener (e.g. a mesh tunnel stream from
    * another node), exactly as if it had: same routing, gate, counters and limits.
@@ -121,6 +120,7 @@ export class HttpFront extends EventEmitter {
     this.server.emit('connection', stream)
   }
 
+  /** Starts listening (idempotent). Resolves with the bound address. */
   ready(): Promise<AddressInfo> {
     this.opening ??= new Promise<AddressInfo>((resolve, reject) => {
       this.server.once('error', reject)
@@ -411,7 +411,8 @@ const COUNTED = Symbol('shoal.bytesCounted')
  */
 function socketBytesSinceLast(socket: Socket): number {
   const s = socket as Socket & { [COUNTED]?: number }
-  const total = s.bytesRead + s.bytesWritten
+  // Streams handed to accept() may not count bytes at all: count nothing rather than NaN.
+  const total = (Number.isFinite(s.bytesRead) ? s.bytesRead : 0) + (Number.isFinite(s.bytesWritten) ? s.bytesWritten : 0)
   const delta = total - (s[COUNTED] ?? 0)
   s[COUNTED] = total
   return delta

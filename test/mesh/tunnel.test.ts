@@ -204,6 +204,23 @@ describe('MeshTunnel over a real hyperswarm connection', () => {
     ws.close()
   })
 
+  it('feeds tunnel streams into the master\'s own HTTP front (accept), counted like any client', async () => {
+    const app = await startBackend('behind')
+    const master = await startFront({ resolver: new TableResolver().set('b.test', 'b', { kind: 'local', port: app.port }) })
+    onStream = (_name, s) => master.accept(s)
+    const edge = await startFront({
+      resolver: new TableResolver().set('b.test', 'b', { kind: 'tunnel', key: 'master', open: () => dialer.open('http:b') })
+    })
+    const r = await request(edge.port, { host: 'b.test', path: '/echo', method: 'POST', body: 'through' })
+    expect(r.body).toBe('through')
+    expect(app.seen[0].headers['x-shoal-hops']).toBe('2')
+    expect(app.seen[0].headers['x-forwarded-for']).toBe('127.0.0.1, tunnel')
+    const load = master.traffic.metrics('b').load()
+    expect(Number.isFinite(load.bytesPerSec)).toBe(true)
+    expect(load.bytesPerSec).toBeGreaterThan(0)
+    expect(load.rps).toBeGreaterThan(0)
+  })
+
   it('carries a TCP front connection through a tunnel, half-close included', async () => {
     const app = net.createServer({ allowHalfOpen: true }, (sock) => {
       sock.on('data', (d) => sock.write(`far:${d}`))
