@@ -14,8 +14,13 @@ import { admissionProof, verifyProof } from './admission.js'
 /** NODE_DEBUG=shoal prints connection and admission details to stderr. */
 const debug = debuglog('shoal')
 
-export const ADMISSION_TIMEOUT_MS = 5000
-/** A peer that failed admission is refused for this long. */
+/**
+ * Admission takes one round trip. A connection that has not passed it by then is dropped (not
+ * banned): on a loopback or LAN testnet hyperdht occasionally opens a connection on one side
+ * only, and the quickest cure is to let hyperswarm dial again.
+ */
+export const ADMISSION_TIMEOUT_MS = 3000
+/** A peer that proved the wrong key (or speaks another protocol) is refused for this long. */
 export const BAN_MS = 60_000
 /**
  * Hyperswarm refreshes a topic only every 10 minutes, so nodes that start at the same moment can
@@ -78,7 +83,10 @@ export class SwarmTransport implements Transport {
       keyPair: this.o.keyPair,
       dht,
     })
-    this.swarm.on('connection', (conn: SwarmConnection) => this.onConnection(conn))
+    this.swarm.on('connection', (conn: SwarmConnection, info: { client: boolean }) => {
+      debug('%s connection with %s', info.client ? 'client' : 'server', b4a.toString(conn.remotePublicKey, 'hex').slice(0, 12))
+      this.onConnection(conn)
+    })
     await dht.ready()
     this.discovery = this.swarm.join(this.o.topic, { client: true, server: true })
     // Announcing can take a while on the public DHT; peers that find us meanwhile still connect.
@@ -169,16 +177,19 @@ export class SwarmTransport implements Transport {
     return false
   }
 
+  /**
+   * Drops a connection that failed admission. A wrong proof bans the peer for a while; a slow
+   * one (a loaded machine, a lost packet) is only dropped, so it can try again at once.
+   */
   private refuse(conn: SwarmConnection, id: NodeId, why: ShoalError): void {
     this.stats.refused++
     debug('refused %s: %s', id.slice(0, 12), why.message)
-    this.banned.set(id, Date.now() + (this.o.banMs ?? BAN_MS))
+    if (why.code !== 'ADMISSION_TIMEOUT') this.banned.set(id, Date.now() + (this.o.banMs ?? BAN_MS))
     conn.destroy(why)
   }
 
   private onConnection(conn: SwarmConnection): void {
     const id = b4a.toString(conn.remotePublicKey, 'hex')
-    debug('connection with %s', id.slice(0, 12))
     conn.on('error', (err) => debug('connection with %s: %s', id.slice(0, 12), err.message))
     if (this.closing || this.isBanned(id)) return conn.destroy()
     const mux = Protomux.from(conn)
@@ -200,29 +211,37 @@ export class SwarmTransport implements Transport {
       }
     })
 
-    const admission = mux.createChannel({
-      protocol: CHANNELS.admission,
-      handshake: admissionHello as never,
-      onopen: (remote) => {
-        const hello = remote as AdmissionHello
-        if (hello.version !== PROTOCOL_VERSION) {
-          return this.refuse(conn, id, new ShoalError('PROTOCOL_MISMATCH', `peer speaks protocol ${hello.version}, we speak ${PROTOCOL_VERSION}`))
+    const openAdmission = () => {
+      const admission = mux.createChannel({
+        protocol: CHANNELS.admission,
+        handshake: admissionHello as never,
+        onopen: (remote) => {
+          const hello = remote as AdmissionHello
+          if (hello.version !== PROTOCOL_VERSION) {
+            return this.refuse(conn, id, new ShoalError('PROTOCOL_MISMATCH', `peer speaks protocol ${hello.version}, we speak ${PROTOCOL_VERSION}`))
+          }
+          if (!verifyProof(this.o.clusterKey, conn.handshakeHash, conn.remotePublicKey, hello.proof)) {
+            return this.refuse(conn, id, new ShoalError('ADMISSION_FAILED', 'peer does not know the cluster key'))
+          }
+          admitted = true
+          clearTimeout(timer)
+          debug('admitted %s', id.slice(0, 12))
+          this.openMesh(conn, mux, id)
         }
-        if (!verifyProof(this.o.clusterKey, conn.handshakeHash, conn.remotePublicKey, hello.proof)) {
-          return this.refuse(conn, id, new ShoalError('ADMISSION_FAILED', 'peer does not know the cluster key'))
-        }
-        admitted = true
-        clearTimeout(timer)
-        this.openMesh(conn, mux, id)
-      }
-    })
-    if (admission === null) return conn.destroy()
-    const hello: AdmissionHello = {
-      version: PROTOCOL_VERSION,
-      proof: admissionProof(this.o.clusterKey, conn.handshakeHash, this.o.keyPair.publicKey),
-      software: this.o.software
+      })
+      if (admission === null) return conn.destroy()
+      admission.open({
+        version: PROTOCOL_VERSION,
+        proof: admissionProof(this.o.clusterKey, conn.handshakeHash, this.o.keyPair.publicKey),
+        software: this.o.software
+      } satisfies AdmissionHello)
     }
-    admission.open(hello)
+    // Hyperswarm settles duplicate connections (both sides dialled at once) by a key tie-break
+    // only while neither side has both sent and received bytes; writing at once on both ends
+    // made each side keep a different connection. So the side with the larger key speaks
+    // first and the other answers only once it has heard it.
+    if (b4a.compare(this.o.keyPair.publicKey, conn.remotePublicKey) > 0) openAdmission()
+    else mux.pair({ protocol: CHANNELS.admission }, () => openAdmission())
   }
 
   private openMesh(conn: SwarmConnection, mux: Protomux, id: NodeId): void {

@@ -1,4 +1,5 @@
 import os from 'node:os'
+import { debuglog } from 'node:util'
 import DHT from 'hyperdht'
 import b4a from 'b4a'
 import { realClock, every, type TimerHandle } from '../core/clock.js'
@@ -19,6 +20,8 @@ import { AppHandlers } from './app-handlers.js'
 import { LocalApps } from './local-apps.js'
 import { reconcileDials } from './peer-dialer.js'
 import { SOFTWARE_VERSION } from './version.js'
+
+const debug = debuglog('shoal')
 
 export const LOAD_INTERVAL_MS = 2000
 export const DIAL_INTERVAL_MS = 1000
@@ -84,6 +87,7 @@ export class ShoalNode {
     const clusterKey = parseClusterKey(this.opts.clusterKey)
     const paths = (this.paths = await ensureHome(this.opts.home))
     this.unlock = await lockHome(paths)
+    debug('home %s locked', paths.dir)
     const keyPair = DHT.keyPair(await loadIdentitySeed(paths))
     const state = await loadState(paths)
     // Every start outranks anything said about this node's previous run.
@@ -121,6 +125,7 @@ export class ShoalNode {
       saveState(paths, { incarnation: inc }).catch((err) => this.reportError('saving state', err))
     })
     mesh.start()
+    debug('mesh started')
 
     const apps = (this.apps = new LocalApps({
       home: paths.dir,
@@ -136,12 +141,14 @@ export class ShoalNode {
       snapshotIntervalMs: this.opts.snapshotIntervalMs
     }))
     await apps.start()
+    debug('apps started, http on %d', apps.httpPort)
     mesh.updateSelf({ httpPort: apps.httpPort })
     this.appHandlers = new AppHandlers({ self: id, mesh, apps })
     transport.onSession((s) => apps.attach(s.id, s.mux))
 
     this.control = new ControlServer(paths.socket, controlHandlers(this.view()))
     await this.control.listen()
+    debug('control socket listening')
     await transport.ready()
 
     this.dialTimer = every(realClock, DIAL_INTERVAL_MS, () => {

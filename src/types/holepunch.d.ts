@@ -64,6 +64,7 @@ declare module 'b4a' {
     alloc(n: number, fill?: number): Buffer
     allocUnsafe(n: number): Buffer
     equals(a: Uint8Array, b: Uint8Array): boolean
+    compare(a: Uint8Array, b: Uint8Array): number
     concat(list: Uint8Array[]): Buffer
     isBuffer(x: unknown): x is Buffer
   }

@@ -43,8 +43,9 @@ export async function startCluster(opts: { key?: string } = {}) {
 
   function start(name: string, extra: string[] = [], clusterKey = key): NodeProc {
     const home = join(root, name)
-    const proc = spawn(process.execPath, [SHOAL_BIN, 'up', '--home', home, '--cluster', clusterKey, '--name', name, '--bootstrap', boot.arg, '--host', '127.0.0.1', ...extra], {
-      stdio: ['ignore', 'pipe', 'pipe']
+    const proc = spawn(process.execPath, ['--stack-trace-limit=50', SHOAL_BIN, 'up', '--home', home, '--cluster', clusterKey, '--name', name, '--bootstrap', boot.arg, '--host', '127.0.0.1', ...extra], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NODE_DEBUG: process.env.SHOAL_TEST_DEBUG ? 'shoal' : '' }
     })
     let out = ''
     proc.stdout!.on('data', (d) => (out += d))
@@ -77,7 +78,9 @@ export async function startCluster(opts: { key?: string } = {}) {
     await waitFor(async () => {
       const s = await status(n)
       return s.nodes.filter((x) => x.status === 'alive').map((x) => x.name).sort().join(',') === want
-    }, `${n.name} to see ${want} alive`, timeoutMs)
+    }, `${n.name} to see ${want} alive`, timeoutMs).catch((err: Error) => {
+      throw new Error(`${err.message}\n--- ${n.name} (exit ${n.proc.exitCode}, signal ${n.proc.signalCode}) output ---\n${n.output()}`)
+    })
     return Date.now() - t0
   }
 

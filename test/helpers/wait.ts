@@ -6,6 +6,7 @@ export async function waitFor<T>(check: () => T | Promise<T>, what: string, time
     try {
       const v = await check()
       if (v) return v as NonNullable<T>
+      last = undefined
     } catch (err) {
       last = err
     }

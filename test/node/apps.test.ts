@@ -1,0 +1,118 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { shoal, startCluster } from '../helpers/processes.js'
+import { request, tcpRoundTrip } from '../helpers/http.js'
+import { waitFor } from '../helpers/wait.js'
+
+const COUNTER = fileURLToPath(new URL('../../examples/http-counter/server.mjs', import.meta.url))
+const ECHO = fileURLToPath(new URL('../../examples/tcp-echo/server.mjs', import.meta.url))
+
+let cluster: Awaited<ReturnType<typeof startCluster>> | null = null
+const dirs: string[] = []
+afterEach(async () => {
+  await cluster?.close()
+  cluster = null
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
+})
+
+async function threeNodes() {
+  cluster = await startCluster()
+  const nodes = ['a', 'b', 'c'].map((n, i) => cluster!.start(n, ['--zone', `zone-${n}`, '--port-offset', String(i * 10)]))
+  for (const n of nodes) await cluster.waitAlive(n, ['a', 'b', 'c'])
+  const ports = new Map<string, number>()
+  for (const n of (await cluster.status(nodes[0]!)).nodes) ports.set(n.name, n.httpPort)
+  return { nodes, ports }
+}
+
+const json = async (args: string[]) => {
+  const r = await shoal(args)
+  if (r.code !== 0) throw new Error(`shoal ${args.join(' ')} failed: ${r.stderr}`)
+  return JSON.parse(r.stdout)
+}
+
+describe('apps on a three-node cluster of real processes', () => {
+  it('an app added on one node runs on its master, answers through every node, and its writes reach the replica', async () => {
+    const { nodes, ports } = await threeNodes()
+    const [a, b, c] = nodes
+    const added = await json(['app', 'add', 'counter', '--home', a!.home, '--json', '--cmd', `node ${COUNTER}`, '--http-host', 'counter.test', '--health', 'http:/health', '--replicas', '2'])
+    expect(added).toMatchObject({ name: 'counter', epoch: 1, state: 'pending' })
+
+    await waitFor(async () => (await json(['apps', '--home', b!.home, '--json'])).apps[0]?.state === 'running', 'counter running', 20_000)
+    for (const [i, node] of ['a', 'b', 'c'].entries()) {
+      const r = await request(ports.get(node)!, 'counter.test', { method: 'POST', path: '/records', body: `write-${i}` })
+      expect(r.status).toBe(201)
+    }
+    const apps = (await json(['apps', '--home', c!.home, '--json'])).apps
+    expect(apps).toHaveLength(1)
+    const app = apps[0]
+    expect(app.replicas).toHaveLength(1)
+    const counts = await Promise.all(['a', 'b', 'c'].map(async (n) => JSON.parse((await request(ports.get(n)!, 'counter.test', { path: '/count' })).body)))
+    for (const cnt of counts) expect(cnt).toEqual({ count: 3, node: app.master })
+
+    // The replica's newest snapshot, checked out, holds all three acknowledged writes.
+    const replica = nodes.find((n) => n.name === app.replicas[0].node)!
+    const master = nodes.find((n) => n.name === app.master)!
+    await waitFor(async () => {
+      const s = (await json(['apps', '--home', master.home, '--json'])).apps[0]
+      return s.replicas[0].lagMs === 0 && s.snapshot !== null
+    }, 'the replica to catch up')
+    const snaps = await json(['snapshots', 'counter', '--home', replica.home, '--json'])
+    const newest = snaps.snapshots.at(-1)
+    const out = mkdtempSync(join(tmpdir(), 'shoal-co-'))
+    dirs.push(out)
+    const target = join(out, 'restore')
+    const co = await shoal(['snapshot', 'checkout', 'counter', newest.id.slice(0, 12), target, '--home', replica.home])
+    expect(co.code).toBe(0)
+    const records = readFileSync(join(target, 'records.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).body)
+    expect(records).toEqual(['write-0', 'write-1', 'write-2'])
+  })
+
+  it('a TCP app answers on every node at its port plus the node offset', async () => {
+    const { nodes } = await threeNodes()
+    await json(['app', 'add', 'echo', '--home', nodes[1]!.home, '--json', '--cmd', `node ${ECHO}`, '--tcp-port', '17400', '--health', 'tcp', '--replicas', '2'])
+    await waitFor(async () => (await json(['apps', '--home', nodes[0]!.home, '--json'])).apps[0]?.state === 'running', 'echo running', 20_000)
+    for (const offset of [0, 10, 20]) {
+      await waitFor(async () => (await tcpRoundTrip(17400 + offset, `hi ${offset}\n`)) === `hi ${offset}\n`, `echo through port ${17400 + offset}`, 10_000)
+    }
+  })
+
+  it('404 for an unknown host, 503 with Retry-After while an app has no healthy master, bad specs refused', async () => {
+    const { nodes, ports } = await threeNodes()
+    const unknown = await request(ports.get('a')!, 'nobody.test')
+    expect(unknown.status).toBe(404)
+    expect(unknown.body).toContain('nobody.test')
+
+    // An app whose command never becomes healthy: every node answers 503 after a short wait.
+    await json(['app', 'add', 'broken', '--home', nodes[0]!.home, '--json', '--cmd', 'sleep 1000', '--http-host', 'broken.test', '--health', 'http:/health', '--replicas', '1'])
+    await waitFor(async () => (await request(ports.get('b')!, 'broken.test')).status === 503, '503 from b', 20_000)
+    const r = await request(ports.get('c')!, 'broken.test')
+    expect(r.status).toBe(503)
+    expect(r.headers['retry-after']).toBeDefined()
+
+    for (const [args, message] of [
+      [['app', 'add', 'Bad_Name', '--cmd', 'x'], /not a valid app name/],
+      [['app', 'add', 'broken', '--cmd', 'x'], /already exists/],
+      [['app', 'add', 'big', '--cmd', 'x', '--replicas', '5'], /only 3 nodes are alive/],
+      [['app', 'add', 'dup', '--cmd', 'x', '--http-host', 'broken.test'], /already routed to broken/],
+      [['app', 'scale', 'nothing', '2'], /no app called nothing/]
+    ] as const) {
+      const res = await shoal([...args, '--home', nodes[2]!.home])
+      expect(res.code).not.toBe(0)
+      expect(res.stderr).toMatch(message)
+    }
+    expect((await json(['apps', '--home', nodes[2]!.home, '--json'])).apps.map((x: { name: string }) => x.name)).toEqual(['broken'])
+  })
+
+  it('--data seeds the volume: the master starts with those files', async () => {
+    const { nodes, ports } = await threeNodes()
+    const seed = mkdtempSync(join(tmpdir(), 'shoal-seed-'))
+    dirs.push(seed)
+    mkdirSync(join(seed, 'sub'))
+    writeFileSync(join(seed, 'records.jsonl'), ['one', 'two'].map((b, id) => JSON.stringify({ id, at: 'x', body: b })).join('\n') + '\n')
+    await json(['app', 'add', 'seeded', '--home', nodes[0]!.home, '--json', '--cmd', `node ${COUNTER}`, '--http-host', 'seeded.test', '--health', 'http:/health', '--data', seed, '--replicas', '2', '--pin', 'c'])
+    await waitFor(async () => (await request(ports.get('b')!, 'seeded.test', { path: '/count' })).body.includes('"count":2'), 'seeded app answering with its two records', 20_000)
+  })
+})
