@@ -14,7 +14,7 @@ import { cpus, loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { Writable } from 'node:stream'
 import { createElement } from 'react'
-import { render } from 'ink'
+import { Box, render, Text } from 'ink'
 import { ConsoleScreen } from '../src/console/ConsoleScreen.js'
 import { consoleReducer, initialState, type ConsoleAction, type ConsoleState } from '../src/console/console-reducer.js'
 import { FakeCluster } from '../src/console/fake-source.js'
@@ -128,6 +128,25 @@ async function frameTimes(columns: number, height: number): Promise<{ wall: numb
   return { wall, cpu }
 }
 
+/**
+ * Ink's own cost for a frame of the same size holding plain text that changes every frame:
+ * the floor no console can go under, measured now, on this machine, for comparison.
+ */
+function floorFrame(columns: number, height: number): number {
+  const screen = (k: number) => createElement(Box, { flexDirection: 'column', width: columns, height: height - 1 },
+    ...Array.from({ length: height - 1 }, (_, i) => createElement(Text, { key: i }, `${String(i * 7 + k).padStart(8)} ${'x'.repeat(columns - 10)}`)))
+  const ink = render(screen(0), { stdout: terminal(columns, height), stdin: new TerminalInput() as unknown as NodeJS.ReadStream, debug: true, patchConsole: false, exitOnCtrlC: false })
+  const cpu: number[] = []
+  for (let k = 1; k <= 200; k++) {
+    const c0 = process.cpuUsage()
+    ink.rerender(screen(k))
+    const c = process.cpuUsage(c0)
+    cpu.push((c.user + c.system) / 1000)
+  }
+  ink.unmount()
+  return quantile(cpu.sort((a, b) => a - b), 0.5)
+}
+
 function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
 }
@@ -142,7 +161,7 @@ for (const [columns, rows] of SIZES) {
   const cpu = frames.cpu.sort((a, b) => a - b)
   const median = quantile(wall, 0.5)
   if (columns === COLUMNS) ok &&= median <= 16
-  console.log(`frame render ${columns}x${rows}: median ${median.toFixed(2)} ms, p99 ${quantile(wall, 0.99).toFixed(2)} ms over ${wall.length} frames; CPU per frame median ${quantile(cpu, 0.5).toFixed(2)} ms, p99 ${quantile(cpu, 0.99).toFixed(2)} ms (goal: median <= 16 ms) ${median <= 16 ? 'OK' : 'OVER'}`)
+  console.log(`frame render ${columns}x${rows}: median ${median.toFixed(2)} ms, p99 ${quantile(wall, 0.99).toFixed(2)} ms over ${wall.length} frames; CPU per frame median ${quantile(cpu, 0.5).toFixed(2)} ms, p99 ${quantile(cpu, 0.99).toFixed(2)} ms (goal: median <= 16 ms) ${median <= 16 ? 'OK' : 'OVER'}; Ink alone, plain text of that size: ${floorFrame(columns, rows).toFixed(2)} ms CPU`)
 }
 console.log(`idle ${COLUMNS}x${ROWS}: ${idle.percent.toFixed(2)} % of one core over ${(IDLE_MS / 1000).toFixed(0)} s, ${Math.round(idle.bytesPerSecond)} bytes/s to the terminal (goal: < 2 %) ${idle.percent < 2 ? 'OK' : 'OVER'}; the process alone, before the console opened: ${baseline.toFixed(2)} %`)
 process.exit(ok ? 0 : 1)

@@ -2,11 +2,12 @@
  * One app in depth: its placement, replication progress per replica, its snapshots and which
  * nodes hold them, and the tail of its logs. Sections shrink to fit the height given.
  */
-import { Box, Text } from 'ink'
-import { Bar } from './Bar.js'
+import { barText } from './bar-text.js'
 import { age, bytes, fit, lag } from './format.js'
+import { Lines } from './Lines.js'
 import { usePaint } from './paint-context.js'
 import type { ConsoleAppStatus, SnapshotInfo } from './source.js'
+import { StyledLine, styled } from './styled-line.js'
 import { APP_STATE_TONE } from './tones.js'
 import type { AppDetailData } from './use-app-details.js'
 
@@ -28,39 +29,33 @@ export function replicaProgress(held: string | null, snapshots: readonly Snapsho
 
 export function AppDetails({ app, detail, width, height, now }: AppDetailsProps) {
   const paint = usePaint()
+  const line = () => new StyledLine(width, paint)
   const snapshots = detail?.snapshots ?? []
   const barWidth = Math.max(6, Math.min(20, width - 40))
-  const replicaRows = app.replicas.length
-  const fixed = 2 + 1 + Math.max(1, replicaRows) + 2
-  const room = Math.max(0, height - fixed)
+  const lines: string[] = [
+    line().add(app.name, 'bold').add(' · ').add(app.state, APP_STATE_TONE[app.state]).add(` · epoch ${app.epoch} · master `)
+      .add(app.master ?? 'none', app.master ? null : 'red').add(` · ${app.rps.toFixed(1)} req/s · pinned ${app.pinned ?? '-'}`).toString(),
+    detail?.error ? styled(detail.error, width, paint, 'red') : '',
+    styled('Replication', width, paint, 'bold')
+  ]
+  if (app.replicas.length === 0) lines.push('  no replicas')
+  for (const r of app.replicas) {
+    const p = replicaProgress(r.snapshot, snapshots)
+    lines.push(line().add(`  ${fit(r.node, 12)} `).add(barText(p, barWidth), p >= 1 ? 'green' : 'yellow').add(` ${p >= 1 ? 'in sync' : 'behind '}  lag ${lag(r.lagMs)}`).toString())
+  }
+  const room = Math.max(0, height - lines.length - 2)
   const snapRows = Math.min(snapshots.length, Math.max(1, Math.floor(room / 2)))
   const logRows = Math.max(0, room - snapRows - 2)
-  const logs = logRows > 0 ? (detail?.logs ?? []).slice(-logRows) : []
-  return (
-    <Box flexDirection="column" height={height} overflowY="hidden">
-      <Text wrap="truncate-end">
-        {paint(app.name, 'bold')} · {paint(app.state, APP_STATE_TONE[app.state])} · epoch {app.epoch} · master {app.master ?? paint('none', 'red')} · {app.rps.toFixed(1)} req/s · pinned {app.pinned ?? '-'}
-      </Text>
-      {detail?.error ? <Text wrap="truncate-end">{paint(detail.error, 'red')}</Text> : <Text> </Text>}
-      <Text wrap="truncate-end">{paint('Replication', 'bold')}</Text>
-      {replicaRows === 0 ? <Text>  no replicas</Text> : app.replicas.map((r) => {
-        const p = replicaProgress(r.snapshot, snapshots)
-        return (
-          <Text key={r.node} wrap="truncate-end">
-            {'  '}{fit(r.node, 12)} <Bar fraction={p} width={barWidth} tone={p >= 1 ? 'green' : 'yellow'} label={p >= 1 ? 'in sync' : 'behind '} />  lag {lag(r.lagMs)}
-          </Text>
-        )
-      })}
-      <Text wrap="truncate-end">{paint(`Snapshots (${snapshots.length}, newest first)`, 'bold')}</Text>
-      <Text wrap="truncate-end">{paint(`  ${fit('ID', 16)} ${fit('AGE', 4, 'right')} ${fit('EPOCH', 5, 'right')} ${fit('SEQ', 5, 'right')} ${fit('SIZE', 7, 'right')}  HOLDERS`, 'dim')}</Text>
-      {snapshots.slice(0, snapRows).map((s) => (
-        <Text key={s.id} wrap="truncate-end">
-          {`  ${fit(s.id, 16)} ${fit(age(now - s.time), 4, 'right')} ${fit(String(s.epoch), 5, 'right')} ${fit(String(s.seq), 5, 'right')} ${fit(bytes(s.bytes), 7, 'right')}  ${s.holders.join(' ')}`}
-        </Text>
-      ))}
-      {logRows > 0 ? <Text wrap="truncate-end">{paint('Log (tail)', 'bold')}</Text> : null}
-      {logRows > 0 && logs.length === 0 ? <Text>  {detail ? 'no output yet' : 'loading…'}</Text> : null}
-      {logs.map((line, i) => <Text key={i} wrap="truncate-end">  {line}</Text>)}
-    </Box>
-  )
+  lines.push(styled(`Snapshots (${snapshots.length}, newest first)`, width, paint, 'bold'))
+  lines.push(styled(`  ${fit('ID', 16)} ${fit('AGE', 4, 'right')} ${fit('EPOCH', 5, 'right')} ${fit('SEQ', 5, 'right')} ${fit('SIZE', 7, 'right')}  HOLDERS`, width, paint, 'dim'))
+  for (const s of snapshots.slice(0, snapRows)) {
+    lines.push(styled(`  ${fit(s.id, 16)} ${fit(age(now - s.time), 4, 'right')} ${fit(String(s.epoch), 5, 'right')} ${fit(String(s.seq), 5, 'right')} ${fit(bytes(s.bytes), 7, 'right')}  ${s.holders.join(' ')}`, width, paint))
+  }
+  if (logRows > 0) {
+    lines.push(styled('Log (tail)', width, paint, 'bold'))
+    const logs = (detail?.logs ?? []).slice(-logRows)
+    if (logs.length === 0) lines.push(`  ${detail ? 'no output yet' : 'loading…'}`)
+    for (const l of logs) lines.push(styled(`  ${l}`, width, paint))
+  }
+  return <Lines lines={lines} width={width} height={height} />
 }

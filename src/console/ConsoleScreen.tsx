@@ -45,7 +45,7 @@ export function ConsoleScreen({ state, rows, poll, appDetail, size, now }: Conso
   const dialogOpen = dialog !== null
   return (
     <Box flexDirection="column" width={columns} height={height - 1}>
-      <TabBar view={state.view} nodes={poll.nodes} apps={poll.apps} readOnly={state.readOnly} />
+      <TabBar view={state.view} nodes={poll.nodes} apps={poll.apps} readOnly={state.readOnly} width={columns} />
       <Box flexDirection="column" height={body} overflowY="hidden">
         {state.dialog.kind === 'help'
           ? <HelpOverlay height={body} readOnly={state.readOnly} />
@@ -54,7 +54,7 @@ export function ConsoleScreen({ state, rows, poll, appDetail, size, now }: Conso
               {dialog?.element}
             </>}
       </Box>
-      <StatusBar state={state} pollError={poll.error} />
+      <StatusBar state={state} pollError={poll.error} width={columns} />
     </Box>
   )
 }

@@ -1,20 +1,24 @@
 /** The bottom line: the filter being typed, a message or error, a running operation, or key hints. */
-import { Text } from 'ink'
 import type { ConsoleState } from './console-reducer.js'
+import { Lines } from './Lines.js'
 import { operationLine } from './operation-text.js'
 import { usePaint } from './paint-context.js'
+import { StyledLine } from './styled-line.js'
 
-export function StatusBar({ state, pollError }: { state: ConsoleState; pollError: string | null }) {
+export function StatusBar({ state, pollError, width }: { state: ConsoleState; pollError: string | null; width: number }) {
   const paint = usePaint()
+  const line = new StyledLine(width, paint)
   const op = state.operation
-  const opText = op && op.status === 'running' && state.dialog.kind !== 'operation'
-    ? `${paint(`${op.action} ${op.app}`, 'cyan')}: ${op.events.length ? operationLine(op.events.at(-1)!) : 'starting'}  ·  `
-    : ''
-  let text: string
-  if (state.filtering) text = `Filter: /${state.filter}▏  (Enter keep · Esc stop typing)`
-  else if (state.message) text = paint(state.message.text, state.message.tone === 'error' ? 'red' : 'yellow')
-  else if (pollError) text = paint(`Cannot reach the node: ${pollError}`, 'red')
-  else if (state.details) text = `Esc back · ${state.details.kind === 'app' ? 'p pin · u unpin · m move · P promote · d drill · ' : ''}? help · q quit`
-  else text = `${state.filter ? `filter "${state.filter}" (Esc clears) · ` : ''}? help · / filter · s sort (${state.view === 'nodes' ? state.nodeSort : state.view === 'apps' ? state.appSort : 'time'}) · Enter details · q quit`
-  return <Text wrap="truncate-end">{opText}{text}</Text>
+  if (op && op.status === 'running' && state.dialog.kind !== 'operation') {
+    line.add(`${op.action} ${op.app}`, 'cyan').add(`: ${op.events.length ? operationLine(op.events.at(-1)!) : 'starting'}  ·  `)
+  }
+  if (state.filtering) line.add(`Filter: /${state.filter}▏  (Enter keep · Esc stop typing)`)
+  else if (state.message) line.add(state.message.text, state.message.tone === 'error' ? 'red' : 'yellow')
+  else if (pollError) line.add(`Cannot reach the node: ${pollError}`, 'red')
+  else if (state.details) line.add(`Esc back · ${state.details.kind === 'app' ? 'p pin · u unpin · m move · P promote · d drill · ' : ''}? help · q quit`)
+  else {
+    const sort = state.view === 'nodes' ? state.nodeSort : state.view === 'apps' ? state.appSort : 'time'
+    line.add(`${state.filter ? `filter "${state.filter}" (Esc clears) · ` : ''}? help · / filter · s sort (${sort}) · Enter details · q quit`)
+  }
+  return <Lines lines={[line.toString()]} width={width} />
 }

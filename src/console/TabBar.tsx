@@ -1,18 +1,31 @@
 /** The top line: the views, the active one marked, and a one-line summary of the cluster. */
-import { Text } from 'ink'
 import type { NodeStatus } from '../control/types.js'
 import { VIEWS, type View } from './console-reducer.js'
+import { Lines } from './Lines.js'
 import { usePaint } from './paint-context.js'
 import type { ConsoleAppStatus } from './source.js'
+import { StyledLine } from './styled-line.js'
 
 const LABEL: Record<View, string> = { nodes: 'Nodes', apps: 'Apps', events: 'Events' }
 
-export function TabBar({ view, nodes, apps, readOnly }: { view: View; nodes: readonly NodeStatus[]; apps: readonly ConsoleAppStatus[]; readOnly: boolean }) {
+export interface TabBarProps {
+  view: View
+  nodes: readonly NodeStatus[]
+  apps: readonly ConsoleAppStatus[]
+  readOnly: boolean
+  width: number
+}
+
+export function TabBar({ view, nodes, apps, readOnly, width }: TabBarProps) {
   const paint = usePaint()
-  const tabs = VIEWS.map((v, i) => (v === view ? paint(`[${i + 1} ${LABEL[v]}]`, 'inverse') : ` ${i + 1} ${LABEL[v]} `)).join('')
+  const line = new StyledLine(width, paint).add('Shoal', 'bold').add(' ')
+  VIEWS.forEach((v, i) => (v === view ? line.add(`[${i + 1} ${LABEL[v]}]`, 'inverse') : line.add(` ${i + 1} ${LABEL[v]} `)))
   const alive = nodes.filter((n) => n.status === 'alive').length
   const down = nodes.length - alive
   const busy = apps.filter((a) => a.state !== 'running').length
-  const summary = `${alive}/${nodes.length} nodes alive${down ? ` (${paint(`${down} down`, 'red')})` : ''} · ${apps.length} apps${busy ? ` (${busy} busy)` : ''}`
-  return <Text wrap="truncate-end">{paint('Shoal', 'bold')} {tabs}  {summary}{readOnly ? `  ${paint('READ-ONLY', 'yellow')}` : ''}</Text>
+  line.add(`  ${alive}/${nodes.length} nodes alive`)
+  if (down) line.add(' (').add(`${down} down`, 'red').add(')')
+  line.add(` · ${apps.length} apps${busy ? ` (${busy} busy)` : ''}`)
+  if (readOnly) line.add('  ').add('READ-ONLY', 'yellow')
+  return <Lines lines={[line.toString()]} width={width} />
 }
