@@ -23,8 +23,9 @@ export interface RunConsoleOptions {
   /** Poll period of status and apps, ms. */
   pollMs?: number
   /**
-   * Replace Ink's console patching and exit-signal handling: false when several consoles share
-   * one process (SSH sessions), so one session never touches another's or the node's output.
+   * Whether this console may patch the process's global console (Ink's patchConsole). False
+   * when several consoles share one process (SSH sessions inside a node), so no session touches
+   * another's output or the node's logs.
    */
   ownsProcess?: boolean
   /** Closes the console from outside, e.g. when the SSH client goes away. */
@@ -46,6 +47,8 @@ export async function runConsole(source: ConsoleSource, opts: RunConsoleOptions)
     stdin: opts.stdin ?? process.stdin,
     exitOnCtrlC: true,
     patchConsole: ownsProcess,
+    // Not incrementalRendering: with a full-height screen in the alternate buffer it left stale
+    // lines at the bottom (Ink 6.8). Synchronized output still keeps redraws from flickering.
     maxFps: MAX_FPS
   })
   const stop = () => instance.unmount()
