@@ -5,6 +5,7 @@
  */
 import type { ReactElement } from 'react'
 import { Box, Text } from 'ink'
+import { confirmQuestion } from './action-words.js'
 import { AppsView } from './AppsView.js'
 import { ConfirmDialog } from './ConfirmDialog.js'
 import type { ConsoleState } from './console-reducer.js'
@@ -81,8 +82,11 @@ function dialogElement(state: ConsoleState, rows: ScreenRows, width: number): { 
       const note = d.action === 'drill' ? undefined : (o: string) => (o === app?.master ? '(master)' : replicas.has(o) ? '(replica)' : '')
       return { element: <TargetPicker action={d.action} app={d.app} options={d.options} index={d.index} note={note} width={width} />, height: Math.min(PICKER_ROWS, d.options.length) + DIALOG_CHROME }
     }
-    case 'confirm':
-      return { element: <ConfirmDialog action={d.action} app={d.app} target={d.target} master={rows.selectedApp?.master ?? null} width={width} />, height: 2 + DIALOG_CHROME }
+    case 'confirm': {
+      const master = rows.selectedApp?.master ?? null
+      const question = confirmQuestion(d.action, d.app, d.target, master)
+      return { element: <ConfirmDialog action={d.action} app={d.app} target={d.target} master={master} width={width} />, height: Math.ceil(question.length / inner) + DIALOG_CHROME }
+    }
     case 'operation':
       if (!state.operation) return null
       return { element: <OperationPanel operation={state.operation} width={width} />, height: OPERATION_ROWS + 1 + Math.ceil((state.operation.error?.length ?? 0) / inner) + DIALOG_CHROME }

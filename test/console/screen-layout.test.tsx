@@ -45,6 +45,7 @@ const screens: Array<[string, ConsoleState]> = [
   ['help', after({ type: 'help' })],
   ['picker', after({ type: 'view', view: 'apps' }, { type: 'begin-action', action: 'move', app: 'web', options: ['node-1', 'node-2', 'node-3', 'node-4', 'node-5', 'node-6', 'node-7', 'node-8', 'node-9', 'node-10'] })],
   ['confirm', after({ type: 'view', view: 'apps' }, { type: 'begin-action', action: 'pin', app: 'web', options: ['node-2'] }, { type: 'picker-choose' })],
+  ['confirm drill', after({ type: 'view', view: 'apps' }, { type: 'begin-action', action: 'drill', app: 'web', options: ['partition'] }, { type: 'picker-choose' })],
   ['operation', after({ type: 'view', view: 'apps' }, { type: 'begin-action', action: 'move', app: 'web', options: ['node-2'] }, { type: 'picker-choose' }, { type: 'confirm' },
     ...Array.from({ length: 9 }, (_, i): ConsoleAction => ({ type: 'operation-event', id: 1, event: { tag: 'precopy', data: { round: i, bytes: 1000 * i, sent: i, total: 10 } } })),
     { type: 'operation-failed', id: 1, error: 'The move was aborted and the app keeps running where it was. (the drain timeout of 5000 ms passed with 3 requests still in flight on node-1)' })]
@@ -60,6 +61,8 @@ describe('ConsoleScreen fits the terminal', () => {
         for (const l of ls) expect(l.length).toBeLessThanOrEqual(columns)
         expect(ls[0]).toMatch(/^Shoal/)
         expect(ls.at(-1)).toMatch(/\S/)
+        // A dialog is drawn whole: its bottom border is on screen.
+        if (state.dialog.kind !== 'none' && state.dialog.kind !== 'help') expect(f).toContain('╰')
       })
     }
   }
