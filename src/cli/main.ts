@@ -9,13 +9,17 @@ import * as app from './commands/app.js'
 import * as logs from './commands/logs.js'
 import * as snapshots from './commands/snapshots.js'
 import * as snapshot from './commands/snapshot.js'
+import * as move from './commands/move.js'
+import * as promote from './commands/promote.js'
+import * as pin from './commands/pin.js'
+import * as unpin from './commands/unpin.js'
 
 interface Command {
   summary: string
   run(argv: string[]): Promise<number>
 }
 
-const COMMANDS: Record<string, Command> = { init, bootstrap, up, status, events, apps, app, logs, snapshots, snapshot }
+const COMMANDS: Record<string, Command> = { init, bootstrap, up, status, events, apps, app, logs, snapshots, snapshot, move, promote, pin, unpin }
 
 function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length))

@@ -1,4 +1,4 @@
-import type { AppStatus, AppsResult, ClusterEvent, LogLineView, SnapshotsResult, StatusResult } from './types.js'
+import type { AppStatus, AppsResult, ClusterEvent, LogLineView, OperationEvent, SnapshotsResult, StatusResult } from './types.js'
 import { SocketConnection, type ControlConnection } from './connection.js'
 import { controlSocketPath } from './socket-path.js'
 
@@ -58,6 +58,24 @@ export class ControlClient {
 
   checkoutSnapshot(app: string, snapshot: string, dir: string): Promise<{ app: string; snapshot: string; dir: string }> {
     return this.connection.call('snapshot.checkout', { app, snapshot, dir }) as Promise<{ app: string; snapshot: string; dir: string }>
+  }
+
+  /** A planned move; events stream as it goes, the last has tag `result` (see MoveResult). */
+  move(app: string, node: string): AsyncIterableIterator<OperationEvent> {
+    return this.connection.stream('app.move', { app, node }) as AsyncIterableIterator<OperationEvent>
+  }
+
+  /** Like move, but the target must already be a replica. */
+  promote(app: string, node: string): AsyncIterableIterator<OperationEvent> {
+    return this.connection.stream('app.promote', { app, node }) as AsyncIterableIterator<OperationEvent>
+  }
+
+  pin(app: string, node: string): AsyncIterableIterator<OperationEvent> {
+    return this.connection.stream('app.pin', { app, node }) as AsyncIterableIterator<OperationEvent>
+  }
+
+  async unpin(app: string): Promise<void> {
+    await this.connection.call('app.unpin', { app })
   }
 
   close(): void {

@@ -12,7 +12,11 @@ export const METHODS = {
   'app.scale': { id: 7, kind: 'request' },
   logs: { id: 8, kind: 'stream' },
   snapshots: { id: 9, kind: 'request' },
-  'snapshot.checkout': { id: 10, kind: 'request' }
+  'snapshot.checkout': { id: 10, kind: 'request' },
+  'app.move': { id: 11, kind: 'stream' },
+  'app.promote': { id: 12, kind: 'stream' },
+  'app.pin': { id: 13, kind: 'stream' },
+  'app.unpin': { id: 14, kind: 'request' }
 } as const
 
 export type MethodName = keyof typeof METHODS

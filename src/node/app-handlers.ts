@@ -126,6 +126,12 @@ export class AppHandlers {
     return this.status(name)
   }
 
+  /** Pins `name` to a node (moving it there first when needed); '' unpins. */
+  setPin(name: string, node: NodeId | ''): AppSpec {
+    const spec = this.existing(name)
+    return this.writeSpec({ ...spec, pin: node })
+  }
+
   list(): AppsResult {
     return { apps: this.ctx.mesh.gossip.apps.liveSpecs().map((s) => this.status(s.name)) }
   }

@@ -12,6 +12,7 @@ import type { LogLine } from '../runtime/log-ring.js'
 import type { AppVolume } from './app-volume.js'
 import type { ReplicationHub } from './replication-hub.js'
 import type { ClusterEvent } from '../control/types.js'
+import { ShoalError } from '../core/errors.js'
 
 const debug = debuglog('shoal')
 
@@ -39,6 +40,9 @@ export interface AppHostContext {
 
 export type LocalRole = 'master' | 'replica' | 'none'
 
+/** A target that started an app for a move keeps it running this long waiting for epoch+1. */
+export const TAKEOVER_GRACE_MS = 15_000
+
 /**
  * One app as this node sees it: runs it while this node is its master (live folder, supervisor,
  * snapshots, replication to each replica), holds its snapshots while a replica, and takes over
@@ -48,6 +52,10 @@ export type LocalRole = 'master' | 'replica' | 'none'
 export class AppHost {
   supervisor: AppSupervisor | null = null
   role: LocalRole = 'none'
+  /** Set by a move in progress on this node (the master): the app is not restarted meanwhile. */
+  moving = false
+  /** This node started the app as a move's target and waits for the placement to name it. */
+  private pendingTakeover: { epoch: number; until: number } | null = null
   private chain: Promise<void> = Promise.resolve()
   private snapshotTimer: NodeJS.Timeout | null = null
   private watcher: FSWatcher | null = null
@@ -105,7 +113,15 @@ export class AppHost {
     }
     const self = this.ctx.self
     this.role = pl.master === self ? 'master' : pl.replicas.includes(self) ? 'replica' : 'none'
-    if (this.role === 'master') return this.asMaster(spec, pl)
+    if (this.role === 'master') {
+      if (this.pendingTakeover !== null && pl.epoch >= this.pendingTakeover.epoch) this.pendingTakeover = null
+      return this.asMaster(spec, pl)
+    }
+    if (this.pendingTakeover !== null) {
+      if (Date.now() < this.pendingTakeover.until && pl.epoch < this.pendingTakeover.epoch) return
+      this.pendingTakeover = null
+      this.ctx.event({ kind: 'error', app: this.app, message: `${this.app}: the move to ${this.ctx.selfName} was not completed; stopping the copy started here` })
+    }
     await this.stopRunning()
     if (this.role === 'replica') {
       await (await this.ctx.volume(this.app)).open()
@@ -117,7 +133,7 @@ export class AppHost {
     const vol = await this.ctx.volume(this.app)
     await vol.open()
     if (this.supervisor === null) {
-      if (pl.state === 'stopped') return
+      if (pl.state === 'stopped' || this.moving) return
       // An app added with --data starts only once its seed has arrived.
       if (spec.seed !== '' && vol.head() === null) return
       // The live folder belongs to one master term: a new term starts from the newest snapshot.
@@ -259,6 +275,34 @@ export class AppHost {
     this.ctx.mesh.gossip.applyPlacement(claim, null)
     this.role = 'master'
     await this.asMaster(spec, claim)
+  }
+
+  /** A move from this node: stops the app (the caller then ships the final snapshot). */
+  async stopForMove(): Promise<void> {
+    this.moving = true
+    await this.chain
+    await this.stopRunning()
+  }
+
+  /**
+   * A move to this node: check out `snapshot`, start the app and wait until it passes its health
+   * check. The copy keeps running while the placement catches up (TAKEOVER_GRACE_MS).
+   */
+  takeover(snapshot: string, epoch: number): Promise<void> {
+    const run = this.chain.then(async () => {
+      const spec = this.spec
+      if (spec === undefined || spec.deleted) throw new ShoalError('UNKNOWN_APP', `no app called ${this.app}`)
+      const vol = await this.ctx.volume(this.app)
+      if (!vol.store.has(snapshot)) throw new ShoalError('NOT_FOUND', `${this.ctx.selfName} does not hold snapshot ${snapshot.slice(0, 12)} of ${this.app}`)
+      await this.stopRunning()
+      await vol.restore(snapshot)
+      await this.setLiveEpoch(vol, epoch)
+      this.pendingTakeover = { epoch, until: Date.now() + TAKEOVER_GRACE_MS }
+      this.startSupervisor(spec, vol)
+      await this.supervisor!.waitHealthy()
+    })
+    this.chain = run.catch(() => undefined)
+    return run
   }
 
   /**

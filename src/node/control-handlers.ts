@@ -108,6 +108,28 @@ export function controlHandlers(node: NodeView): Handlers {
         })
       })
     },
+    async 'app.move'(p, emit) {
+      const app = name(p)
+      const target = node.apps.nodeId(name(p, 'node'))
+      emit({ tag: 'result', data: await node.local.move(app, target, emit) })
+    },
+    async 'app.promote'(p, emit) {
+      const app = name(p)
+      const target = node.apps.nodeId(name(p, 'node'))
+      emit({ tag: 'result', data: await node.local.move(app, target, emit, { requireReplica: true }) })
+    },
+    async 'app.pin'(p, emit) {
+      const app = name(p)
+      const target = node.apps.nodeId(name(p, 'node'))
+      node.apps.setPin(app, target)
+      emit({ tag: 'pinned', data: { app, node: name(p, 'node') } })
+      emit({ tag: 'result', data: await node.local.move(app, target, emit) })
+    },
+    async 'app.unpin'(p) {
+      const app = name(p)
+      node.apps.setPin(app, '')
+      return { ok: true }
+    },
     async snapshots(p) {
       const app = name(p)
       node.apps.existing(app)

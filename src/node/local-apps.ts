@@ -16,6 +16,9 @@ import { ChunkStore } from '../volume/chunk-store.js'
 import { AppHost } from './app-host.js'
 import { AppVolume } from './app-volume.js'
 import { ReplicationHub } from './replication-hub.js'
+import { PeerRpc, type RpcHandler } from '../mesh/peer-rpc.js'
+import type { OperationEvent } from '../control/types.js'
+import { moveApp, type MoveResult } from './migration.js'
 import { ClusterRoutes } from './routes.js'
 
 const debug = debuglog('shoal')
@@ -54,6 +57,9 @@ export class LocalApps {
   private readonly volumes = new Map<string, AppVolume>()
   private readonly tcpFronts = new Map<string, TcpFront>()
   private readonly tunnels = new Map<NodeId, MeshTunnel>()
+  private readonly rpcs = new Map<NodeId, PeerRpc>()
+  /** Apps with an operation (move, promote, drill) running on this node. */
+  private readonly busy = new Set<string>()
   private readonly httpRoutes: ClusterRoutes
   private readonly tcpRoutes: ClusterRoutes
   private timer: NodeJS.Timeout | null = null
@@ -94,7 +100,11 @@ export class LocalApps {
   async start(): Promise<void> {
     await this.chunks.open()
     this.http = new HttpFront({ resolver: this.httpRoutes, traffic: this.traffic, host: this.o.host, port: this.o.httpPort, nodeName: this.o.selfName })
-    this.http.on('upstream-error', (e: { app: string; error: Error }) => debug('http %s: %s', e.app, e.error.message))
+    this.http.on('upstream-error', (e: { app: string; target?: { kind: string; host?: string; port?: number }; error: Error }) => {
+      debug('http %s: %s', e.app, e.error.message)
+      // A master whose address does not answer is reached through the mesh tunnel for a while.
+      if (e.target?.kind === 'direct' && e.target.host && e.target.port) this.httpRoutes.directFailed(e.target.host, e.target.port)
+    })
     await this.http.ready()
     const mesh = this.o.mesh
     for (const ev of ['spec', 'placement', 'change', 'record']) mesh.on(ev, () => this.schedule())
@@ -108,9 +118,15 @@ export class LocalApps {
     return this.http?.port ?? 0
   }
 
-  /** A new admitted mesh session: replication channels and tunnels on it. */
+  /** A new admitted mesh session: replication channels, tunnels and node-to-node calls on it. */
   attach(peer: NodeId, mux: Protomux): void {
     this.hub.attach(peer, mux)
+    this.rpcs.get(peer)?.close()
+    try {
+      this.rpcs.set(peer, new PeerRpc(mux, this.rpcHandlers()))
+    } catch (err) {
+      debug('no rpc channel to %s: %s', peer.slice(0, 12), err)
+    }
     this.tunnels.get(peer)?.close()
     try {
       const tunnel = new MeshTunnel(mux, { onStream: (name, stream) => this.acceptTunnel(name, stream) })
@@ -121,6 +137,78 @@ export class LocalApps {
       this.tunnels.set(peer, tunnel)
     } catch (err) {
       debug('no tunnel to %s: %s', peer.slice(0, 12), err)
+    }
+  }
+
+  rpc(peer: NodeId): PeerRpc | null {
+    return this.rpcs.get(peer) ?? null
+  }
+
+  /**
+   * Moves an app to `target`, from whichever node this is: run here when this node is the
+   * master, else forwarded to the master, whose progress events stream back.
+   */
+  async move(app: string, target: NodeId, emit: (e: OperationEvent) => void, opts: { requireReplica?: boolean } = {}): Promise<MoveResult> {
+    const { apps, table } = this.o.mesh.gossip
+    const spec = apps.specs.get(app)
+    const pl = apps.placements.get(app)
+    if (spec === undefined || spec.deleted || pl === undefined) throw new ShoalError('UNKNOWN_APP', `no app called ${app}`)
+    const targetStatus = table.status(target)
+    if (targetStatus !== 'alive') throw new ShoalError('UNKNOWN_NODE', `${table.get(target)?.record?.name ?? target.slice(0, 8)} is not alive`)
+    if (opts.requireReplica && !pl.replicas.includes(target) && pl.master !== target) {
+      throw new ShoalError('NOT_A_REPLICA', `${table.get(target)?.record?.name} is not a replica of ${app}: use shoal move to bring the app there`)
+    }
+    const name = (id: NodeId) => table.get(id)?.record?.name ?? id.slice(0, 8)
+    if (pl.master === target) return { ok: true, app, from: name(target), to: name(target), epoch: pl.epoch, pauseMs: 0, finalDeltaBytes: 0 }
+    if (pl.master !== this.o.self) {
+      const rpc = this.rpcs.get(pl.master)
+      if (rpc === null || rpc === undefined) throw new ShoalError('NO_MASTER', `no connection to ${app}'s master ${name(pl.master)}`)
+      return (await rpc.request('app.move', { app, target }, (e) => emit(e as OperationEvent))) as MoveResult
+    }
+    if (this.busy.has(app)) throw new ShoalError('APP_BUSY', `${app} is already being moved`)
+    this.busy.add(app)
+    try {
+      const result = await moveApp(
+        {
+          self: this.o.self,
+          selfName: this.o.selfName,
+          mesh: this.o.mesh,
+          hub: this.hub,
+          traffic: this.traffic,
+          host: this.host(app),
+          volume: await this.volume(app),
+          rpc: (peer) => this.rpcs.get(peer) ?? null
+        },
+        app,
+        target,
+        emit
+      )
+      this.o.events({
+        at: Date.now(),
+        kind: 'move',
+        app,
+        message: result.ok ? `${app} moved ${result.from} → ${result.to} (pause ${result.pauseMs} ms)` : `${app}: move to ${result.to} failed: ${result.error}`
+      })
+      return result
+    } finally {
+      this.busy.delete(app)
+      this.schedule()
+    }
+  }
+
+  private rpcHandlers(): Record<string, RpcHandler> {
+    return {
+      'app.move': async (p, emit) => {
+        if (typeof p.app !== 'string' || typeof p.target !== 'string') throw new ShoalError('BAD_ARGUMENT', 'app.move needs app and target')
+        return this.move(p.app, p.target, (e) => emit(e))
+      },
+      'app.takeover': async (p) => {
+        if (typeof p.app !== 'string' || typeof p.snapshot !== 'string' || typeof p.epoch !== 'number') {
+          throw new ShoalError('BAD_ARGUMENT', 'app.takeover needs app, snapshot and epoch')
+        }
+        await this.host(p.app).takeover(p.snapshot, p.epoch)
+        return { ok: true }
+      }
     }
   }
 
@@ -183,7 +271,7 @@ export class LocalApps {
 
   /** Per-app load for the node record. */
   loads(): ReturnType<AppTraffic['loads']> {
-    const loads = this.traffic.loads()
+    const loads = this.traffic.loads((app) => this.hosts.get(app)?.supervisor?.cpuLoad() ?? 0)
     for (const name of Object.keys(loads)) if (this.o.mesh.gossip.apps.placements.get(name)?.master !== this.o.self) delete loads[name]
     return loads
   }
@@ -209,6 +297,7 @@ export class LocalApps {
     await this.passing
     await Promise.all([...this.hosts.values()].map((h) => h.close()))
     for (const t of this.tunnels.values()) t.close()
+    for (const r of this.rpcs.values()) r.close()
     this.hub.close()
     await Promise.all([...this.tcpFronts.values()].map((f) => f.close()))
     await this.http?.close()

@@ -30,6 +30,8 @@ interface Outbound {
   sender: ReplicationSender
   link: ProtomuxLink
   busy: boolean
+  /** The transfer in flight, if any: callers that must wait for it await this. */
+  current: Promise<unknown> | null
   /** Newest snapshot the replica acknowledged over this link. */
   acked: string | null
   retryAt: number
@@ -89,7 +91,9 @@ export class ReplicationHub {
     if (o === null || o.busy || Date.now() < o.retryAt) return false
     o.busy = true
     try {
-      await o.sender.send(head.id)
+      const sending = o.sender.send(head.id)
+      o.current = sending
+      await sending
       o.acked = head.id
       return true
     } catch (err) {
@@ -99,6 +103,38 @@ export class ReplicationHub {
       return false
     } finally {
       o.busy = false
+      o.current = null
+      o.progress = null
+    }
+  }
+
+  /**
+   * Like push, but waits for a transfer already in flight and reports whether the peer now
+   * holds the newest snapshot and how many bytes this call put on the wire (for moves).
+   */
+  async pushAwait(peer: NodeId, app: string, volume: AppVolume): Promise<{ held: boolean; bytes: number }> {
+    const head = volume.head()
+    if (head === null) return { held: true, bytes: 0 }
+    const o = this.outboundFor(peer, app, volume)
+    if (o === null) return { held: false, bytes: 0 }
+    if (o.acked === head.id) return { held: true, bytes: 0 }
+    while (o.busy) await o.current?.catch(() => undefined)
+    if (o.acked === head.id) return { held: true, bytes: 0 }
+    o.busy = true
+    o.retryAt = 0
+    try {
+      const sending = o.sender.send(head.id)
+      o.current = sending
+      const r = await sending
+      o.acked = head.id
+      return { held: true, bytes: r.bytesSent }
+    } catch (err) {
+      debug('replicating %s to %s: %s', app, peer.slice(0, 12), (err as Error).message)
+      if (ShoalError.is(err, 'LINK_CLOSED')) this.dropOutbound(`${peer}/${app}`)
+      return { held: false, bytes: 0 }
+    } finally {
+      o.busy = false
+      o.current = null
       o.progress = null
     }
   }
@@ -130,6 +166,7 @@ export class ReplicationHub {
       link,
       sender: new ReplicationSender({ link, chunks: volume.chunks, snapshots: volume.store, onProgress: (p) => (o.progress = p) }),
       busy: false,
+      current: null,
       acked: null,
       retryAt: 0,
       progress: null

@@ -6,7 +6,8 @@ export const CHANNELS = {
   admission: 'shoal/admission/v1',
   mesh: 'shoal/mesh/v1',
   replication: 'shoal/replication/v1',
-  tunnel: 'shoal/tunnel/v1'
+  tunnel: 'shoal/tunnel/v1',
+  rpc: 'shoal/rpc/v1'
 } as const
 
 /** No mesh frame may exceed this; a larger one closes the peer's session. */
