@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-import { main } from '../dist/cli/main.js'
+// React's development build makes every console frame several times slower.
+process.env.NODE_ENV ??= 'production'
+const { main } = await import('../dist/cli/main.js')
 
 // Commands that ran a node have closed it when main resolves: exit even if a library still
 // holds a handle open. (stdout and stderr are synchronous for files and pipes on Linux.)

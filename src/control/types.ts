@@ -50,6 +50,8 @@ export interface AppStatus {
   masterId: string | null
   replicas: ReplicaStatus[]
   snapshot: string | null
+  /** Wall-clock ms of the master's newest snapshot, or null. */
+  snapshotAt: number | null
   pinned: string | null
   rps: number
 }

@@ -156,6 +156,7 @@ export class AppHandlers {
       masterId: pl?.master || null,
       replicas,
       snapshot: masterHead?.id ?? null,
+      snapshotAt: masterHead?.time ?? null,
       pinned: spec.pin === '' ? null : this.nameOf(spec.pin),
       rps: Math.round((masterRec?.load.apps[name]?.rps ?? 0) * 10) / 10
     }

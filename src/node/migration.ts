@@ -76,7 +76,12 @@ export async function moveApp(ctx: MoveContext, app: string, target: NodeId, emi
   try {
     // 2. Pre-copy until a round is small.
     for (let round = 1; round <= PRECOPY_MAX_ROUNDS; round++) {
-      await volume.snapshot(pl.epoch)
+      // Under steady writes a hot file may never read stable: pre-copy is best effort, the
+      // final snapshot (taken with the app stopped) carries whatever this round could not.
+      if (!(await precopySnapshot(volume, pl.epoch))) {
+        emit({ tag: 'precopy', data: { round, bytes: 0, skipped: 'a file kept changing while read' } })
+        continue
+      }
       const sent = await pushUntilHeld(hub, target, app, volume, SYNC_TIMEOUT_MS)
       emit({ tag: 'precopy', data: { round, bytes: sent } })
       if (sent < PRECOPY_SMALL_BYTES) break
@@ -134,6 +139,17 @@ export async function moveApp(ctx: MoveContext, app: string, target: NodeId, emi
     if (paused) gate.release()
     emit({ tag: 'error', data: { code: e.code, message: e.message } })
     return result
+  }
+}
+
+/** A pre-copy snapshot; false when a file kept changing while read (FILE_CHANGING). */
+async function precopySnapshot(volume: AppVolume, epoch: number): Promise<boolean> {
+  try {
+    await volume.snapshot(epoch)
+    return true
+  } catch (err) {
+    if (ShoalError.is(err, 'FILE_CHANGING')) return false
+    throw err
   }
 }
 

@@ -20,6 +20,8 @@ import { AppHandlers } from './app-handlers.js'
 import { LocalApps } from './local-apps.js'
 import { reconcileDials } from './peer-dialer.js'
 import { SOFTWARE_VERSION } from './version.js'
+import { createConsoleSshServer } from '../console/ssh-server.js'
+import { ControlSource } from '../console/control-source.js'
 
 const debug = debuglog('shoal')
 
@@ -48,6 +50,10 @@ export interface NodeOptions {
   snapshotIntervalMs?: number
   /** Test hook: the topic to join (defaults to the one derived from the key). */
   topic?: Uint8Array
+  /** Serve the console over SSH on this port (with `authorizedKeys`). */
+  sshPort?: number
+  /** authorized_keys file: only these keys get in (`shoal-read-only` marks a read-only key). */
+  authorizedKeys?: string
 }
 
 /**
@@ -64,6 +70,7 @@ export class ShoalNode {
   private control: ControlServer | null = null
   private unlock: (() => Promise<void>) | null = null
   private loadTimer: TimerHandle | null = null
+  ssh: Awaited<ReturnType<typeof createConsoleSshServer>> | null = null
   private dialTimer: TimerHandle | null = null
   private opening: Promise<void> | null = null
   private closing: Promise<void> | null = null
@@ -150,6 +157,19 @@ export class ShoalNode {
     await this.control.listen()
     debug('control socket listening')
     await transport.ready()
+    if (this.opts.sshPort !== undefined) {
+      if (this.opts.authorizedKeys === undefined) throw new ShoalError('BAD_ARGUMENT', '--ssh-port needs --authorized-keys FILE: only the keys listed there get in')
+      this.ssh = await createConsoleSshServer({
+        hostKeyDir: paths.dir,
+        authorizedKeysFile: this.opts.authorizedKeys,
+        host: this.opts.host ?? '0.0.0.0',
+        port: this.opts.sshPort,
+        source: () => new ControlSource(this.client()),
+        releaseSource: (source) => (source as ControlSource).close(),
+        onError: (err: unknown) => this.reportError('ssh console', err)
+      })
+      debug('ssh console on port %d', this.ssh.address().port)
+    }
 
     this.dialTimer = every(realClock, DIAL_INTERVAL_MS, () => {
       reconcileDials(mesh.members(), transport)
@@ -191,6 +211,7 @@ export class ShoalNode {
   private async shutdown(): Promise<void> {
     this.loadTimer?.cancel()
     this.dialTimer?.cancel()
+    await this.ssh?.close()
     await this.control?.close()
     await this.apps?.close()
     this.mesh?.stop()

@@ -16,8 +16,16 @@ export async function run(argv: string[]): Promise<number> {
     host: { type: 'string' },
     'http-port': { type: 'string' },
     'port-offset': { type: 'string' },
-    capacity: { type: 'string' }
+    capacity: { type: 'string' },
+    'ssh-port': { type: 'string' },
+    'authorized-keys': { type: 'string' },
+    'partition-policy': { type: 'string' },
+    'prefer-tunnel': { type: 'boolean', default: false }
   })
+  const policy = values['partition-policy']
+  if (policy !== undefined && policy !== 'available' && policy !== 'majority') {
+    throw new ShoalError('BAD_ARGUMENT', `--partition-policy is available or majority, not "${policy}"`)
+  }
   const clusterKey = values.cluster ?? process.env.SHOAL_CLUSTER
   if (clusterKey === undefined) throw new ShoalError('BAD_ARGUMENT', 'shoal up needs --cluster KEY (make one with: shoal init)')
   const node = new ShoalNode({
@@ -29,7 +37,11 @@ export async function run(argv: string[]): Promise<number> {
     host: values.host,
     httpPort: parsePort(values['http-port'], '--http-port', 0),
     portOffset: parsePort(values['port-offset'], '--port-offset', 0),
-    capacity: parsePositiveNumber(values.capacity, '--capacity', 1)
+    capacity: parsePositiveNumber(values.capacity, '--capacity', 1),
+    sshPort: values['ssh-port'] === undefined ? undefined : parsePort(values['ssh-port'], '--ssh-port', 0),
+    authorizedKeys: values['authorized-keys'],
+    partitionPolicy: policy,
+    preferTunnel: values['prefer-tunnel']
   })
   node.events.subscribe((e: ClusterEvent) => console.log(`${clockTime(e.at)} ${e.message}`))
   await node.ready()
@@ -37,6 +49,8 @@ export async function run(argv: string[]): Promise<number> {
   console.log(`shoal node ${node.mesh!.record.name} (${node.id.slice(0, 12)}) is up`)
   console.log(`  home ${node.opts.home}`)
   if (addr) console.log(`  dht  ${addr.host}:${addr.port}`)
+  console.log(`  http ${node.opts.host ?? '0.0.0.0'}:${node.apps!.httpPort}`)
+  if (node.ssh) console.log(`  ssh  ${node.ssh.address().host}:${node.ssh.address().port} (console)`)
 
   let signals = 0
   await new Promise<void>((resolve) => {

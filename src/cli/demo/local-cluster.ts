@@ -29,7 +29,7 @@ export class LocalCluster {
   bootstrapAddress = ''
   readonly key = newClusterKey().toString('hex')
 
-  async start(opts: { names: string[]; zones: string[]; firstHttpPort: number; log: (line: string) => void }): Promise<void> {
+  async start(opts: { names: string[]; zones: string[]; firstHttpPort: number; log: (line: string) => void; extra?: (i: number, home: string) => string[] }): Promise<void> {
     this.root = await mkdtemp(join(tmpdir(), 'shoal-demo-'))
     this.bootstrap = spawn(process.execPath, [SHOAL_BIN, 'bootstrap', '--host', '127.0.0.1', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] })
     this.bootstrapAddress = await waitForLine(this.bootstrap, /listening on (\S+)/)
@@ -37,7 +37,7 @@ export class LocalCluster {
       const zone = opts.zones[i % opts.zones.length]!
       const home = join(this.root, name)
       const httpPort = opts.firstHttpPort + i
-      const args = ['up', '--home', home, '--cluster', this.key, '--name', name, '--zone', zone, '--bootstrap', this.bootstrapAddress, '--host', '127.0.0.1', '--http-port', String(httpPort), '--port-offset', String(i * 100)]
+      const args = ['up', '--home', home, '--cluster', this.key, '--name', name, '--zone', zone, '--bootstrap', this.bootstrapAddress, '--host', '127.0.0.1', '--http-port', String(httpPort), '--port-offset', String(i * 100), ...(opts.extra?.(i, home) ?? [])]
       const proc = spawn(process.execPath, [SHOAL_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
       proc.stderr!.on('data', (d: Buffer) => opts.log(`${name}: ${d.toString().trim()}`))
       this.nodes.push({ name, zone, home, httpPort, proc })
