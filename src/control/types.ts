@@ -54,6 +54,8 @@ export interface AppStatus {
   snapshotAt: number | null
   pinned: string | null
   rps: number
+  /** Traffic through the master's protocol handler over the last ten seconds. */
+  load: { rps: number; bytesPerSec: number; connections: number; p50Ms: number; p99Ms: number }
 }
 
 export interface AppsResult {

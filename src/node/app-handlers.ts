@@ -158,7 +158,14 @@ export class AppHandlers {
       snapshot: masterHead?.id ?? null,
       snapshotAt: masterHead?.time ?? null,
       pinned: spec.pin === '' ? null : this.nameOf(spec.pin),
-      rps: Math.round((masterRec?.load.apps[name]?.rps ?? 0) * 10) / 10
+      rps: Math.round((masterRec?.load.apps[name]?.rps ?? 0) * 10) / 10,
+      load: appLoad(masterRec?.load.apps[name])
     }
   }
+}
+
+const r1 = (n: number) => Math.round(n * 10) / 10
+
+function appLoad(l: { rps: number; bytesPerSec: number; connections: number; p50Ms: number; p99Ms: number } | undefined): AppStatus['load'] {
+  return { rps: r1(l?.rps ?? 0), bytesPerSec: Math.round(l?.bytesPerSec ?? 0), connections: l?.connections ?? 0, p50Ms: r1(l?.p50Ms ?? 0), p99Ms: r1(l?.p99Ms ?? 0) }
 }

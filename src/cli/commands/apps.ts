@@ -12,7 +12,7 @@ export function lag(ms: number | null): string {
 
 export function appRows(apps: AppStatus[]): string {
   return table(
-    ['APP', 'STATE', 'EPOCH', 'MASTER', 'REPLICAS (LAG)', 'REQ/S', 'PINNED'],
+    ['APP', 'STATE', 'EPOCH', 'MASTER', 'REPLICAS (LAG)', 'REQ/S', 'P99', 'CONNS', 'PINNED'],
     apps.map((a) => [
       a.name,
       a.state,
@@ -20,6 +20,8 @@ export function appRows(apps: AppStatus[]): string {
       a.master ?? '-',
       a.replicas.map((r) => `${r.node} (${lag(r.lagMs)})`).join(', ') || '-',
       String(a.rps),
+      `${a.load.p99Ms}ms`,
+      String(a.load.connections),
       a.pinned ?? '-'
     ])
   )
