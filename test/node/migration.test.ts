@@ -1,0 +1,156 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { fileURLToPath } from 'node:url'
+import { shoal, startCluster, type NodeProc } from '../helpers/processes.js'
+import { request } from '../helpers/http.js'
+import { waitFor } from '../helpers/wait.js'
+import { missing, percentile, WriteLoad } from '../helpers/write-load.js'
+import type { OperationEvent } from '../../src/control/types.js'
+
+const COUNTER = fileURLToPath(new URL('../../examples/http-counter/server.mjs', import.meta.url))
+const HOST = 'counter.test'
+const MOVES = 20
+
+let cluster: Awaited<ReturnType<typeof startCluster>> | null = null
+let load: WriteLoad | null = null
+afterEach(async () => {
+  await load?.stop()
+  load = null
+  await cluster?.close()
+  cluster = null
+})
+
+const json = async (args: string[]) => {
+  const r = await shoal(args)
+  if (r.code !== 0) throw new Error(`shoal ${args.join(' ')} failed (${r.code}): ${r.stderr}${r.stdout}`)
+  return JSON.parse(r.stdout.trim().split('\n').at(-1)!)
+}
+
+/** Three nodes with the counter app (master + one replica) running and answering everywhere. */
+async function counterCluster() {
+  cluster = await startCluster()
+  const nodes = ['a', 'b', 'c'].map((n, i) => cluster!.start(n, ['--port-offset', String(i * 10)]))
+  for (const n of nodes) await cluster.waitAlive(n, ['a', 'b', 'c'])
+  const ports = new Map<string, number>()
+  for (const n of (await cluster.status(nodes[0]!)).nodes) ports.set(n.name, n.httpPort)
+  await json(['app', 'add', 'counter', '--home', nodes[0]!.home, '--json', '--cmd', `node ${COUNTER}`, '--http-host', HOST, '--health', 'http:/health', '--replicas', '2'])
+  for (const n of ['a', 'b', 'c']) {
+    await waitFor(async () => (await request(ports.get(n)!, HOST, { path: '/count' })).status === 200, `counter answering through ${n}`, 20_000)
+  }
+  const app = async (via: NodeProc = nodes[0]!) => (await json(['apps', '--home', via.home, '--json'])).apps[0]
+  const byName = (name: string) => nodes.find((n) => n.name === name)!
+  return { nodes, ports, app, byName }
+}
+
+/** Record bodies the app holds, read through `port`. */
+async function records(port: number): Promise<string[]> {
+  const r = await request(port, HOST, { path: '/records' })
+  expect(r.status).toBe(200)
+  return (JSON.parse(r.body).records as Array<{ body: string }>).map((x) => x.body)
+}
+
+describe('live migration and failover under load (three real nodes)', () => {
+  it(`${MOVES} moves back and forth under concurrent writes through every node: no failed request, no lost write`, async () => {
+    const { nodes, ports, app } = await counterCluster()
+    const first = await app()
+    const ends = [first.master as string, first.replicas[0].node as string]
+    load = new WriteLoad({ ports: [...ports.values()], host: HOST, clients: 6, mixKeepAlive: true })
+    await load.waitAcked(20)
+    const pauses: number[] = []
+    for (let i = 0; i < MOVES; i++) {
+      const to = ends[(i + 1) % 2]!
+      // Issued through each node in turn: the non-masters forward it to the master.
+      const res = await json(['move', 'counter', to, '--home', nodes[i % 3]!.home, '--json'])
+      expect(res, JSON.stringify(res)).toMatchObject({ ok: true, app: 'counter', to, epoch: first.epoch + i + 1 })
+      pauses.push(res.pauseMs)
+      await load.waitAcked(10)
+    }
+    await load.stop()
+    const held = await records(ports.get('c')!)
+    const lost = missing(load.acked, held)
+    console.log(`migration: ${MOVES} moves, ${load.attempted} writes attempted, ${load.acked.length} acknowledged, ${load.failures.length} failed, ${lost.length} lost; pause p50 ${percentile(pauses, 50)} ms, max ${Math.max(...pauses)} ms`)
+    expect(load.failures).toEqual([])
+    expect(lost).toEqual([])
+    expect((await app()).master).toBe(ends[MOVES % 2])
+  }, 150_000)
+
+  it('kill -9 of the master: a replica takes over within 3 s; writes acknowledged before its newest snapshot survive', async () => {
+    const { ports, app, byName } = await counterCluster()
+    const before = await app()
+    const master = byName(before.master)
+    const survivors = [...ports.keys()].filter((n) => n !== before.master)
+    load = new WriteLoad({ ports: survivors.map((n) => ports.get(n)!), host: HOST, clients: 4, failureGapMs: 20 })
+    await load.waitAcked(50)
+    // Let at least one snapshot carrying some of these writes reach the replica.
+    await waitFor(async () => (await app()).replicas[0]?.lagMs === 0, 'the replica to hold a recent snapshot')
+    await load.waitAcked(20)
+    const killedAt = Date.now()
+    master.proc.kill('SIGKILL')
+    await master.exited
+    await waitFor(() => load!.acked.some((a) => a.at > killedAt), 'a write acknowledged by the new master', 20_000)
+    const recoveryMs = Math.min(...load.acked.filter((a) => a.at > killedAt).map((a) => a.at)) - killedAt
+    await load.waitAcked(10)
+    await load.stop()
+
+    const after = await app(byName(survivors[0]!))
+    expect(after.epoch).toBe(before.epoch + 1)
+    expect(survivors).toContain(after.master)
+    const snaps = (await json(['snapshots', 'counter', '--home', byName(after.master).home, '--json'])).snapshots as Array<{ epoch: number; time: number }>
+    const newestHeld = Math.max(...snaps.filter((s) => s.epoch === before.epoch).map((s) => s.time))
+    const held = await records(ports.get(survivors[1]!)!)
+    const ackedBeforeKill = load.acked.filter((a) => a.at <= killedAt)
+    const lost = missing(ackedBeforeKill, held)
+    console.log(
+      `failover: kill -9 → first acknowledged write ${recoveryMs} ms; RPO ${lost.length} of ${ackedBeforeKill.length} writes acknowledged before the kill lost ` +
+        `(newest snapshot the new master held was taken ${killedAt - newestHeld} ms before the kill)`
+    )
+    expect(missing(ackedBeforeKill.filter((a) => a.at < newestHeld), held)).toEqual([])
+    expect(missing(load.acked.filter((a) => a.at > killedAt), held)).toEqual([])
+    expect(recoveryMs).toBeLessThanOrEqual(3000)
+  }, 90_000)
+
+  it('a second operation during a move is refused with APP_BUSY; a move to a dead or unknown node fails and the app keeps serving', async () => {
+    const { nodes, ports, app, byName } = await counterCluster()
+    const first = await app()
+    const spare = nodes.find((n) => n.name !== first.master && n.name !== first.replicas[0].node)!
+    const client = await cluster!.client(byName(first.master))
+    const other = await cluster!.client(spare)
+
+    // Wait for the first move's first progress event, then ask for another operation.
+    const events: OperationEvent[] = []
+    const moving = (async () => {
+      for await (const e of client.move('counter', first.replicas[0].node)) events.push(e)
+    })()
+    await waitFor(() => events.length > 0, 'the move to start')
+    await expect(drain(other.promote('counter', first.replicas[0].node))).rejects.toMatchObject({ code: 'APP_BUSY' })
+    await moving
+    expect(events.at(-1)).toMatchObject({ tag: 'result', data: { ok: true } })
+
+    const unknown = await shoal(['move', 'counter', 'nosuch', '--home', nodes[0]!.home, '--json'])
+    expect(unknown.code).not.toBe(0)
+    expect(unknown.stderr).toMatch(/no node called nosuch/)
+
+    // The spare node dies; a move towards it right away (before or after it is declared dead).
+    const serving = (await app()).master as string
+    load = new WriteLoad({ ports: [ports.get(serving)!], host: HOST, clients: 2 })
+    await load.waitAcked(5)
+    spare.proc.kill('SIGKILL')
+    await spare.exited
+    const t0 = Date.now()
+    const dead = await shoal(['move', 'counter', spare.name, '--home', byName(serving).home, '--json'])
+    const failedAfterMs = Date.now() - t0
+    expect(dead.code).not.toBe(0)
+    const verdict = dead.stdout.trim() === '' ? null : JSON.parse(dead.stdout.trim().split('\n').at(-1)!)
+    expect(verdict === null ? dead.stderr : verdict.error).toMatch(new RegExp(`${spare.name}|not alive|did not|no connection`))
+    await load.waitAcked(10)
+    await load.stop()
+    console.log(`move to a node killed just before: refused after ${failedAfterMs} ms (${verdict === null ? dead.stderr.trim() : verdict.error})`)
+    expect(load.failures).toEqual([])
+    expect((await app(byName(serving))).master).toBe(serving)
+  }, 120_000)
+})
+
+async function drain(it: AsyncIterableIterator<OperationEvent>): Promise<OperationEvent[]> {
+  const out: OperationEvent[] = []
+  for await (const e of it) out.push(e)
+  return out
+}
