@@ -13,6 +13,8 @@ import * as move from './commands/move.js'
 import * as promote from './commands/promote.js'
 import * as pin from './commands/pin.js'
 import * as unpin from './commands/unpin.js'
+import * as stash from './commands/stash.js'
+import * as drill from './commands/drill.js'
 import * as consoleCmd from './commands/console.js'
 import * as demo from './commands/demo.js'
 
@@ -21,7 +23,7 @@ interface Command {
   run(argv: string[]): Promise<number>
 }
 
-const COMMANDS: Record<string, Command> = { init, bootstrap, up, status, events, apps, app, logs, snapshots, snapshot, move, promote, pin, unpin, console: consoleCmd, demo }
+const COMMANDS: Record<string, Command> = { init, bootstrap, up, status, events, apps, app, logs, snapshots, snapshot, move, promote, pin, unpin, stash, drill, console: consoleCmd, demo }
 
 function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length))

@@ -1,5 +1,6 @@
 import type { AppStatus, AppsResult, ClusterEvent, LogLineView, OperationEvent, SnapshotsResult, StatusResult } from './types.js'
 import { SocketConnection, type ControlConnection } from './connection.js'
+import type { DrillMode, StashList, StashView } from './drill-types.js'
 import { controlSocketPath } from './socket-path.js'
 
 /** The typed control client used by the CLI and the console. */
@@ -76,6 +77,29 @@ export class ControlClient {
 
   async unpin(app: string): Promise<void> {
     await this.connection.call('app.unpin', { app })
+  }
+
+  /** Stashes on every alive node (the ones that did not answer are named in `unreachable`). */
+  stashes(): Promise<StashList> {
+    return this.connection.call('stash.list') as Promise<StashList>
+  }
+
+  /** Materialises a stash held by this node into `dir` (new or empty); NOT_FOUND names the holder otherwise. */
+  checkoutStash(id: string, dir: string): Promise<{ id: string; dir: string; snapshot: string }> {
+    return this.connection.call('stash.checkout', { id, dir }) as Promise<{ id: string; dir: string; snapshot: string }>
+  }
+
+  /** Removes a stash wherever it is held. */
+  dropStash(id: string): Promise<StashView> {
+    return this.connection.call('stash.drop', { id }) as Promise<StashView>
+  }
+
+  /**
+   * A failover drill run from this node; progress events stream (probe, stop, detect, promote,
+   * restore, done) and the last has tag `result` with a DrillReport.
+   */
+  drill(app: string, mode: DrillMode, opts: { durationS?: number; probePath?: string } = {}): AsyncIterableIterator<OperationEvent> {
+    return this.connection.stream('app.drill', { app, mode, ...opts }) as AsyncIterableIterator<OperationEvent>
   }
 
   close(): void {

@@ -16,7 +16,11 @@ export const METHODS = {
   'app.move': { id: 11, kind: 'stream' },
   'app.promote': { id: 12, kind: 'stream' },
   'app.pin': { id: 13, kind: 'stream' },
-  'app.unpin': { id: 14, kind: 'request' }
+  'app.unpin': { id: 14, kind: 'request' },
+  'stash.list': { id: 15, kind: 'request' },
+  'stash.checkout': { id: 16, kind: 'request' },
+  'stash.drop': { id: 17, kind: 'request' },
+  'app.drill': { id: 18, kind: 'stream' }
 } as const
 
 export type MethodName = keyof typeof METHODS

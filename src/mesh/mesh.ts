@@ -106,6 +106,18 @@ export class Mesh extends EventEmitter {
     this.detector.stop()
   }
 
+  /**
+   * After a drill's silence (stop() and a suspended transport): starts again with a higher
+   * incarnation, as a restarted node would, so peers take it back alive at once.
+   */
+  rejoin(): void {
+    this.self = { ...this.self, incarnation: this.self.incarnation + 1, seq: 0 }
+    this.gossip.applyRecord(this.self, null)
+    this.emit('incarnation', this.self.incarnation)
+    this.gossip.start()
+    this.detector.start()
+  }
+
   /** Publishes a change to this node's own record (a new seq). */
   updateSelf(patch: Partial<Omit<NodeRecord, 'id' | 'incarnation' | 'seq'>>): void {
     this.self = { ...this.self, ...patch, seq: this.self.seq + 1 }

@@ -72,6 +72,8 @@ export class SwarmTransport implements Transport {
   private retries = 0
   private readonly dialed = new Set<NodeId>()
   private closing = false
+  /** Set by suspend(): no connection is kept or accepted until resume(). */
+  private suspended = false
 
   constructor(private readonly o: SwarmTransportOptions) {
     this.localId = b4a.toString(o.keyPair.publicKey, 'hex')
@@ -160,6 +162,35 @@ export class SwarmTransport implements Transport {
     s.conn.destroy(reason)
   }
 
+  /**
+   * Drills: every connection drops and the swarm stops listening, as if this machine vanished
+   * from the network; peers trying to reconnect find nobody. resume() rejoins with a fresh swarm
+   * (new DHT node, same key), so no backoff learned while away delays the return.
+   */
+  async suspend(): Promise<void> {
+    if (this.closing || this.suspended) return
+    this.suspended = true
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer)
+    this.retryTimer = null
+    const swarm = this.swarm
+    this.swarm = null
+    this.discovery = null
+    this.dialed.clear()
+    for (const s of this.sessions.values()) s.conn.destroy()
+    await swarm?.destroy({ force: true })
+  }
+
+  async resume(): Promise<void> {
+    if (this.closing || !this.suspended) return
+    this.suspended = false
+    this.retries = 0
+    await this.ready()
+  }
+
+  get isSuspended(): boolean {
+    return this.suspended
+  }
+
   /** Closes every connection at once, as a crash would (used by drills and shutdown). */
   async close(): Promise<void> {
     if (this.closing) return
@@ -191,7 +222,7 @@ export class SwarmTransport implements Transport {
   private onConnection(conn: SwarmConnection): void {
     const id = b4a.toString(conn.remotePublicKey, 'hex')
     conn.on('error', (err) => debug('connection with %s: %s', id.slice(0, 12), err.message))
-    if (this.closing || this.isBanned(id)) return conn.destroy()
+    if (this.closing || this.suspended || this.isBanned(id)) return conn.destroy()
     const mux = Protomux.from(conn)
     let admitted = false
     const timer = setTimeout(() => {

@@ -13,6 +13,8 @@ import type { AppVolume } from './app-volume.js'
 import type { ReplicationHub } from './replication-hub.js'
 import type { ClusterEvent } from '../control/types.js'
 import { ShoalError } from '../core/errors.js'
+import { killGroup } from '../runtime/process-group.js'
+import { stashOnDemote, type DemoteResult } from './stash-on-demote.js'
 
 const debug = debuglog('shoal')
 
@@ -54,6 +56,10 @@ export class AppHost {
   role: LocalRole = 'none'
   /** Set by a move in progress on this node (the master): the app is not restarted meanwhile. */
   moving = false
+  /** A crash drill stopped the app here and nothing may run until resume() (see crash()). */
+  private suspended = false
+  /** The last reconciliation of a stale live folder on this node (drills report it). */
+  lastDemote: (DemoteResult & { at: number; epoch: number }) | null = null
   /** This node started the app as a move's target and waits for the placement to name it. */
   private pendingTakeover: { epoch: number; until: number } | null = null
   private chain: Promise<void> = Promise.resolve()
@@ -104,6 +110,7 @@ export class AppHost {
   }
 
   private async step(): Promise<void> {
+    if (this.suspended) return
     const spec = this.spec
     const pl = this.placement
     if (spec === undefined || spec.deleted || pl === undefined) {
@@ -123,6 +130,7 @@ export class AppHost {
       this.ctx.event({ kind: 'error', app: this.app, message: `${this.app}: the move to ${this.ctx.selfName} was not completed; stopping the copy started here` })
     }
     await this.stopRunning()
+    await this.demoteIfStale(pl)
     if (this.role === 'replica') {
       await (await this.ctx.volume(this.app)).open()
       await this.maybeTakeOver(spec, pl)
@@ -295,6 +303,8 @@ export class AppHost {
       const vol = await this.ctx.volume(this.app)
       if (!vol.store.has(snapshot)) throw new ShoalError('NOT_FOUND', `${this.ctx.selfName} does not hold snapshot ${snapshot.slice(0, 12)} of ${this.app}`)
       await this.stopRunning()
+      const pl = this.placement
+      if (pl !== undefined) await this.demoteIfStale(pl)
       await vol.restore(snapshot)
       await this.setLiveEpoch(vol, epoch)
       this.pendingTakeover = { epoch, until: Date.now() + TAKEOVER_GRACE_MS }
@@ -334,6 +344,45 @@ export class AppHost {
       await new Promise((r) => setTimeout(r, 200))
     }
     this.ctx.event({ kind: 'error', app: this.app, message: `${this.app}: no replica took the last snapshot before leaving` })
+  }
+
+  /**
+   * Reconciliation: this node's live folder belongs to a master term (its `live-epoch`) but `pl`
+   * names another master, so this node is a returning old master or lost a same-epoch claim.
+   * The app is already stopped; its last writes are snapshotted and whatever the winner lacks
+   * is stashed before the live folder is marked free (the next term here restores it fresh).
+   */
+  private async demoteIfStale(pl: Placement): Promise<void> {
+    if (pl.master === this.ctx.self) return
+    const vol = await this.ctx.volume(this.app)
+    const oldEpoch = await this.liveEpoch(vol)
+    if (oldEpoch === 0) return
+    const table = this.ctx.mesh.gossip.table
+    const result = await stashOnDemote(vol, oldEpoch, pl, {
+      self: this.ctx.self,
+      selfName: this.ctx.selfName,
+      nameOf: (id) => table.get(id)?.record?.name ?? id.slice(0, 8),
+      event: (e) => this.ctx.event(e)
+    })
+    this.lastDemote = { ...result, at: Date.now(), epoch: oldEpoch }
+    await this.setLiveEpoch(vol, 0)
+    this.ctx.publishHead(this.app, vol.headRef())
+  }
+
+  /**
+   * Crash drill: the app dies at once (SIGKILL to its process group, no SIGTERM courtesy) and
+   * nothing runs or reconciles here until resume(). Snapshots stop with it.
+   */
+  async crash(): Promise<void> {
+    this.suspended = true
+    const pid = this.supervisor?.pid ?? null
+    if (pid !== null) killGroup(pid, 'SIGKILL')
+    await this.chain
+    await this.stopRunning()
+  }
+
+  resume(): void {
+    this.suspended = false
   }
 
   private async stopRunning(): Promise<void> {

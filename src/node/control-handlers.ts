@@ -7,6 +7,10 @@ import type { MemberView } from '../mesh/mesh.js'
 import type { AppHandlers } from './app-handlers.js'
 import type { EventLog } from './event-log.js'
 import type { LocalApps } from './local-apps.js'
+import type { StashCatalog } from './stash-catalog.js'
+import type { DrillOptions } from './drill.js'
+import type { DrillReport } from '../control/drill-types.js'
+import type { OperationEvent } from '../control/types.js'
 
 export interface NodeView {
   selfId: string
@@ -14,6 +18,8 @@ export interface NodeView {
   events: EventLog
   apps: AppHandlers
   local: LocalApps
+  stashes: StashCatalog
+  drill(app: string, opts: DrillOptions, emit: (e: OperationEvent) => void): Promise<DrillReport>
 }
 
 export function nodeStatus(m: MemberView, masters: number): NodeStatus {
@@ -129,6 +135,24 @@ export function controlHandlers(node: NodeView): Handlers {
       const app = name(p)
       node.apps.setPin(app, '')
       return { ok: true }
+    },
+    async 'stash.list'() {
+      return node.stashes.cluster()
+    },
+    async 'stash.checkout'(p) {
+      return node.stashes.checkout(name(p, 'id'), name(p, 'dir'))
+    },
+    async 'stash.drop'(p) {
+      return node.stashes.drop(name(p, 'id'))
+    },
+    async 'app.drill'(p, emit) {
+      const app = name(p)
+      const mode = name(p, 'mode') as DrillOptions['mode']
+      const durationS = p.durationS === undefined ? undefined : Number(p.durationS)
+      if (durationS !== undefined && !Number.isFinite(durationS)) throw new ShoalError('BAD_ARGUMENT', '--duration takes a number of seconds')
+      const probePath = p.probePath === undefined ? undefined : String(p.probePath)
+      const report = await node.drill(app, { mode, durationMs: durationS === undefined ? undefined : Math.round(durationS * 1000), probePath }, emit)
+      emit({ tag: 'result', data: report })
     },
     async snapshots(p) {
       const app = name(p)

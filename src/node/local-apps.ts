@@ -66,6 +66,8 @@ export class LocalApps {
   private ticker: NodeJS.Timeout | null = null
   private passing: Promise<void> = Promise.resolve()
   private closed = false
+  /** Node-to-node methods other parts of the node add (stashes, drills); set before sessions open. */
+  private extraRpc: Record<string, RpcHandler> = {}
 
   constructor(private readonly o: LocalAppsOptions) {
     this.chunks = new ChunkStore(join(o.home, 'chunks'))
@@ -196,8 +198,24 @@ export class LocalApps {
     }
   }
 
+  /** Adds node-to-node methods; sessions opened from now on serve them. */
+  extendRpc(handlers: Record<string, RpcHandler>): void {
+    this.extraRpc = { ...this.extraRpc, ...handlers }
+  }
+
+  /** Crash drill: every app here dies at once (SIGKILL) and none restarts until resumeApps(). */
+  async crashApps(): Promise<void> {
+    await Promise.all([...this.hosts.values()].map((h) => h.crash()))
+  }
+
+  resumeApps(): void {
+    for (const h of this.hosts.values()) h.resume()
+    this.schedule()
+  }
+
   private rpcHandlers(): Record<string, RpcHandler> {
     return {
+      ...this.extraRpc,
       'app.move': async (p, emit) => {
         if (typeof p.app !== 'string' || typeof p.target !== 'string') throw new ShoalError('BAD_ARGUMENT', 'app.move needs app and target')
         return this.move(p.app, p.target, (e) => emit(e))

@@ -19,6 +19,8 @@ import { LoadSampler } from './load-sampler.js'
 import { AppHandlers } from './app-handlers.js'
 import { LocalApps } from './local-apps.js'
 import { reconcileDials } from './peer-dialer.js'
+import { StashCatalog } from './stash-catalog.js'
+import { drillRpcHandlers, runDrill, type DrillContext } from './drill.js'
 import { SOFTWARE_VERSION } from './version.js'
 import { createConsoleSshServer } from '../console/ssh-server.js'
 import { ControlSource } from '../console/control-source.js'
@@ -27,6 +29,10 @@ const debug = debuglog('shoal')
 
 export const LOAD_INTERVAL_MS = 2000
 export const DIAL_INTERVAL_MS = 1000
+/** A drill's fault starts this long after it is asked for, so the answer reaches the caller first. */
+export const FAULT_DELAY_MS = 50
+/** Back from a crash drill, apps wait for news from a peer (at most this long) before they run. */
+export const REJOIN_SETTLE_MS = 5000
 
 export interface NodeOptions {
   home: string
@@ -65,6 +71,9 @@ export class ShoalNode {
   mesh: Mesh | null = null
   transport: SwarmTransport | null = null
   apps: LocalApps | null = null
+  stashes: StashCatalog | null = null
+  /** Set while a drill has made this node silent. */
+  private silent = false
   private appHandlers: AppHandlers | null = null
   private paths: HomePaths | null = null
   private control: ControlServer | null = null
@@ -151,6 +160,8 @@ export class ShoalNode {
     debug('apps started, http on %d', apps.httpPort)
     mesh.updateSelf({ httpPort: apps.httpPort })
     this.appHandlers = new AppHandlers({ self: id, mesh, apps })
+    this.stashes = new StashCatalog({ home: paths.dir, self: id, selfName: self.name, mesh, volume: (a) => apps.volume(a), rpc: (p) => apps.rpc(p) })
+    apps.extendRpc({ ...this.stashes.rpcHandlers(), ...drillRpcHandlers(this.drillContext()) })
     transport.onSession((s) => apps.attach(s.id, s.mux))
 
     this.control = new ControlServer(paths.socket, controlHandlers(this.view()))
@@ -188,7 +199,88 @@ export class ShoalNode {
 
   private view() {
     const mesh = this.mesh!
-    return { selfId: mesh.id, members: () => mesh.members(), events: this.events, apps: this.appHandlers!, local: this.apps! }
+    return {
+      selfId: mesh.id,
+      members: () => mesh.members(),
+      events: this.events,
+      apps: this.appHandlers!,
+      local: this.apps!,
+      stashes: this.stashes!,
+      drill: (app: string, opts: Parameters<typeof runDrill>[2], emit: Parameters<typeof runDrill>[3]) => runDrill(this.drillContext(), app, opts, emit)
+    }
+  }
+
+  private drillContext(): DrillContext {
+    const mesh = this.mesh!
+    return {
+      self: mesh.id,
+      selfName: mesh.record.name,
+      mesh,
+      local: this.apps!,
+      events: this.events,
+      stashes: this.stashes!,
+      fault: async (mode, ms) => {
+        if (this.silent) throw new ShoalError('APP_BUSY', `${mesh.record.name} is already silent for a drill`)
+        this.silent = true
+        const at = Date.now() + FAULT_DELAY_MS
+        setTimeout(() => {
+          this.goSilent(mode, ms)
+            .catch((err) => this.reportError('drill', err))
+            .finally(() => (this.silent = false))
+        }, FAULT_DELAY_MS)
+        return { at }
+      }
+    }
+  }
+
+  /**
+   * Drills: this node drops out of the cluster for `ms`. Every connection drops and none is
+   * accepted (a fresh swarm rejoins afterwards). 'crash': its apps die at once and its mesh
+   * stops, as if the server lost power; it comes back from its disk with a higher incarnation
+   * and its apps wait for news from a peer, so reconciliation (not a stale view) decides their
+   * fate. 'partition': the mesh and apps keep running and its own front keeps serving (a split
+   * brain) until the link heals. Resolves once the node is connected again.
+   */
+  async goSilent(mode: 'crash' | 'partition', ms: number): Promise<void> {
+    const mesh = this.mesh!
+    const transport = this.transport!
+    const apps = this.apps!
+    this.events.add({ at: Date.now(), kind: 'drill', node: mesh.id, nodeName: mesh.record.name, message: `${mesh.record.name} goes silent for ${Math.round(ms / 1000)} s (${mode} drill)` })
+    if (mode === 'crash') {
+      mesh.stop()
+      await apps.crashApps()
+    }
+    await transport.suspend()
+    await new Promise((r) => setTimeout(r, ms))
+    if (this.closing !== null) return
+    await transport.resume()
+    if (mode === 'crash') {
+      mesh.rejoin()
+      await this.newsFromPeer(REJOIN_SETTLE_MS)
+      apps.resumeApps()
+    }
+    this.events.add({ at: Date.now(), kind: 'drill', node: mesh.id, nodeName: mesh.record.name, message: `${mesh.record.name} is back (${mode} drill)` })
+  }
+
+  /** Resolves when a peer's placement news arrives, a session opened plus one digest round passed, or `ms`. */
+  private newsFromPeer(ms: number): Promise<void> {
+    const mesh = this.mesh!
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer)
+        clearInterval(poll)
+        mesh.off('placement', done)
+        resolve()
+      }
+      const timer = setTimeout(done, ms)
+      let firstSession = 0
+      const poll = setInterval(() => {
+        if (this.transport!.connected().length === 0) return
+        firstSession ||= Date.now()
+        if (Date.now() - firstSession > 1000) done()
+      }, 50)
+      mesh.on('placement', done)
+    })
   }
 
   /**

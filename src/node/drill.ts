@@ -1,0 +1,271 @@
+import { randomBytes } from 'node:crypto'
+import { ShoalError } from '../core/errors.js'
+import { rankFailover } from '../core/failover-rank.js'
+import type { NodeId } from '../core/types.js'
+import type { DrillMode, DrillReport } from '../control/drill-types.js'
+import type { OperationEvent } from '../control/types.js'
+import type { Mesh } from '../mesh/mesh.js'
+import type { RpcHandler } from '../mesh/peer-rpc.js'
+import { DrillProbe, readThrough, type ProbeTarget, type ProbeWrite } from './drill-probe.js'
+import type { EventLog } from './event-log.js'
+import type { LocalApps } from './local-apps.js'
+import type { StashCatalog } from './stash-catalog.js'
+
+export const DEFAULT_DRILL_DURATION_MS = 10_000
+/** Writes acknowledged before the fault, so the drill measures a cluster that was working. */
+export const WARMUP_WRITES = 5
+export const WARMUP_TIMEOUT_MS = 10_000
+/** After the fault ends, the cluster has this long to elect, reconnect and reconcile. */
+export const SETTLE_TIMEOUT_MS = 60_000
+/** During a partition, one write through the old master's own front this often. */
+export const SIDE_WRITE_EVERY_MS = 300
+export const SIDE_WRITES_MAX = 10
+const POLL_MS = 50
+
+export interface DrillOptions {
+  mode: DrillMode
+  durationMs?: number
+  probePath?: string
+}
+
+/** What a node says about a drill's fault, from its own log (node-to-node `drill.observe`). */
+export interface DrillObservation {
+  /** When this node first saw `node` dead at or after `since`. */
+  deadAt: number | null
+  /** This node's last reconciliation of `app` (see AppHost.lastDemote). */
+  demote: { at: number; stash: string | null; epoch: number } | null
+}
+
+export interface DrillContext {
+  self: NodeId
+  selfName: string
+  mesh: Mesh
+  local: LocalApps
+  events: EventLog
+  stashes: StashCatalog
+  /** Injects the fault on this node, which masters the app; resolves once it is in place. */
+  fault(mode: 'crash' | 'partition', durationMs: number): Promise<{ at: number }>
+}
+
+const running = new Set<string>()
+
+/**
+ * A failover drill of `app`, run from this node, as DESIGN.md's "Drills" describes: a probe
+ * writes through the fronts of the nodes other than the master, the fault is injected (crash:
+ * the master goes silent with its app killed; partition: it is cut off but keeps serving its
+ * own front; graceful: a planned promote of the best replica), the drill follows detection,
+ * promotion and the old master's return and reconciliation, then checks every acknowledged
+ * write against the new master's data and the stash. Progress goes to `emit`.
+ */
+export async function runDrill(ctx: DrillContext, app: string, opts: DrillOptions, emit: (e: OperationEvent) => void): Promise<DrillReport> {
+  const { table, apps } = ctx.mesh.gossip
+  const nameOf = (id: NodeId) => (id === ctx.self ? ctx.selfName : (table.get(id)?.record?.name ?? id.slice(0, 8)))
+  const alive = (id: NodeId) => id === ctx.self || table.status(id) === 'alive'
+  const spec = apps.specs.get(app)
+  const pl0 = apps.placements.get(app)
+  if (spec === undefined || spec.deleted || pl0 === undefined) throw new ShoalError('UNKNOWN_APP', `no app called ${app}`)
+  if (!['crash', 'partition', 'graceful'].includes(opts.mode)) throw new ShoalError('BAD_ARGUMENT', `--mode takes crash, partition or graceful, got "${opts.mode}"`)
+  const hostHeader = spec.httpHosts[0]
+  if (hostHeader === undefined) throw new ShoalError('BAD_ARGUMENT', `${app} has no HTTP host: a drill probes an app through its HTTP route`)
+  const master = pl0.master
+  if (!alive(master) || pl0.state !== 'running') throw new ShoalError('NO_MASTER', `${app} is not running on a live master (state ${pl0.state}): fix that before a drill`)
+  const replicas = pl0.replicas.filter(alive)
+  if (replicas.length === 0) throw new ShoalError('NOT_A_REPLICA', `${app} has no live replica to fail over to (try: shoal app scale ${app} 2)`)
+  const targets = probeTargets(ctx, master)
+  if (targets.length === 0) throw new ShoalError('BAD_ARGUMENT', `no other live node with an HTTP front to probe ${app} through`)
+  const durationMs = opts.durationMs ?? DEFAULT_DRILL_DURATION_MS
+  if (!(durationMs >= 1000 && durationMs <= 600_000)) throw new ShoalError('BAD_ARGUMENT', '--duration takes 1 to 600 seconds')
+  const path = opts.probePath ?? '/records'
+  if (!path.startsWith('/')) throw new ShoalError('BAD_ARGUMENT', `--probe-path must start with /, got "${path}"`)
+  if (running.has(app)) throw new ShoalError('APP_BUSY', `a drill of ${app} is already running on this node`)
+  running.add(app)
+
+  const report: DrillReport = {
+    ok: false,
+    app,
+    mode: opts.mode,
+    from: nameOf(master),
+    to: nameOf(master),
+    detectionMs: null,
+    recoveryMs: null,
+    writes: { attempted: 0, acknowledged: 0, failed: 0, lost: 0, stashedOnly: 0 },
+    stash: null,
+    placement: { epoch: pl0.epoch, master: nameOf(master), replicas: pl0.replicas.map(nameOf) }
+  }
+  const probe = new DrillProbe({ targets, hostHeader, path, prefix: `drill-${randomBytes(4).toString('hex')}` })
+  const side: Array<Promise<ProbeWrite>> = []
+  ctx.events.add({ at: Date.now(), kind: 'drill', app, message: `${opts.mode} drill of ${app} started on ${ctx.selfName} (master ${report.from})` })
+  try {
+    probe.start()
+    emit({ tag: 'probe', data: { targets: targets.map((t) => t.name), path, host: hostHeader } })
+    await until(() => probe.acknowledged.length >= WARMUP_WRITES, WARMUP_TIMEOUT_MS, () => new ShoalError('NO_MASTER', `probe writes to ${path} through ${targets.map((t) => t.name).join(', ')} are not acknowledged before the fault: is ${app} healthy?`))
+
+    let faultAt: number
+    let demote: DrillObservation['demote'] = null
+    if (opts.mode === 'graceful') {
+      const best = rankFailover(replicas.map((id, i) => ({ id, head: table.get(id)?.record?.heads[app] ?? null, preference: i })))[0]!.id
+      faultAt = Date.now()
+      emit({ tag: 'stop', data: { mode: opts.mode, node: report.from, at: faultAt, action: `planned promote to ${nameOf(best)}` } })
+      const moved = await ctx.local.move(app, best, (e) => emit({ tag: 'promote', data: { step: e.tag, ...e.data } }))
+      if (!moved.ok) throw new ShoalError('MIGRATION_ABORTED', `the promote to ${moved.to} failed: ${moved.error}`)
+      emit({ tag: 'promote', data: { node: moved.to, epoch: moved.epoch, pauseMs: moved.pauseMs } })
+    } else {
+      const rpc = master === ctx.self ? null : ctx.local.rpc(master)
+      if (master !== ctx.self && rpc === null) throw new ShoalError('NODE_CLOSED', `no connection to ${report.from}`)
+      const r = rpc === null ? await ctx.fault(opts.mode, durationMs) : ((await rpc.request('drill.fault', { mode: opts.mode, durationMs })) as { at: number })
+      faultAt = r.at
+      emit({ tag: 'stop', data: { mode: opts.mode, node: report.from, at: faultAt, durationMs } })
+      if (opts.mode === 'partition') sideWrites(ctx, master, probe, faultAt + durationMs, side)
+      demote = await followFailover(ctx, app, master, pl0.epoch, faultAt, durationMs, emit)
+    }
+
+    // One more acknowledged write after the cluster is whole again, then stop writing.
+    const settledAt = Date.now()
+    await until(() => probe.acknowledged.some((w) => w.startedAt >= settledAt), 10_000, () => new ShoalError('NO_MASTER', `no probe write was acknowledged after the drill`)).catch(() => undefined)
+    await probe.stop()
+    await Promise.all(side)
+
+    const pl = apps.placements.get(app) ?? pl0
+    report.to = nameOf(pl.master)
+    report.placement = { epoch: pl.epoch, master: nameOf(pl.master), replicas: pl.replicas.map(nameOf) }
+    const acked = probe.acknowledged
+    report.writes.attempted = probe.writes.length
+    report.writes.acknowledged = acked.length
+    report.writes.failed = probe.writes.length - acked.length
+
+    const front = targets.find((t) => t.name === report.to) ?? targets[0]!
+    const data = await until(() => readThrough(front, hostHeader, path), 10_000, () => new ShoalError('NO_MASTER', `cannot read ${path} of ${app} through ${front.name} after the drill`))
+    const missing = acked.filter((w) => !data.includes(w.body))
+    report.stash = demote?.stash ?? null
+    let inStash = new Set<string>()
+    if (missing.length > 0 && report.stash !== null) {
+      const needles = missing.map((w) => w.body)
+      const found = master === ctx.self ? await ctx.stashes.search(report.stash, needles) : ((await ctx.local.rpc(master)?.request('stash.search', { id: report.stash, needles })) as string[] | undefined)
+      inStash = new Set(found ?? [])
+    }
+    report.writes.stashedOnly = missing.filter((w) => inStash.has(w.body)).length
+    report.writes.lost = missing.length - report.writes.stashedOnly
+    const recovered = acked.find((w) => w.startedAt >= faultAt && data.includes(w.body))
+    report.recoveryMs = recovered === undefined ? null : recovered.endedAt - faultAt
+    if (opts.mode !== 'graceful') {
+      const survivor = pl.master
+      const seen = survivor === ctx.self ? observe(ctx, app, master, faultAt) : ((await ctx.local.rpc(survivor)?.request('drill.observe', { app, node: master, since: faultAt })) as DrillObservation | undefined)
+      report.detectionMs = seen?.deadAt == null ? null : seen.deadAt - faultAt
+    }
+    report.ok = pl.master !== master && report.writes.lost === 0
+    if (pl.master === master) report.error = `${report.from} is still the master after the drill`
+    emit({ tag: 'done', data: { detectionMs: report.detectionMs, recoveryMs: report.recoveryMs, ...report.writes, stash: report.stash, master: report.to, epoch: pl.epoch } })
+    return report
+  } catch (err) {
+    const e = err instanceof ShoalError ? err : new ShoalError('INTERNAL', (err as Error).message)
+    report.error = e.message
+    report.code = e.code
+    emit({ tag: 'error', data: { code: e.code, message: e.message } })
+    await probe.stop()
+    await Promise.all(side)
+    return report
+  } finally {
+    running.delete(app)
+    ctx.events.add({ at: Date.now(), kind: 'drill', app, message: `${opts.mode} drill of ${app} ended: ${report.ok ? 'ok' : (report.error ?? 'writes lost')}` })
+  }
+}
+
+/** Alive nodes other than the master, by their advertised address and HTTP port. */
+function probeTargets(ctx: DrillContext, master: NodeId): ProbeTarget[] {
+  const out: ProbeTarget[] = []
+  for (const m of ctx.mesh.members()) {
+    const r = m.record
+    if (r.id === master || (m.status !== 'alive' && !m.self) || r.httpPort === 0) continue
+    out.push({ name: r.name, host: r.addresses[0] ?? '127.0.0.1', port: r.httpPort })
+  }
+  return out
+}
+
+/** A partition's other half: a few writes through the old master's own front while it is cut off. */
+function sideWrites(ctx: DrillContext, master: NodeId, probe: DrillProbe, until: number, out: Array<Promise<ProbeWrite>>): void {
+  const r = ctx.mesh.gossip.table.get(master)?.record
+  if (r === undefined || r === null || r.httpPort === 0) return
+  const target: ProbeTarget = { name: r.name, host: r.addresses[0] ?? '127.0.0.1', port: r.httpPort }
+  const timer = setInterval(() => {
+    if (Date.now() >= until - SIDE_WRITE_EVERY_MS || out.length >= SIDE_WRITES_MAX) return clearInterval(timer)
+    out.push(probe.write(target))
+  }, SIDE_WRITE_EVERY_MS)
+}
+
+/**
+ * Follows a crash or partition until the old master is back and has reconciled: reports the
+ * first moment this node saw it dead (`detect`), the new master (`promote`) and its return as a
+ * replica (`restore`). A node that is itself the master sees nothing until it is back.
+ */
+async function followFailover(
+  ctx: DrillContext,
+  app: string,
+  master: NodeId,
+  epoch: number,
+  faultAt: number,
+  durationMs: number,
+  emit: (e: OperationEvent) => void
+): Promise<DrillObservation['demote']> {
+  const { table, apps } = ctx.mesh.gossip
+  const nameOf = (id: NodeId) => (id === ctx.self ? ctx.selfName : (table.get(id)?.record?.name ?? id.slice(0, 8)))
+  const deadline = faultAt + durationMs + SETTLE_TIMEOUT_MS
+  let detected = false
+  let promoted = false
+  for (;;) {
+    const now = Date.now()
+    if (!detected && master !== ctx.self && table.status(master) === 'dead') {
+      detected = true
+      emit({ tag: 'detect', data: { node: nameOf(master), afterMs: now - faultAt } })
+    }
+    const pl = apps.placements.get(app)
+    if (!promoted && pl !== undefined && pl.epoch > epoch && pl.master !== master) {
+      promoted = true
+      emit({ tag: 'promote', data: { node: nameOf(pl.master), epoch: pl.epoch, afterMs: now - faultAt } })
+    }
+    if (promoted && now >= faultAt + durationMs && (master === ctx.self || table.status(master) === 'alive')) {
+      const seen = master === ctx.self ? observe(ctx, app, master, faultAt) : ((await ctx.local.rpc(master)?.request('drill.observe', { app, node: master, since: faultAt }).catch(() => undefined)) as DrillObservation | undefined)
+      if (seen?.demote != null && seen.demote.at >= faultAt) {
+        emit({ tag: 'restore', data: { node: nameOf(master), stash: seen.demote.stash, afterMs: Date.now() - faultAt } })
+        return seen.demote
+      }
+    }
+    if (now > deadline) {
+      const what = !promoted ? `no replica took over ${app}` : `${nameOf(master)} did not come back and reconcile`
+      throw new ShoalError('MIGRATION_ABORTED', `${what} within ${Math.round((deadline - faultAt) / 1000)} s of the fault`)
+    }
+    await sleep(POLL_MS)
+  }
+}
+
+/** This node's view of a drill's fault (served to peers as `drill.observe`). */
+export function observe(ctx: Pick<DrillContext, 'events' | 'local'>, app: string, node: NodeId, since: number): DrillObservation {
+  const dead = ctx.events.recent(Number.MAX_SAFE_INTEGER).find((e) => e.kind === 'dead' && e.node === node && e.at >= since)
+  const d = ctx.local.hosts.get(app)?.lastDemote ?? null
+  return { deadAt: dead?.at ?? null, demote: d === null ? null : { at: d.at, stash: d.stash, epoch: d.epoch } }
+}
+
+/** Node-to-node methods drills need: the fault on the master, observations from anyone. */
+export function drillRpcHandlers(ctx: DrillContext): Record<string, RpcHandler> {
+  return {
+    'drill.fault': async (p) => {
+      if ((p.mode !== 'crash' && p.mode !== 'partition') || typeof p.durationMs !== 'number') throw new ShoalError('BAD_ARGUMENT', 'drill.fault needs mode and durationMs')
+      return ctx.fault(p.mode, p.durationMs)
+    },
+    'drill.observe': async (p) => {
+      if (typeof p.app !== 'string' || typeof p.node !== 'string' || typeof p.since !== 'number') throw new ShoalError('BAD_ARGUMENT', 'drill.observe needs app, node and since')
+      return observe(ctx, p.app, p.node, p.since)
+    }
+  }
+}
+
+async function until<T>(check: () => T | Promise<T>, timeoutMs: number, fail: () => Error): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const v = await check()
+    if (v) return v as NonNullable<T>
+    if (Date.now() > deadline) throw fail()
+    await sleep(POLL_MS)
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
