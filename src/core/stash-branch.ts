@@ -44,9 +44,11 @@ export function termHead(nodes: Iterable<Pick<Snapnode, 'id' | 'origin' | 'epoch
  * store's name rules ([A-Za-z0-9._-], at most 100 characters).
  */
 export function stashName(app: string, epoch: number, nodeName: string, at: Date): string {
-  const node = nodeName.replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 24) || 'node'
   const stamp = at.toISOString().replace(/[-:T]/g, '').slice(0, 14)
-  return `${app}-e${epoch}-${node}-${stamp}`.slice(0, 100)
+  const head = `${app}-e${epoch}-`.slice(0, 100 - 1 - stamp.length - 5)
+  const room = Math.max(4, Math.min(24, 100 - head.length - 1 - stamp.length))
+  const node = nodeName.replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, room) || 'node'
+  return `${head}${node}-${stamp}`
 }
 
 /** The time a stash name carries (ms), or null for a name not made by stashName. */

@@ -151,6 +151,8 @@ export async function runDrill(ctx: DrillContext, app: string, opts: DrillOption
       const survivor = pl.master
       const seen = survivor === ctx.self ? observe(ctx, app, master, faultAt) : ((await ctx.local.rpc(survivor)?.request('drill.observe', { app, node: master, since: faultAt })) as DrillObservation | undefined)
       report.detectionMs = seen?.deadAt == null ? null : seen.deadAt - faultAt
+      // The master running its own drill was away while the others judged it: tell it now.
+      if (master === ctx.self && report.detectionMs !== null) emit({ tag: 'detect', data: { node: report.from, afterMs: report.detectionMs, seenBy: nameOf(survivor) } })
     }
     report.ok = pl.master !== master && report.writes.lost === 0
     if (pl.master === master) report.error = `${report.from} is still the master after the drill`

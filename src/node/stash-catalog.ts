@@ -31,9 +31,9 @@ export class StashCatalog {
   constructor(private readonly o: StashCatalogOptions) {}
 
   async local(): Promise<StashView[]> {
-    const apps = await readdir(join(this.o.home, 'apps')).catch(() => [] as string[])
+    const entries = await readdir(join(this.o.home, 'apps'), { withFileTypes: true }).catch(() => [])
     const out: StashView[] = []
-    for (const app of apps.sort()) {
+    for (const app of entries.filter((e) => e.isDirectory()).map((e) => e.name).sort()) {
       const vol = await this.o.volume(app)
       for (const [id, ids] of Object.entries(vol.store.stashes())) {
         const head = ids.at(-1)

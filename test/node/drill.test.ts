@@ -1,0 +1,104 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { fileURLToPath } from 'node:url'
+import { shoal, startCluster, type NodeProc } from '../helpers/processes.js'
+import { waitFor } from '../helpers/wait.js'
+
+const COUNTER = fileURLToPath(new URL('../../examples/http-counter/server.mjs', import.meta.url))
+const HOST = 'drill.test'
+
+let cluster: Awaited<ReturnType<typeof startCluster>> | null = null
+afterEach(async () => {
+  await cluster?.close()
+  cluster = null
+})
+
+const lastJson = (stdout: string) => JSON.parse(stdout.trim().split('\n').at(-1)!)
+
+async function json(args: string[]) {
+  const r = await shoal(args)
+  if (r.code !== 0) throw new Error(`shoal ${args.join(' ')} failed (${r.code}): ${r.stderr}`)
+  return lastJson(r.stdout)
+}
+
+/** Three nodes, the counter app with a copy on each, running and replicated. */
+async function threeNodes() {
+  cluster = await startCluster()
+  const nodes = ['a', 'b', 'c'].map((n) => cluster!.start(n))
+  for (const n of nodes) await cluster.waitAlive(n, ['a', 'b', 'c'])
+  await json(['app', 'add', 'counter', '--home', nodes[0]!.home, '--json', '--cmd', `node ${COUNTER}`, '--http-host', HOST, '--health', 'http:/health', '--replicas', '3'])
+  const app = async (n: NodeProc = nodes[0]!) => (await json(['apps', '--home', n.home, '--json'])).apps[0]
+  await waitFor(async () => {
+    const a = await app()
+    return a?.state === 'running' && a.replicas.length === 2 && a.replicas.every((r: { snapshot: string | null }) => r.snapshot !== null)
+  }, 'counter running with two replicas', 30_000)
+  return { nodes, app, byName: (name: string) => nodes.find((n) => n.name === name)! }
+}
+
+describe('shoal drill failover on three real nodes', () => {
+  it('crash: the master dies and comes back; a replica takes over, nothing acknowledged is lost, the old master rejoins as a replica', async () => {
+    const { nodes, app, byName } = await threeNodes()
+    const before = await app()
+    const runner = nodes.find((n) => n.name !== before.master)!
+    const r = await shoal(['drill', 'failover', 'counter', '--mode', 'crash', '--duration', '4', '--home', runner.home, '--json'])
+    const report = lastJson(r.stdout)
+    console.log('crash drill report', JSON.stringify(report))
+    expect(r.code, r.stderr).toBe(0)
+    expect(report).toMatchObject({ ok: true, mode: 'crash', from: before.master })
+    expect(report.to).not.toBe(before.master)
+    expect(report.writes.lost).toBe(0)
+    expect(report.writes.acknowledged).toBeGreaterThan(20)
+    expect(report.detectionMs).toBeGreaterThan(0)
+    expect(report.detectionMs).toBeLessThan(4000)
+    expect(report.recoveryMs).toBeGreaterThan(0)
+    expect(report.placement.replicas).toContain(before.master)
+    // The old master is a live replica again, seen from itself too.
+    const after = await app(byName(before.master))
+    expect(after.master).toBe(report.to)
+    expect(after.epoch).toBeGreaterThan(before.epoch)
+  }, 60_000)
+
+  it('partition: both sides serve, the heal leaves one master and every acknowledged write in its data or in the stash', async () => {
+    const { nodes, app, byName } = await threeNodes()
+    const before = await app()
+    const runner = byName(before.master)
+    const r = await shoal(['drill', 'failover', 'counter', '--mode', 'partition', '--duration', '5', '--home', runner.home, '--json'])
+    const report = lastJson(r.stdout)
+    console.log('partition drill report', JSON.stringify(report))
+    expect(r.code, r.stderr).toBe(0)
+    expect(report).toMatchObject({ ok: true, mode: 'partition', from: before.master })
+    expect(report.writes.lost).toBe(0)
+    expect(report.stash).toMatch(/^counter-e\d+-/)
+    expect(report.writes.stashedOnly).toBeGreaterThan(0)
+    // One master, as every node sees it.
+    const views = await Promise.all(nodes.map((n) => app(n)))
+    expect(new Set(views.map((v) => v.master)).size).toBe(1)
+    expect(views[0].master).not.toBe(before.master)
+  }, 60_000)
+
+  it('graceful: a planned promote loses nothing and fails no write; bad input gets a clear sentence', async () => {
+    const { nodes, app } = await threeNodes()
+    const home = nodes[1]!.home
+    for (const [args, message] of [
+      [['drill', 'failover', 'counter'], /--mode takes crash, partition or graceful/],
+      [['drill', 'failover', 'counter', '--mode', 'meteor'], /--mode takes crash, partition or graceful, not "meteor"/],
+      [['drill', 'failover', 'nothing', '--mode', 'crash'], /no app called nothing/],
+      [['drill', 'failover', 'counter', '--mode', 'crash', '--duration', '0'], /--duration takes a positive number/],
+      [['drill', 'failover', 'counter', '--mode', 'crash', '--probe-path', 'records'], /--probe-path must start with \//],
+      [['drill', 'rehearse', 'counter', '--mode', 'crash'], /shoal drill takes failover, not "rehearse"/]
+    ] as const) {
+      const res = await shoal([...args, '--home', home])
+      expect(res.code, res.stderr).not.toBe(0)
+      expect(res.stderr).toMatch(message)
+    }
+
+    const before = await app()
+    const r = await shoal(['drill', 'failover', 'counter', '--mode', 'graceful', '--home', nodes[0]!.home, '--json'])
+    const report = lastJson(r.stdout)
+    console.log('graceful drill report', JSON.stringify(report))
+    expect(r.code, r.stderr).toBe(0)
+    expect(report).toMatchObject({ ok: true, mode: 'graceful', from: before.master, detectionMs: null, stash: null })
+    expect(report.to).not.toBe(before.master)
+    expect(report.writes).toMatchObject({ lost: 0, failed: 0 })
+    expect((await app()).master).toBe(report.to)
+  }, 60_000)
+})
