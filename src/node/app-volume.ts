@@ -57,13 +57,21 @@ export class AppVolume {
     )
   }
 
-  /** Replaces the live folder with a snapshot (default: the newest), atomically. */
+  /**
+   * Makes the live folder exactly a snapshot (default: the newest). A live folder left by an
+   * earlier term here is updated in place (only files whose size or mtime differ are written, as
+   * rsync does), so a move back to a node that ran the app rewrites its hot files, not its whole
+   * volume, and unchanged files keep their inodes (the next snapshot need not re-read them).
+   * The caller marks the folder's term only after this returns, so an interrupted update is
+   * simply redone.
+   */
   async restore(id: string | null = this.head()?.id ?? null): Promise<void> {
     if (id === null) {
       await mkdir(this.live, { recursive: true })
       return
     }
-    await checkout({ chunks: this.chunks, manifest: await this.store.readManifest(id), target: this.live, mode: 'fresh' })
+    const mode = (await this.hasLive()) ? 'in-place' : 'fresh'
+    await checkout({ chunks: this.chunks, manifest: await this.store.readManifest(id), target: this.live, mode })
   }
 
   /** Materialises any snapshot this node holds into `target` (inspection or restore). */
