@@ -1,5 +1,6 @@
 import { debuglog } from 'node:util'
 import { join } from 'node:path'
+import { readdir } from 'node:fs/promises'
 import type { Duplex } from 'node:stream'
 import type Protomux from 'protomux'
 import { ShoalError } from '../core/errors.js'
@@ -13,6 +14,8 @@ import { HttpFront } from '../proxy/http-front.js'
 import { TcpFront } from '../proxy/tcp-front.js'
 import { AppTraffic } from '../proxy/traffic.js'
 import { ChunkStore } from '../volume/chunk-store.js'
+import { collectGarbage } from '../volume/gc.js'
+import { pruneSnapshots } from '../volume/prune.js'
 import { AppHost } from './app-host.js'
 import { AppVolume } from './app-volume.js'
 import { ReplicationHub } from './replication-hub.js'
@@ -25,6 +28,8 @@ const debug = debuglog('shoal')
 
 /** Changes are gathered for this long before the apps reconcile (a burst of gossip → one pass). */
 export const RECONCILE_DELAY_MS = 20
+/** Old snapshots are pruned (retention policy) and unreferenced chunks collected this often. */
+export const PRUNE_INTERVAL_MS = 60_000
 /** Every app also reconciles this often, whatever happened. */
 export const RECONCILE_EVERY_MS = 1000
 
@@ -64,6 +69,8 @@ export class LocalApps {
   private readonly tcpRoutes: ClusterRoutes
   private timer: NodeJS.Timeout | null = null
   private ticker: NodeJS.Timeout | null = null
+  private pruner: NodeJS.Timeout | null = null
+  private pruning = false
   private passing: Promise<void> = Promise.resolve()
   private closed = false
   /** Node-to-node methods other parts of the node add (stashes, drills); set before sessions open. */
@@ -112,6 +119,10 @@ export class LocalApps {
     for (const ev of ['spec', 'placement', 'change', 'record']) mesh.on(ev, () => this.schedule())
     this.ticker = setInterval(() => this.schedule(), RECONCILE_EVERY_MS)
     this.ticker.unref()
+    this.pruner = setInterval(() => {
+      this.prune().catch((err) => debug('pruning: %s', err))
+    }, PRUNE_INTERVAL_MS)
+    this.pruner.unref()
     this.schedule()
   }
 
@@ -312,6 +323,7 @@ export class LocalApps {
     this.closed = true
     if (this.timer !== null) clearTimeout(this.timer)
     if (this.ticker !== null) clearInterval(this.ticker)
+    if (this.pruner !== null) clearInterval(this.pruner)
     await this.passing
     await Promise.all([...this.hosts.values()].map((h) => h.close()))
     for (const t of this.tunnels.values()) t.close()
@@ -328,6 +340,34 @@ export class LocalApps {
     }
     this.pushSeeds()
     await this.syncTcpFronts()
+  }
+
+  /**
+   * Applies the retention policy to every volume on this node (the newest snapshot any member
+   * holds is never pruned: it is the base of the next incremental), then frees chunks that no
+   * snapshot references any more.
+   */
+  async prune(): Promise<{ snapshots: number }> {
+    if (this.pruning) return { snapshots: 0 }
+    this.pruning = true
+    try {
+      // Every volume on disk counts for collection, even of an app removed since: a chunk is
+      // freed only when no snapshot or stash anywhere on this node needs it.
+      for (const name of await readdir(join(this.o.home, 'apps')).catch(() => [] as string[])) await this.volume(name)
+      let deleted = 0
+      for (const [app, vol] of this.volumes) {
+        const heads: string[] = []
+        for (const m of this.o.mesh.gossip.table.members.values()) {
+          const h = m.record?.heads[app]
+          if (h !== undefined) heads.push(h.id)
+        }
+        deleted += (await pruneSnapshots(vol.store, { protectedIds: heads })).length
+      }
+      await collectGarbage({ chunks: this.chunks, stores: [...this.volumes.values()].map((v) => v.store) })
+      return { snapshots: deleted }
+    } finally {
+      this.pruning = false
+    }
   }
 
   /** Sends an app's seed (from `app add --data` on this node) to its master until it holds one. */
