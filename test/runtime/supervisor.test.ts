@@ -110,7 +110,7 @@ describe('AppSupervisor', () => {
     for (const how of ['exit', 'SIGKILL'] as const) {
       const dir = tempDir()
       const script = path.join(import.meta.dirname, 'fixtures', 'node-host.ts')
-      const host = spawn(process.execPath, ['--import', 'tsx', script, dir, how], { stdio: ['ignore', 'pipe', 'inherit'] })
+      const host = spawn(process.execPath, ['--import', 'tsx', script, dir, how], { stdio: ['pipe', 'pipe', 'inherit'] })
       const pids = await new Promise<{ app: number; child: number }>((resolve, reject) => {
         let out = ''
         host.stdout!.on('data', (d) => {
@@ -122,6 +122,7 @@ describe('AppSupervisor', () => {
       })
       expect(alive(pids.app) && alive(pids.child)).toBe(true)
       if (how === 'SIGKILL') host.kill('SIGKILL')
+      else host.stdin!.write('go\n')
       await until(() => !alive(pids.app) && !alive(pids.child), 50)
     }
   }, 25_000)
