@@ -1,54 +1,53 @@
 import { ShoalError } from '../core/errors.js'
-import * as bootstrap from './commands/bootstrap.js'
-import * as events from './commands/events.js'
-import * as init from './commands/init.js'
-import * as status from './commands/status.js'
-import * as up from './commands/up.js'
-import * as apps from './commands/apps.js'
-import * as app from './commands/app.js'
-import * as logs from './commands/logs.js'
-import * as snapshots from './commands/snapshots.js'
-import * as snapshot from './commands/snapshot.js'
-import * as move from './commands/move.js'
-import * as promote from './commands/promote.js'
-import * as pin from './commands/pin.js'
-import * as unpin from './commands/unpin.js'
-import * as stash from './commands/stash.js'
-import * as drill from './commands/drill.js'
-import * as consoleCmd from './commands/console.js'
-import * as demo from './commands/demo.js'
 
 interface Command {
   summary: string
   run(argv: string[]): Promise<number>
 }
 
-const COMMANDS: Record<string, Command> = { init, bootstrap, up, status, events, apps, app, logs, snapshots, snapshot, move, promote, pin, unpin, stash, drill, console: consoleCmd, demo }
+/**
+ * Commands load on demand: `shoal up` must not pay for the console's UI libraries (memory), and
+ * a client command starts faster without the node's.
+ */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  init: () => import('./commands/init.js'),
+  bootstrap: () => import('./commands/bootstrap.js'),
+  up: () => import('./commands/up.js'),
+  status: () => import('./commands/status.js'),
+  events: () => import('./commands/events.js'),
+  apps: () => import('./commands/apps.js'),
+  app: () => import('./commands/app.js'),
+  logs: () => import('./commands/logs.js'),
+  snapshots: () => import('./commands/snapshots.js'),
+  snapshot: () => import('./commands/snapshot.js'),
+  move: () => import('./commands/move.js'),
+  promote: () => import('./commands/promote.js'),
+  pin: () => import('./commands/pin.js'),
+  unpin: () => import('./commands/unpin.js'),
+  console: () => import('./commands/console.js'),
+  demo: () => import('./commands/demo.js')
+}
 
-function usage(): string {
-  const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length))
-  return [
-    'usage: shoal COMMAND [options]',
-    '',
-    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
-    '',
-    'Client commands find their node with --home DIR (default $SHOAL_HOME, else ~/.shoal).'
-  ].join('\n')
+async function usage(): Promise<string> {
+  const names = Object.keys(COMMANDS)
+  const width = Math.max(...names.map((k) => k.length))
+  const lines = await Promise.all(names.map(async (name) => `  ${name.padEnd(width)}  ${(await COMMANDS[name]!()).summary}`))
+  return ['usage: shoal COMMAND [options]', '', ...lines, '', 'Client commands find their node with --home DIR (default $SHOAL_HOME, else ~/.shoal).'].join('\n')
 }
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
-    console.log(usage())
+    console.log(await usage())
     return name === undefined ? 2 : 0
   }
-  const command = COMMANDS[name]
-  if (command === undefined) {
-    console.error(`shoal: unknown command "${name}"\n\n${usage()}`)
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined
+  if (load === undefined) {
+    console.error(`shoal: unknown command "${name}"\n\n${await usage()}`)
     return 2
   }
   try {
-    return await command.run(rest)
+    return await (await load()).run(rest)
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err)
     console.error(`shoal: ${message}`)

@@ -22,8 +22,7 @@ import { reconcileDials } from './peer-dialer.js'
 import { StashCatalog } from './stash-catalog.js'
 import { drillRpcHandlers, runDrill, type DrillContext } from './drill.js'
 import { SOFTWARE_VERSION } from './version.js'
-import { createConsoleSshServer } from '../console/ssh-server.js'
-import { ControlSource } from '../console/control-source.js'
+import type { createConsoleSshServer } from '../console/ssh-server.js'
 
 const debug = debuglog('shoal')
 
@@ -170,13 +169,16 @@ export class ShoalNode {
     await transport.ready()
     if (this.opts.sshPort !== undefined) {
       if (this.opts.authorizedKeys === undefined) throw new ShoalError('BAD_ARGUMENT', '--ssh-port needs --authorized-keys FILE: only the keys listed there get in')
+      // Loaded only when asked for: the console's UI libraries cost a node memory otherwise.
+      const { createConsoleSshServer } = await import('../console/ssh-server.js')
+      const { ControlSource } = await import('../console/control-source.js')
       this.ssh = await createConsoleSshServer({
         hostKeyDir: paths.dir,
         authorizedKeysFile: this.opts.authorizedKeys,
         host: this.opts.host ?? '0.0.0.0',
         port: this.opts.sshPort,
         source: () => new ControlSource(this.client()),
-        releaseSource: (source) => (source as ControlSource).close(),
+        releaseSource: (source) => (source as InstanceType<typeof ControlSource>).close(),
         onError: (err: unknown) => this.reportError('ssh console', err)
       })
       debug('ssh console on port %d', this.ssh.address().port)
