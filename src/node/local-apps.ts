@@ -117,6 +117,8 @@ export class LocalApps {
     await this.http.ready()
     const mesh = this.o.mesh
     for (const ev of ['spec', 'placement', 'change', 'record']) mesh.on(ev, () => this.schedule())
+    // A dead peer's session may take many seconds to time out: fail the requests tunnelled to it now.
+    mesh.on('change', (e: { id: NodeId; to: string }) => e.to === 'dead' && this.tunnels.get(e.id)?.close())
     this.ticker = setInterval(() => this.schedule(), RECONCILE_EVERY_MS)
     this.ticker.unref()
     this.pruner = setInterval(() => {
