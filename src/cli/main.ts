@@ -24,6 +24,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   promote: () => import('./commands/promote.js'),
   pin: () => import('./commands/pin.js'),
   unpin: () => import('./commands/unpin.js'),
+  stash: () => import('./commands/stash.js'),
+  drill: () => import('./commands/drill.js'),
   console: () => import('./commands/console.js'),
   demo: () => import('./commands/demo.js')
 }
