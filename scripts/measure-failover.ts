@@ -1,0 +1,107 @@
+// measure:failover — kill -9 of an app's master → first successful write through a survivor.
+//
+// Each run starts a private three-node cluster on 127.0.0.1 (real `shoal up` processes from
+// dist/, default timings), adds examples/http-counter with one replica, writes continuously
+// through the two nodes that are not its master, kills the master node with SIGKILL and times
+// the first write acknowledged afterwards. Also reports the RPO (acknowledged writes lost).
+//
+//   npm run measure:failover [-- --runs 5 --json]
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { shoal, startCluster } from '../test/helpers/processes.js'
+import { request } from '../test/helpers/http.js'
+import { waitFor } from '../test/helpers/wait.js'
+import { missing, percentile, WriteLoad } from '../test/helpers/write-load.js'
+
+const COUNTER = fileURLToPath(new URL('../examples/http-counter/server.mjs', import.meta.url))
+const HOST = 'counter.failover'
+/** Answers already on their way when the master died still count as before the kill. */
+const IN_FLIGHT_MARGIN_MS = 100
+
+const { values: opt } = parseArgs({ options: { runs: { type: 'string', default: '5' }, json: { type: 'boolean', default: false } } })
+const log = (s: string) => (opt.json ? process.stderr.write(`${s}\n`) : console.log(s))
+let stopAll = async (): Promise<void> => undefined
+
+interface Run {
+  detectMs: number | null
+  recoveryMs: number
+  lost: number
+  ackedBeforeKill: number
+}
+
+async function once(): Promise<Run> {
+  const cluster = await startCluster()
+  let load: WriteLoad | null = null
+  stopAll = async () => {
+    await load?.stop()
+    await cluster.close()
+  }
+  try {
+    const nodes = ['a', 'b', 'c'].map((n, i) => cluster.start(n, ['--port-offset', String(i * 10)]))
+    for (const n of nodes) await cluster.waitAlive(n, ['a', 'b', 'c'], 60_000)
+    const status = (await cluster.status(nodes[0]!)).nodes
+    const added = await shoal(['app', 'add', 'counter', '--home', nodes[0]!.home, '--cmd', `node ${COUNTER}`, '--http-host', HOST, '--health', 'http:/health', '--replicas', '2'])
+    if (added.code !== 0) throw new Error(`app add failed: ${added.stderr}`)
+    await waitFor(async () => (await request(status[0]!.httpPort, HOST, { path: '/count' })).status === 200, 'the app to answer', 30_000)
+    const ctl = await cluster.client(nodes[0]!)
+    const app = (await ctl.apps()).apps[0]!
+    const master = nodes.find((n) => n.name === app.master)!
+    const survivors = nodes.filter((n) => n !== master)
+    const events = await cluster.recordEvents(survivors[0]!)
+    load = new WriteLoad({ ports: status.filter((n) => n.name !== master.name).map((n) => n.httpPort), host: HOST, clients: 4, failureGapMs: 10 })
+    await load.waitAcked(100)
+    await waitFor(async () => (await ctl.apps()).apps[0]!.replicas[0]?.lagMs === 0, 'the replica to catch up')
+    const killedAt = Date.now()
+    master.proc.kill('SIGKILL')
+    await master.exited
+    const goneAt = Date.now() + IN_FLIGHT_MARGIN_MS
+    await waitFor(() => load!.acked.some((a) => a.at > goneAt), 'a write acknowledged by the new master', 60_000, 10)
+    const recoveryMs = Math.min(...load.acked.filter((a) => a.at > goneAt).map((a) => a.at)) - killedAt
+    await load.stop()
+    const dead = events.find((e) => e.kind === 'dead' && e.at >= killedAt)
+    const held = JSON.parse((await request(status.find((n) => n.name === survivors[0]!.name)!.httpPort, HOST, { path: '/records' })).body).records.map((r: { body: string }) => r.body)
+    const before = load.acked.filter((a) => a.at <= goneAt)
+    return { detectMs: dead ? dead.at - killedAt : null, recoveryMs, lost: missing(before, held).length, ackedBeforeKill: before.length }
+  } finally {
+    await stopAll()
+    stopAll = async () => undefined
+  }
+}
+
+async function main(): Promise<void> {
+  const runs: Run[] = []
+  for (let i = 0; i < Number(opt.runs); i++) {
+    const r = await once()
+    runs.push(r)
+    log(`run ${i + 1}: declared dead after ${r.detectMs ?? '?'} ms, first write after ${r.recoveryMs} ms, lost ${r.lost} of ${r.ackedBeforeKill} acknowledged writes`)
+  }
+  const summary = {
+    runs: runs.length,
+    detectMedianMs: percentile(runs.map((r) => r.detectMs ?? NaN).filter(Number.isFinite), 50),
+    recoveryMedianMs: percentile(runs.map((r) => r.recoveryMs), 50),
+    recoveryMaxMs: Math.max(...runs.map((r) => r.recoveryMs)),
+    lostMedian: percentile(runs.map((r) => r.lost), 50),
+    lostMax: Math.max(...runs.map((r) => r.lost))
+  }
+  if (opt.json) console.log(JSON.stringify(summary))
+  else
+    console.log(
+      `\nkill -9 → first write through a survivor: median ${summary.recoveryMedianMs} ms, max ${summary.recoveryMaxMs} ms (${summary.runs} runs)\n` +
+        `declared dead: median ${summary.detectMedianMs} ms\nRPO (acknowledged writes lost): median ${summary.lostMedian}, max ${summary.lostMax}`
+    )
+}
+
+const timer = setTimeout(() => giveUp('gave up after 10 min'), 10 * 60_000)
+timer.unref()
+process.once('SIGINT', () => giveUp('interrupted'))
+function giveUp(why: string): void {
+  console.error(`measure:failover: ${why}`)
+  stopAll().finally(() => process.exit(2))
+}
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(`measure:failover failed: ${(err as Error).stack ?? err}`)
+    process.exit(2)
+  }
+)
