@@ -49,7 +49,10 @@ export interface DrillReport {
   /** Fault → first acknowledged probe write (started after the fault) held by the new master. */
   recoveryMs: number | null
   writes: DrillWrites
+  /** The old master's stash, if it made one. */
   stash: string | null
+  /** Every stash of the app made since the fault (a heal can depose a second master). */
+  stashes: string[]
   placement: { epoch: number; master: string; replicas: string[] }
   error?: string
   code?: string

@@ -370,6 +370,16 @@ export class AppHost {
   }
 
   /**
+   * The master term whose live folder awaits reconciliation here (another node masters the app
+   * now), or 0 when there is none. Drills wait for it to reach 0 on every node.
+   */
+  async staleTerm(): Promise<number> {
+    const pl = this.placement
+    if (pl === undefined || pl.master === this.ctx.self) return 0
+    return this.liveEpoch(await this.ctx.volume(this.app))
+  }
+
+  /**
    * Crash drill: the app dies at once (SIGKILL to its process group, no SIGTERM courtesy) and
    * nothing runs or reconciles here until resume(). Snapshots stop with it.
    */

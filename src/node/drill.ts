@@ -17,6 +17,8 @@ export const WARMUP_WRITES = 5
 export const WARMUP_TIMEOUT_MS = 10_000
 /** After the fault ends, the cluster has this long to elect, reconnect and reconcile. */
 export const SETTLE_TIMEOUT_MS = 60_000
+/** Acknowledged writes started after the cluster settled that end the probe. */
+export const TAIL_WRITES = 5
 /** During a partition, one write through the old master's own front this often. */
 export const SIDE_WRITE_EVERY_MS = 300
 export const SIDE_WRITES_MAX = 10
@@ -34,6 +36,8 @@ export interface DrillObservation {
   deadAt: number | null
   /** This node's last reconciliation of `app` (see AppHost.lastDemote). */
   demote: { at: number; stash: string | null; epoch: number } | null
+  /** A master term whose live folder this node has yet to reconcile (0: none). */
+  staleTerm: number
 }
 
 export interface DrillContext {
@@ -90,6 +94,7 @@ export async function runDrill(ctx: DrillContext, app: string, opts: DrillOption
     recoveryMs: null,
     writes: { attempted: 0, acknowledged: 0, failed: 0, lost: 0, stashedOnly: 0 },
     stash: null,
+    stashes: [],
     placement: { epoch: pl0.epoch, master: nameOf(master), replicas: pl0.replicas.map(nameOf) }
   }
   const probe = new DrillProbe({ targets, hostHeader, path, prefix: `drill-${randomBytes(4).toString('hex')}` })
@@ -119,9 +124,9 @@ export async function runDrill(ctx: DrillContext, app: string, opts: DrillOption
       demote = await followFailover(ctx, app, master, pl0.epoch, faultAt, durationMs, emit)
     }
 
-    // One more acknowledged write after the cluster is whole again, then stop writing.
+    // A few acknowledged writes after the cluster is whole again, then stop writing.
     const settledAt = Date.now()
-    await until(() => probe.acknowledged.some((w) => w.startedAt >= settledAt), 10_000, () => new ShoalError('NO_MASTER', `no probe write was acknowledged after the drill`)).catch(() => undefined)
+    await until(() => probe.acknowledged.filter((w) => w.startedAt >= settledAt).length >= TAIL_WRITES, 10_000, () => new ShoalError('NO_MASTER', `no probe write was acknowledged after the drill`)).catch(() => undefined)
     await probe.stop()
     await Promise.all(side)
 
@@ -137,11 +142,15 @@ export async function runDrill(ctx: DrillContext, app: string, opts: DrillOption
     const data = await until(() => readThrough(front, hostHeader, path), 10_000, () => new ShoalError('NO_MASTER', `cannot read ${path} of ${app} through ${front.name} after the drill`))
     const missing = acked.filter((w) => !data.includes(w.body))
     report.stash = demote?.stash ?? null
-    let inStash = new Set<string>()
-    if (missing.length > 0 && report.stash !== null) {
-      const needles = missing.map((w) => w.body)
-      const found = master === ctx.self ? await ctx.stashes.search(report.stash, needles) : ((await ctx.local.rpc(master)?.request('stash.search', { id: report.stash, needles })) as string[] | undefined)
-      inStash = new Set(found ?? [])
+    const inStash = new Set<string>()
+    // Every stash of this app made since the fault counts (second resolution in its name).
+    const made = (await ctx.stashes.cluster()).stashes.filter((s) => s.app === app && s.time >= faultAt - 1000)
+    report.stashes = made.map((s) => s.id)
+    for (const s of made) {
+      const needles = missing.map((w) => w.body).filter((b) => !inStash.has(b))
+      if (needles.length === 0) break
+      const found = s.nodeId === ctx.self ? await ctx.stashes.search(s.id, needles) : ((await ctx.local.rpc(s.nodeId)?.request('stash.search', { id: s.id, needles })) as string[] | undefined)
+      for (const f of found ?? []) inStash.add(f)
     }
     report.writes.stashedOnly = missing.filter((w) => inStash.has(w.body)).length
     report.writes.lost = missing.length - report.writes.stashedOnly
@@ -149,7 +158,7 @@ export async function runDrill(ctx: DrillContext, app: string, opts: DrillOption
     report.recoveryMs = recovered === undefined ? null : recovered.endedAt - faultAt
     if (opts.mode !== 'graceful') {
       const survivor = pl.master
-      const seen = survivor === ctx.self ? observe(ctx, app, master, faultAt) : ((await ctx.local.rpc(survivor)?.request('drill.observe', { app, node: master, since: faultAt })) as DrillObservation | undefined)
+      const seen = await observeOn(ctx, survivor, app, master, faultAt)
       report.detectionMs = seen?.deadAt == null ? null : seen.deadAt - faultAt
       // The master running its own drill was away while the others judged it: tell it now.
       if (master === ctx.self && report.detectionMs !== null) emit({ tag: 'detect', data: { node: report.from, afterMs: report.detectionMs, seenBy: nameOf(survivor) } })
@@ -225,8 +234,8 @@ async function followFailover(
       emit({ tag: 'promote', data: { node: nameOf(pl.master), epoch: pl.epoch, afterMs: now - faultAt } })
     }
     if (promoted && now >= faultAt + durationMs && (master === ctx.self || table.status(master) === 'alive')) {
-      const seen = master === ctx.self ? observe(ctx, app, master, faultAt) : ((await ctx.local.rpc(master)?.request('drill.observe', { app, node: master, since: faultAt }).catch(() => undefined)) as DrillObservation | undefined)
-      if (seen?.demote != null && seen.demote.at >= faultAt) {
+      const seen = await observeOn(ctx, master, app, master, faultAt).catch(() => undefined)
+      if (seen?.demote != null && seen.demote.at >= faultAt && (await everyoneReconciled(ctx, app, master, faultAt))) {
         emit({ tag: 'restore', data: { node: nameOf(master), stash: seen.demote.stash, afterMs: Date.now() - faultAt } })
         return seen.demote
       }
@@ -240,10 +249,28 @@ async function followFailover(
 }
 
 /** This node's view of a drill's fault (served to peers as `drill.observe`). */
-export function observe(ctx: Pick<DrillContext, 'events' | 'local'>, app: string, node: NodeId, since: number): DrillObservation {
+export async function observe(ctx: Pick<DrillContext, 'events' | 'local'>, app: string, node: NodeId, since: number): Promise<DrillObservation> {
   const dead = ctx.events.recent(Number.MAX_SAFE_INTEGER).find((e) => e.kind === 'dead' && e.node === node && e.at >= since)
-  const d = ctx.local.hosts.get(app)?.lastDemote ?? null
-  return { deadAt: dead?.at ?? null, demote: d === null ? null : { at: d.at, stash: d.stash, epoch: d.epoch } }
+  const host = ctx.local.hosts.get(app)
+  const d = host?.lastDemote ?? null
+  return { deadAt: dead?.at ?? null, demote: d === null ? null : { at: d.at, stash: d.stash, epoch: d.epoch }, staleTerm: (await host?.staleTerm()) ?? 0 }
+}
+
+/** `observe` on `on`, here or through a node-to-node call. */
+async function observeOn(ctx: DrillContext, on: NodeId, app: string, node: NodeId, since: number): Promise<DrillObservation | undefined> {
+  if (on === ctx.self) return observe(ctx, app, node, since)
+  return (await ctx.local.rpc(on)?.request('drill.observe', { app, node, since })) as DrillObservation | undefined
+}
+
+/**
+ * True when no alive node still holds a live folder of a superseded term. A heal can depose a
+ * second master (stale death claims from the partitioned side), whose writes are stashed too.
+ */
+async function everyoneReconciled(ctx: DrillContext, app: string, master: NodeId, since: number): Promise<boolean> {
+  const { table } = ctx.mesh.gossip
+  const alive = [...table.members.keys()].filter((id) => id === ctx.self || table.status(id) === 'alive')
+  const seen = await Promise.all(alive.map((id) => observeOn(ctx, id, app, master, since).catch(() => undefined)))
+  return seen.every((s) => s !== undefined && s.staleTerm === 0)
 }
 
 /** Node-to-node methods drills need: the fault on the master, observations from anyone. */
