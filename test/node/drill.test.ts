@@ -26,7 +26,7 @@ async function threeNodes() {
   const nodes = ['a', 'b', 'c'].map((n) => cluster!.start(n))
   for (const n of nodes) await cluster.waitAlive(n, ['a', 'b', 'c'])
   await json(['app', 'add', 'counter', '--home', nodes[0]!.home, '--json', '--cmd', `node ${COUNTER}`, '--http-host', HOST, '--health', 'http:/health', '--replicas', '3'])
-  const app = async (n: NodeProc = nodes[0]!) => (await json(['apps', '--home', n.home, '--json'])).apps[0]
+  const app = async (n: NodeProc = nodes[0]!) => (await json(['apps', '--home', n.home, '--json'])).apps.find((x: { name: string }) => x.name === 'counter')
   await waitFor(async () => {
     const a = await app()
     return a?.state === 'running' && a.replicas.length === 2 && a.replicas.every((r: { snapshot: string | null }) => r.snapshot !== null)
@@ -90,6 +90,13 @@ describe('shoal drill failover on three real nodes', () => {
       expect(res.code, res.stderr).not.toBe(0)
       expect(res.stderr).toMatch(message)
     }
+
+    // An app without a replica has nothing to fail over to.
+    await json(['app', 'add', 'solo', '--home', home, '--json', '--cmd', `node ${COUNTER}`, '--http-host', 'solo.test', '--health', 'http:/health', '--replicas', '1'])
+    await waitFor(async () => (await json(['apps', '--home', home, '--json'])).apps.find((x: { name: string }) => x.name === 'solo')?.state === 'running', 'solo running', 20_000)
+    const solo = await shoal(['drill', 'failover', 'solo', '--mode', 'crash', '--home', home])
+    expect(solo.code).toBe(12)
+    expect(solo.stderr).toMatch(/solo has no live replica to fail over to/)
 
     const before = await app()
     const r = await shoal(['drill', 'failover', 'counter', '--mode', 'graceful', '--home', nodes[0]!.home, '--json'])
