@@ -240,7 +240,8 @@ export class ShoalNode {
    * accepted (a fresh swarm rejoins afterwards). 'crash': its apps die at once and its mesh
    * stops, as if the server lost power; it comes back from its disk with a higher incarnation
    * and its apps wait for news from a peer, so reconciliation (not a stale view) decides their
-   * fate. 'partition': the mesh and apps keep running and its own front keeps serving (a split
+   * fate. 'partition': the mesh and apps keep running and its own front keeps serving local
+   * clients, while requests other nodes forward to it are cut as the network would (a split
    * brain) until the link heals. Resolves once the node is connected again.
    */
   async goSilent(mode: 'crash' | 'partition', ms: number): Promise<void> {
@@ -251,10 +252,11 @@ export class ShoalNode {
     if (mode === 'crash') {
       mesh.stop()
       await apps.crashApps()
-    }
+    } else if (apps.http !== null) apps.http.isolated = true
     await transport.suspend()
     await new Promise((r) => setTimeout(r, ms))
     if (this.closing !== null) return
+    if (apps.http !== null) apps.http.isolated = false
     await transport.resume()
     if (mode === 'crash') {
       mesh.rejoin()

@@ -70,6 +70,11 @@ export class HttpFront extends EventEmitter {
   private readonly upgraded = new Set<Duplex>()
   private opening: Promise<AddressInfo> | null = null
   private closing: Promise<void> | null = null
+  /**
+   * Partition drills: while set, requests forwarded by other Shoal fronts get their connection
+   * cut, as if the network between the nodes were down; local clients are served as usual.
+   */
+  isolated = false
 
   constructor(options: HttpFrontOptions) {
     super()
@@ -159,6 +164,7 @@ export class HttpFront extends EventEmitter {
     const route = this.resolver.resolve(host)
     if (!route) return this.refuse(res, 404, `shoal: no app serves host "${host}" on ${this.opts.nodeName}\n`, req)
     const hops = hopsOf(req)
+    if (hops > 0 && this.isolated) return void req.socket.destroy()
     if (!(hops < this.opts.maxHops)) {
       return this.refuse(res, 508, `shoal: request for "${host}" went through ${req.headers['x-shoal-hops']} proxies; refusing a routing loop\n`, req)
     }
@@ -290,6 +296,7 @@ export class HttpFront extends EventEmitter {
     const route = this.resolver.resolve(host)
     if (!route) return this.refuseRaw(socket, 404, `shoal: no app serves host "${host}" on ${this.opts.nodeName}\n`, req)
     const hops = hopsOf(req)
+    if (hops > 0 && this.isolated) return void socket.destroy()
     if (!(hops < this.opts.maxHops)) return this.refuseRaw(socket, 508, `shoal: routing loop for "${host}"\n`, req)
     const app = route.app
     const abort = new AbortController()
