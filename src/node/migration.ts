@@ -73,6 +73,9 @@ export async function moveApp(ctx: MoveContext, app: string, target: NodeId, emi
   const gate = traffic.gate(app)
   let paused = false
   let stopped = false
+  // Every wait on the target gives up as soon as the target is declared dead, not at its timeout.
+  const lost = targetLost(mesh, target, result.to)
+  const untilLost = <T>(p: Promise<T>) => Promise.race([p, lost.promise])
   try {
     // 2. Pre-copy until a round is small.
     for (let round = 1; round <= PRECOPY_MAX_ROUNDS; round++) {
@@ -82,7 +85,7 @@ export async function moveApp(ctx: MoveContext, app: string, target: NodeId, emi
         emit({ tag: 'precopy', data: { round, bytes: 0, skipped: 'a file kept changing while read' } })
         continue
       }
-      const sent = await pushUntilHeld(hub, target, app, volume, SYNC_TIMEOUT_MS)
+      const sent = await untilLost(pushUntilHeld(hub, target, app, volume, SYNC_TIMEOUT_MS, () => lost.gone))
       emit({ tag: 'precopy', data: { round, bytes: sent } })
       if (sent < PRECOPY_SMALL_BYTES) break
     }
@@ -101,12 +104,12 @@ export async function moveApp(ctx: MoveContext, app: string, target: NodeId, emi
     stopped = true
     const final = (await volume.snapshot(pl.epoch)) ?? volume.head()
     if (final === null) throw new ShoalError('INTERNAL', 'no snapshot to hand over')
-    result.finalDeltaBytes = await pushUntilHeld(hub, target, app, volume, SYNC_TIMEOUT_MS)
+    result.finalDeltaBytes = await untilLost(pushUntilHeld(hub, target, app, volume, SYNC_TIMEOUT_MS, () => lost.gone))
     emit({ tag: 'final', data: { snapshot: final.id, bytes: result.finalDeltaBytes } })
     // 5. The target checks out that snapshot, starts the app and passes its health check.
     const epoch = pl.epoch + 1
     emit({ tag: 'start-target', data: { node: result.to } })
-    await withTimeout(rpc.request('app.takeover', { app, snapshot: final.id, epoch }), TAKEOVER_TIMEOUT_MS, `${result.to} did not start ${app} in time`)
+    await untilLost(withTimeout(rpc.request('app.takeover', { app, snapshot: final.id, epoch }), TAKEOVER_TIMEOUT_MS, `${result.to} did not start ${app} in time`))
     emit({ tag: 'health', data: { node: result.to, ok: true } })
     // 6. epoch+1 with the target as master; this node stays a replica.
     const current = placement() ?? pl
@@ -139,7 +142,27 @@ export async function moveApp(ctx: MoveContext, app: string, target: NodeId, emi
     if (paused) gate.release()
     emit({ tag: 'error', data: { code: e.code, message: e.message } })
     return result
+  } finally {
+    lost.dispose()
   }
+}
+
+/** Rejects (MIGRATION_ABORTED) once `target` is dead or has left; `dispose()` stops watching. */
+function targetLost(mesh: Mesh, target: NodeId, name: string): { promise: Promise<never>; gone: boolean; dispose(): void } {
+  let onChange: ((e: { id: NodeId; to: string }) => void) | null = null
+  const out = { gone: false }
+  const promise = new Promise<never>((_, reject) => {
+    const check = (status: string | null) => {
+      if (status !== 'dead' && status !== 'left' && status !== null) return
+      out.gone = true
+      reject(new ShoalError('MIGRATION_ABORTED', `${name} is ${status ?? 'gone'}; the app stays here`))
+    }
+    onChange = (e) => e.id === target && check(e.to)
+    mesh.on('change', onChange)
+    check(mesh.gossip.table.status(target))
+  })
+  promise.catch(() => undefined) // raced where it matters; never an unhandled rejection
+  return Object.assign(out, { promise, dispose: () => void (onChange !== null && mesh.off('change', onChange)) })
 }
 
 /** A pre-copy snapshot; false when a file kept changing while read (FILE_CHANGING). */
@@ -154,13 +177,14 @@ async function precopySnapshot(volume: AppVolume, epoch: number): Promise<boolea
 }
 
 /** Offers the newest snapshot until the target holds it; returns the bytes that crossed. */
-async function pushUntilHeld(hub: ReplicationHub, target: NodeId, app: string, volume: AppVolume, timeoutMs: number): Promise<number> {
+async function pushUntilHeld(hub: ReplicationHub, target: NodeId, app: string, volume: AppVolume, timeoutMs: number, gone: () => boolean): Promise<number> {
   const head = volume.head()
   if (head === null) return 0
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const r = await hub.pushAwait(target, app, volume)
     if (r.held) return r.bytes
+    if (gone()) throw new ShoalError('MIGRATION_ABORTED', 'the target went away')
     if (Date.now() > deadline) throw new ShoalError('MIGRATION_ABORTED', `the target did not take snapshot ${head.id.slice(0, 12)} in time`)
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
