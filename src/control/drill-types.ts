@@ -35,6 +35,8 @@ export interface DrillWrites {
   lost: number
   /** Acknowledged, missing from the new master's data, kept in the stash (the RPO, in writes). */
   stashedOnly: number
+  /** Failed writes by reason (HTTP status or socket error code), through which front. */
+  failures: Record<string, number>
 }
 
 export interface DrillReport {

@@ -18,6 +18,8 @@ export interface ProbeWrite {
   endedAt: number
   /** HTTP status, or 0 when no answer came. */
   status: number
+  /** Why it failed: the status, or the socket error's code. */
+  reason?: string
 }
 
 /**
@@ -63,10 +65,11 @@ export class DrillProbe {
     const w: ProbeWrite = { body, target: t.name, startedAt: Date.now(), endedAt: 0, status: 0 }
     this.writes.push(w)
     return new Promise<ProbeWrite>((resolve) => {
-      const done = (status: number) => {
+      const done = (status: number, reason?: string) => {
         if (w.endedAt !== 0) return
         w.endedAt = Date.now()
         w.status = status
+        if (!ok(status)) w.reason = reason ?? String(status)
         resolve(w)
       }
       const req = http.request(
@@ -78,7 +81,7 @@ export class DrillProbe {
         }
       )
       req.on('timeout', () => req.destroy(new Error('probe write timed out')))
-      req.on('error', () => done(0))
+      req.on('error', (err: NodeJS.ErrnoException) => done(0, err.code ?? err.message))
       req.end(body)
     })
   }

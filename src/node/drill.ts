@@ -92,7 +92,7 @@ export async function runDrill(ctx: DrillContext, app: string, opts: DrillOption
     to: nameOf(master),
     detectionMs: null,
     recoveryMs: null,
-    writes: { attempted: 0, acknowledged: 0, failed: 0, lost: 0, stashedOnly: 0 },
+    writes: { attempted: 0, acknowledged: 0, failed: 0, lost: 0, stashedOnly: 0, failures: {} },
     stash: null,
     stashes: [],
     placement: { epoch: pl0.epoch, master: nameOf(master), replicas: pl0.replicas.map(nameOf) }
@@ -115,9 +115,7 @@ export async function runDrill(ctx: DrillContext, app: string, opts: DrillOption
       if (!moved.ok) throw new ShoalError('MIGRATION_ABORTED', `the promote to ${moved.to} failed: ${moved.error}`)
       emit({ tag: 'promote', data: { node: moved.to, epoch: moved.epoch, pauseMs: moved.pauseMs } })
     } else {
-      const rpc = master === ctx.self ? null : ctx.local.rpc(master)
-      if (master !== ctx.self && rpc === null) throw new ShoalError('NODE_CLOSED', `no connection to ${report.from}`)
-      const r = rpc === null ? await ctx.fault(opts.mode, durationMs) : ((await rpc.request('drill.fault', { mode: opts.mode, durationMs })) as { at: number })
+      const r = master === ctx.self ? await ctx.fault(opts.mode, durationMs) : ((await callPeer(ctx, master, 'drill.fault', { mode: opts.mode, durationMs })) as { at: number })
       faultAt = r.at
       emit({ tag: 'stop', data: { mode: opts.mode, node: report.from, at: faultAt, durationMs } })
       if (opts.mode === 'partition') sideWrites(ctx, master, probe, faultAt + durationMs, side)
@@ -137,6 +135,7 @@ export async function runDrill(ctx: DrillContext, app: string, opts: DrillOption
     report.writes.attempted = probe.writes.length
     report.writes.acknowledged = acked.length
     report.writes.failed = probe.writes.length - acked.length
+    for (const w of probe.writes) if (w.reason !== undefined) report.writes.failures[`${w.reason} via ${w.target}`] = (report.writes.failures[`${w.reason} via ${w.target}`] ?? 0) + 1
 
     const front = targets.find((t) => t.name === report.to) ?? targets[0]!
     const data = await until(() => readThrough(front, hostHeader, path), 10_000, () => new ShoalError('NO_MASTER', `cannot read ${path} of ${app} through ${front.name} after the drill`))
@@ -149,7 +148,7 @@ export async function runDrill(ctx: DrillContext, app: string, opts: DrillOption
     for (const s of made) {
       const needles = missing.map((w) => w.body).filter((b) => !inStash.has(b))
       if (needles.length === 0) break
-      const found = s.nodeId === ctx.self ? await ctx.stashes.search(s.id, needles) : ((await ctx.local.rpc(s.nodeId)?.request('stash.search', { id: s.id, needles })) as string[] | undefined)
+      const found = s.nodeId === ctx.self ? await ctx.stashes.search(s.id, needles) : ((await callPeer(ctx, s.nodeId, 'stash.search', { id: s.id, needles })) as string[])
       for (const f of found ?? []) inStash.add(f)
     }
     report.writes.stashedOnly = missing.filter((w) => inStash.has(w.body)).length
@@ -259,7 +258,29 @@ export async function observe(ctx: Pick<DrillContext, 'events' | 'local'>, app: 
 /** `observe` on `on`, here or through a node-to-node call. */
 async function observeOn(ctx: DrillContext, on: NodeId, app: string, node: NodeId, since: number): Promise<DrillObservation | undefined> {
   if (on === ctx.self) return observe(ctx, app, node, since)
-  return (await ctx.local.rpc(on)?.request('drill.observe', { app, node, since })) as DrillObservation | undefined
+  return (await callPeer(ctx, on, 'drill.observe', { app, node, since })) as DrillObservation
+}
+
+/** How long a node-to-node call is retried while the connection is being replaced. */
+export const PEER_RETRY_MS = 5000
+
+/**
+ * A node-to-node call that rides out a connection being replaced (right after a heal, duplicate
+ * connections are settled and one of them closes under its calls): NODE_CLOSED is retried on
+ * the current connection for up to PEER_RETRY_MS.
+ */
+async function callPeer(ctx: DrillContext, peer: NodeId, method: string, params: Record<string, unknown>): Promise<unknown> {
+  const deadline = Date.now() + PEER_RETRY_MS
+  for (;;) {
+    try {
+      const rpc = ctx.local.rpc(peer)
+      if (rpc === null) throw new ShoalError('NODE_CLOSED', `no connection to ${ctx.mesh.gossip.table.get(peer)?.record?.name ?? peer.slice(0, 8)}`)
+      return await rpc.request(method, params)
+    } catch (err) {
+      if (!ShoalError.is(err, 'NODE_CLOSED') || Date.now() > deadline) throw err
+      await sleep(100)
+    }
+  }
 }
 
 /**

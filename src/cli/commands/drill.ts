@@ -62,6 +62,7 @@ export async function run(argv: string[]): Promise<number> {
           `  detection   ${ms(report.detectionMs)}`,
           `  recovery    ${ms(report.recoveryMs)}`,
           `  writes      ${w.attempted} attempted, ${w.acknowledged} acknowledged, ${w.failed} failed, ${w.lost} lost${w.stashedOnly > 0 ? `, ${w.stashedOnly} kept only in the stash` : ''}`,
+          ...(Object.keys(w.failures ?? {}).length > 0 ? [`  failures    ${Object.entries(w.failures).map(([k, n]) => `${n}× ${k}`).join(', ')}`] : []),
           `  stash       ${report.stashes.length > 0 ? report.stashes.join(', ') : 'none'}`,
           `  placement   epoch ${report.placement.epoch}, master ${report.placement.master}, replicas ${report.placement.replicas.join(', ') || 'none'}`
         ].join('\n')
