@@ -1,4 +1,5 @@
 import { lstat, readFile } from 'node:fs/promises'
+import type { Stats as FsStats } from 'node:fs'
 import { lstatSync, readdirSync, readlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { ShoalError } from '../core/errors.js'
@@ -226,6 +227,16 @@ export class Snapshotter {
       const fd = await fdOpen(abs, 'r')
       try {
         const before = await fdStat(fd)
+        // A file that fits in the buffer is read whole before anything is hashed or stored, so
+        // the window in which a writer can tear it is only the read itself: a busy app's small
+        // files (an append log written every few ms) still snapshot on the first try.
+        if (before.size < buf.length) {
+          const whole = await this.readWhole(fd, abs, before, buf, () => this.opts.onRead?.(path, attempt))
+          if (whole === null) continue
+          const file = await this.storeChunks(buf.subarray(0, whole), stats, newHashes)
+          stats.bytesRead += whole
+          return { ...file, mtimeMs: before.mtimeMs, ctimeMs: before.ctimeMs, ino: before.ino }
+        }
         const list: string[] = []
         let size = 0
         let start = 0
@@ -269,6 +280,42 @@ export class Snapshotter {
       }
     }
     throw new ShoalError('FILE_CHANGING', `${path} kept changing while it was read; try again when it is quiet`)
+  }
+
+  /** Reads a small file whole into `buf`; its length, or null when it changed meanwhile. */
+  private async readWhole(fd: number, abs: string, before: FsStats, buf: Buffer, afterRead: () => void | Promise<void>): Promise<number | null> {
+    let end = 0
+    for (;;) {
+      const n = await fdRead(fd, buf, end, buf.length - end, null)
+      if (n === 0) break
+      end += n
+      if (end === buf.length) return null // it grew past the buffer while being read
+    }
+    await afterRead()
+    const after = await fdStat(fd)
+    const now = await lstat(abs).catch(() => null)
+    const stable = after.size === end && before.size === end && after.mtimeMs === before.mtimeMs && after.ctimeMs === before.ctimeMs && now?.ino === before.ino
+    return stable ? end : null
+  }
+
+  /** Cuts `data` into chunks and stores the new ones. */
+  private async storeChunks(data: Buffer, stats: SnapshotStats, newHashes: string[]): Promise<{ size: number; chunks: string[] }> {
+    const { chunks, chunker } = this.opts
+    const list: string[] = []
+    let start = 0
+    while (start < data.length) {
+      const len = nextCut(data, start, data.length, true, chunker)
+      const piece = data.subarray(start, start + len)
+      const hash = chunkHash(piece)
+      if (await chunks.put(hash, piece)) {
+        newHashes.push(hash)
+        stats.newChunks++
+        stats.newBytes += len
+      }
+      list.push(hash)
+      start += len
+    }
+    return { size: data.length, chunks: list }
   }
 
   private async loadCache(): Promise<Map<string, CachedFile>> {
