@@ -103,6 +103,12 @@ export class FailureDetector {
     this.clearSuspicion(id)
   }
 
+  /** True when a frame came straight from `id` within the last `ms`. */
+  heardWithin(id: NodeId, ms: number): boolean {
+    const w = this.watches.get(id)
+    return w !== undefined && w.lastHeard > 0 && this.clock.now() - w.lastHeard <= ms
+  }
+
   /** Any frame from a peer is evidence that it is alive. */
   heard(id: NodeId): void {
     const w = this.watches.get(id)
@@ -193,10 +199,13 @@ export class FailureDetector {
     }
     for (const [id, w] of this.watches) {
       const status = this.hooks.status(id)
-      if (status === 'dead' || status === 'left') {
+      // A dead member still connected keeps its watch: if it talks, it was wrongly buried and
+      // `heardWithin` lets others hold off until it refutes.
+      if (status === 'left' || (status === 'dead' && !this.transport.isConnected(id))) {
         this.unwatch(id)
         continue
       }
+      if (status === 'dead') continue
       if (w.probing !== 'no') continue
       this.startProbe(id, w)
     }

@@ -135,6 +135,14 @@ export class Mesh extends EventEmitter {
     await new Promise<void>((resolve) => this.clock.setTimeout(resolve, LEAVE_FLUSH_MS))
   }
 
+  /**
+   * True when this node itself heard from `id` within `ms`. A death claim gossiped about a peer
+   * we hear from directly is stale news the peer is about to refute: act on it only later.
+   */
+  heardFrom(id: NodeId, ms: number): boolean {
+    return this.detector.heardWithin(id, ms) && this.transport.isConnected(id)
+  }
+
   members(): MemberView[] {
     const out: MemberView[] = []
     for (const [id, m] of this.gossip.table.members) {

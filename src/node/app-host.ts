@@ -42,6 +42,8 @@ export interface AppHostContext {
 
 export type LocalRole = 'master' | 'replica' | 'none'
 
+/** A master heard from directly this recently is not failed over, whatever gossip claims. */
+export const HEARD_GUARD_MS = 1000
 /** A target that started an app for a move keeps it running this long waiting for epoch+1. */
 export const TAKEOVER_GRACE_MS = 15_000
 
@@ -262,6 +264,8 @@ export class AppHost {
     const table = this.ctx.mesh.gossip.table
     const masterStatus = table.status(pl.master)
     if (masterStatus === 'alive' || masterStatus === 'suspect') return
+    // Declared dead by someone else, yet it talks to us right now: it will refute; do not fail over.
+    if (masterStatus === 'dead' && this.ctx.mesh.heardFrom(pl.master, HEARD_GUARD_MS)) return
     const alive = pl.replicas.filter((r) => r === this.ctx.self || table.status(r) === 'alive')
     const ranked = rankFailover(
       alive.map((id, i) => ({ id, head: id === this.ctx.self ? (this.ctx.volumeHead?.(this.app) ?? table.get(id)?.record?.heads[this.app] ?? null) : (table.get(id)?.record?.heads[this.app] ?? null), preference: i }))
@@ -290,6 +294,22 @@ export class AppHost {
     this.moving = true
     await this.chain
     await this.stopRunning()
+  }
+
+  /**
+   * Before a move to this node: lay `snapshot` out in the live folder (the app is not started).
+   * Skipped when the folder still holds an unreconciled term of this node's own: that is
+   * reconciled first, at takeover.
+   */
+  stage(snapshot: string): Promise<void> {
+    const run = this.chain.then(async () => {
+      const vol = await this.ctx.volume(this.app)
+      if (!vol.store.has(snapshot)) throw new ShoalError('NOT_FOUND', `${this.ctx.selfName} does not hold snapshot ${snapshot.slice(0, 12)} of ${this.app}`)
+      if (this.supervisor !== null || (await this.liveEpoch(vol)) !== 0) return
+      await vol.restore(snapshot)
+    })
+    this.chain = run.catch(() => undefined)
+    return run
   }
 
   /**

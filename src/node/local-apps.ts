@@ -239,6 +239,11 @@ export class LocalApps {
         }
         await this.host(p.app).takeover(p.snapshot, p.epoch)
         return { ok: true }
+      },
+      'app.stage': async (p) => {
+        if (typeof p.app !== 'string' || typeof p.snapshot !== 'string') throw new ShoalError('BAD_ARGUMENT', 'app.stage needs app and snapshot')
+        await this.host(p.app).stage(p.snapshot)
+        return { ok: true }
       }
     }
   }

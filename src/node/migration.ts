@@ -89,6 +89,14 @@ export async function moveApp(ctx: MoveContext, app: string, target: NodeId, emi
       emit({ tag: 'precopy', data: { round, bytes: sent } })
       if (sent < PRECOPY_SMALL_BYTES) break
     }
+    // The target lays the data out in its live folder now, outside the pause: at takeover only
+    // the files changed since are rewritten (a first move to a node would otherwise write the
+    // whole volume while requests wait).
+    const staged = volume.head()
+    if (staged !== null) {
+      await untilLost(rpc.request('app.stage', { app, snapshot: staged.id }))
+      emit({ tag: 'stage', data: { node: result.to, snapshot: staged.id } })
+    }
     // 3. Pause: hold new requests, let in-flight ones finish.
     gate.pause()
     paused = true
