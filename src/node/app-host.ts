@@ -304,8 +304,9 @@ export class AppHost {
   stage(snapshot: string): Promise<void> {
     const run = this.chain.then(async () => {
       const vol = await this.ctx.volume(this.app)
-      if (!vol.store.has(snapshot)) throw new ShoalError('NOT_FOUND', `${this.ctx.selfName} does not hold snapshot ${snapshot.slice(0, 12)} of ${this.app}`)
-      if (this.supervisor !== null || (await this.liveEpoch(vol)) !== 0) return
+      // Staging is only a head start: a snapshot not here yet, or a folder still to reconcile,
+      // just means takeover does the whole checkout.
+      if (!vol.store.has(snapshot) || this.supervisor !== null || (await this.liveEpoch(vol)) !== 0) return
       await vol.restore(snapshot)
     })
     this.chain = run.catch(() => undefined)

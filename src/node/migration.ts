@@ -94,7 +94,9 @@ export async function moveApp(ctx: MoveContext, app: string, target: NodeId, emi
     // whole volume while requests wait).
     const staged = volume.head()
     if (staged !== null) {
-      await untilLost(rpc.request('app.stage', { app, snapshot: staged.id }))
+      await untilLost(rpc.request('app.stage', { app, snapshot: staged.id })).catch((err: Error) => {
+        if (lost.gone) throw err
+      })
       emit({ tag: 'stage', data: { node: result.to, snapshot: staged.id } })
     }
     // 3. Pause: hold new requests, let in-flight ones finish.

@@ -13,6 +13,8 @@ describe('a cluster of real node processes on a private testnet', () => {
     cluster = await startCluster()
     const [a, b, c] = ['a', 'b', 'c'].map((n) => cluster!.start(n, ['--zone', `zone-${n}`]))
     for (const n of [a!, b!, c!]) await cluster.waitAlive(n, ['a', 'b', 'c'])
+    // Round-trip times appear once the first pings have been answered.
+    await waitFor(async () => (await cluster!.status(a!)).nodes.every((n) => n.self || (n.rttMs ?? 0) > 0), 'RTTs measured')
     const res = await shoal(['status', '--home', a!.home, '--json'])
     expect(res.code).toBe(0)
     const status = JSON.parse(res.stdout)
