@@ -28,6 +28,8 @@ const debug = debuglog('shoal')
 
 /** Changes are gathered for this long before the apps reconcile (a burst of gossip → one pass). */
 export const RECONCILE_DELAY_MS = 20
+/** A forwarded operation waits this long for a session with the master before relaying. */
+export const RPC_WAIT_MS = 3000
 /** Old snapshots are pruned (retention policy) and unreferenced chunks collected this often. */
 export const PRUNE_INTERVAL_MS = 60_000
 /** Every app also reconciles this often, whatever happened. */
@@ -163,7 +165,7 @@ export class LocalApps {
    * Moves an app to `target`, from whichever node this is: run here when this node is the
    * master, else forwarded to the master, whose progress events stream back.
    */
-  async move(app: string, target: NodeId, emit: (e: OperationEvent) => void, opts: { requireReplica?: boolean } = {}): Promise<MoveResult> {
+  async move(app: string, target: NodeId, emit: (e: OperationEvent) => void, opts: { requireReplica?: boolean; hops?: number } = {}): Promise<MoveResult> {
     const { apps, table } = this.o.mesh.gossip
     const spec = apps.specs.get(app)
     const pl = apps.placements.get(app)
@@ -176,9 +178,9 @@ export class LocalApps {
     const name = (id: NodeId) => table.get(id)?.record?.name ?? id.slice(0, 8)
     if (pl.master === target) return { ok: true, app, from: name(target), to: name(target), epoch: pl.epoch, pauseMs: 0, finalDeltaBytes: 0 }
     if (pl.master !== this.o.self) {
-      const rpc = this.rpcs.get(pl.master)
-      if (rpc === null || rpc === undefined) throw new ShoalError('NO_MASTER', `no connection to ${app}'s master ${name(pl.master)}`)
-      return (await rpc.request('app.move', { app, target }, (e) => emit(e as OperationEvent))) as MoveResult
+      const rpc = await this.rpcTowards(pl.master, opts.hops ?? 0)
+      if (rpc === null) throw new ShoalError('NO_MASTER', `no connection to ${app}'s master ${name(pl.master)}`)
+      return (await rpc.request('app.move', { app, target, hops: (opts.hops ?? 0) + 1, requireReplica: opts.requireReplica ?? false }, (e) => emit(e as OperationEvent))) as MoveResult
     }
     if (this.busy.has(app)) throw new ShoalError('APP_BUSY', `${app} is already being moved`)
     this.busy.add(app)
@@ -192,7 +194,7 @@ export class LocalApps {
           traffic: this.traffic,
           host: this.host(app),
           volume: await this.volume(app),
-          rpc: (peer) => this.rpcs.get(peer) ?? null
+          rpc: (peer) => this.rpcTowards(peer, 1)
         },
         app,
         target,
@@ -226,12 +228,29 @@ export class LocalApps {
     this.schedule()
   }
 
+  /**
+   * A call path to `peer`: its own session, else (after a short wait for one, the dialer is at
+   * work) a connected peer that has one and will forward. One relay hop at most.
+   */
+  private async rpcTowards(peer: NodeId, hops: number): Promise<PeerRpc | null> {
+    const deadline = Date.now() + RPC_WAIT_MS
+    for (;;) {
+      const direct = this.rpcs.get(peer)
+      if (direct !== undefined) return direct
+      if (Date.now() > deadline) break
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    if (hops > 0) return null
+    for (const [id, rpc] of this.rpcs) if (id !== peer && this.o.mesh.heardFrom(id, 2000)) return rpc
+    return null
+  }
+
   private rpcHandlers(): Record<string, RpcHandler> {
     return {
       ...this.extraRpc,
       'app.move': async (p, emit) => {
         if (typeof p.app !== 'string' || typeof p.target !== 'string') throw new ShoalError('BAD_ARGUMENT', 'app.move needs app and target')
-        return this.move(p.app, p.target, (e) => emit(e))
+        return this.move(p.app, p.target, (e) => emit(e), { hops: typeof p.hops === 'number' ? p.hops : 1, requireReplica: p.requireReplica === true })
       },
       'app.takeover': async (p) => {
         if (typeof p.app !== 'string' || typeof p.snapshot !== 'string' || typeof p.epoch !== 'number') {

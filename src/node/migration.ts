@@ -27,7 +27,8 @@ export interface MoveContext {
   traffic: AppTraffic
   host: AppHost
   volume: AppVolume
-  rpc(peer: NodeId): PeerRpc | null
+  /** The session with `peer` for node-to-node calls (may wait briefly for one), or null. */
+  rpc(peer: NodeId): Promise<PeerRpc | null>
   drainTimeoutMs?: number
   /** What to do with requests still in flight at the drain timeout. */
   onDrainTimeout?: 'abort' | 'terminate'
@@ -59,7 +60,7 @@ export async function moveApp(ctx: MoveContext, app: string, target: NodeId, emi
   let pl = placement()
   if (pl === undefined || pl.master !== ctx.self) throw new ShoalError('NO_MASTER', `${ctx.selfName} is not the master of ${app}`)
   const result: MoveResult = { ok: false, app, from: ctx.selfName, to: nameOf(target), epoch: pl.epoch, pauseMs: 0, finalDeltaBytes: 0 }
-  const rpc = ctx.rpc(target)
+  const rpc = await ctx.rpc(target)
   if (rpc === null) throw new ShoalError('UNKNOWN_NODE', `no connection to ${nameOf(target)}`)
   emit({ tag: 'start', data: { app, from: result.from, to: result.to } })
 
