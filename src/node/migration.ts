@@ -147,7 +147,9 @@ export async function moveApp(ctx: MoveContext, app: string, target: NodeId, emi
   } catch (err) {
     const e = err instanceof ShoalError ? err : new ShoalError('MIGRATION_ABORTED', (err as Error).message)
     result.error = e.message
-    result.code = e.code
+    // The operator's question is "did it move?": anything that broke the move mid-way (a lost
+    // connection, a failed start) is MIGRATION_ABORTED, with the cause in the message.
+    result.code = e.code === 'UNKNOWN_NODE' || e.code === 'NOT_A_REPLICA' ? e.code : 'MIGRATION_ABORTED'
     host.moving = false
     if (stopped) await host.reconcile() // starts it here again: the epoch did not change
     if (paused) gate.release()
