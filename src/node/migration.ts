@@ -93,12 +93,12 @@ export async function moveApp(ctx: MoveContext, app: string, target: NodeId, emi
     // The target lays the data out in its live folder now, outside the pause: at takeover only
     // the files changed since are rewritten (a first move to a node would otherwise write the
     // whole volume while requests wait).
-    const staged = volume.head()
+    const staged = hub.acked(target, app)
     if (staged !== null) {
-      await untilLost(rpc.request('app.stage', { app, snapshot: staged.id })).catch((err: Error) => {
+      await untilLost(rpc.request('app.stage', { app, snapshot: staged })).catch((err: Error) => {
         if (lost.gone) throw err
       })
-      emit({ tag: 'stage', data: { node: result.to, snapshot: staged.id } })
+      emit({ tag: 'stage', data: { node: result.to, snapshot: staged } })
     }
     // 3. Pause: hold new requests, let in-flight ones finish.
     gate.pause()

@@ -139,6 +139,11 @@ export class ReplicationHub {
     }
   }
 
+  /** The newest snapshot of `app` that `peer` acknowledged over this hub's link, or null. */
+  acked(peer: NodeId, app: string): string | null {
+    return this.outbound.get(`${peer}/${app}`)?.acked ?? null
+  }
+
   /** Stops sending `app` to `peer` (no longer a replica). */
   stop(peer: NodeId, app: string): void {
     this.dropOutbound(`${peer}/${app}`)

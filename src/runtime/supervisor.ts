@@ -9,8 +9,8 @@ import { CpuMeter, groupCpuSeconds } from './proc-cpu.js'
 
 /** An app must pass its health check within this long of each start, or it counts as a crash. */
 export const START_TIMEOUT_MS = 30_000
-/** Probe spacing while starting. */
-export const START_PROBE_MS = 50
+/** Probe spacing while starting: short, because a move's pause waits for the first success. */
+export const START_PROBE_MS = 10
 /** Probe spacing once healthy. */
 export const LIVE_PROBE_MS = 2_000
 /** This many failed probes in a row while healthy restart the app. */
