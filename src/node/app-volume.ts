@@ -71,7 +71,9 @@ export class AppVolume {
       return
     }
     const mode = (await this.hasLive()) ? 'in-place' : 'fresh'
-    await checkout({ chunks: this.chunks, manifest: await this.store.readManifest(id), target: this.live, mode })
+    const manifest = await this.store.readManifest(id)
+    await checkout({ chunks: this.chunks, manifest, target: this.live, mode })
+    await this.snapshotter.adopt(manifest, id)
   }
 
   /** Materialises any snapshot this node holds into `target` (inspection or restore). */

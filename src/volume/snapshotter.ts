@@ -151,7 +151,9 @@ export class Snapshotter {
         stats.filesRead++
       }
       f.entry = { path: f.path, kind: 'file', mode: st.mode, mtimeMs: file.mtimeMs, size: file.size, chunks: file.chunks }
-      if (file.mtimeMs < racyFrom && file.ctimeMs < racyFrom) nextCache.set(f.path, file)
+      // Racy: a file read now whose timestamps are this recent could change again within the
+      // same tick unseen, so it is read again next time. A cache hit was vetted when cached.
+      if (file === hit || (file.mtimeMs < racyFrom && file.ctimeMs < racyFrom)) nextCache.set(f.path, file)
     })
 
     const manifest: Manifest = { entries: found.map((f) => f.entry!) }
@@ -316,6 +318,25 @@ export class Snapshotter {
       start += len
     }
     return { size: data.length, chunks: list }
+  }
+
+  /**
+   * After `snapshot` was checked out into the folder (and before anything else writes there):
+   * take the files' current stats as known, so the next snapshot reads only what changes after
+   * this point instead of the whole volume (a new master's first snapshot, a move's final one).
+   */
+  adopt(manifest: Manifest, snapshot: string): Promise<void> {
+    const run = this.busy.then(async () => {
+      const next = new Map<string, CachedFile>()
+      const files = manifest.entries.filter((e): e is Extract<ManifestEntry, { kind: 'file' }> => e.kind === 'file')
+      await runLimited(files, this.opts.readConcurrency * 4, async (e) => {
+        const st = await lstat(join(this.opts.root, e.path)).catch(() => null)
+        if (st !== null && st.isFile() && st.size === e.size) next.set(e.path, { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, chunks: e.chunks })
+      })
+      await this.saveCache(next, snapshot)
+    })
+    this.busy = run.catch(() => undefined)
+    return run
   }
 
   private async loadCache(): Promise<Map<string, CachedFile>> {
