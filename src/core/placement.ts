@@ -1,6 +1,8 @@
 import { ShoalError } from './errors.js'
 import type { AppSpec } from './app-types.js'
 import type { NodeId } from './types.js'
+import type { MemberTable } from './member-table.js'
+import type { AppTable } from './app-table.js'
 
 /** What placement needs to know of a live node. */
 export interface PlacementCandidate {
@@ -68,4 +70,21 @@ export function pickReplica(holding: PlacementCandidate[], candidates: Placement
   const zones = new Set(holding.map((h) => h.zone))
   const rest = candidates.filter((c) => !ids.has(c.id)).sort(byLoadThenId)
   return (rest.find((c) => !zones.has(c.zone)) ?? rest[0])?.id ?? null
+}
+
+/** Every live member as a placement candidate, with the masters and replicas it already holds. */
+export function placementCandidates(table: MemberTable, apps: AppTable): PlacementCandidate[] {
+  const out: PlacementCandidate[] = []
+  for (const [id, m] of table.members) {
+    if (m.record === null || table.status(id) !== 'alive') continue
+    let masters = 0
+    let replicas = 0
+    for (const p of apps.placements.values()) {
+      if (apps.specs.get(p.app)?.deleted) continue
+      if (p.master === id) masters++
+      else if (p.replicas.includes(id)) replicas++
+    }
+    out.push({ id, name: m.record.name, zone: m.record.zone, capacity: m.record.capacity, cpu: m.record.load.cpu, masters, replicas })
+  }
+  return out
 }

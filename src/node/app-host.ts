@@ -1,6 +1,4 @@
 import { watch, type FSWatcher } from 'node:fs'
-import { readFile, writeFile, mkdir } from 'node:fs/promises'
-import { join } from 'node:path'
 import { debuglog } from 'node:util'
 import type { AppSpec, Placement } from '../core/app-types.js'
 import { hasMajority, rankFailover } from '../core/failover-rank.js'
@@ -147,9 +145,9 @@ export class AppHost {
       // An app added with --data starts only once its seed has arrived.
       if (spec.seed !== '' && vol.head() === null) return
       // The live folder belongs to one master term: a new term starts from the newest snapshot.
-      if ((await this.liveEpoch(vol)) !== pl.epoch || !(await vol.hasLive())) {
+      if ((await vol.liveEpoch()) !== pl.epoch || !(await vol.hasLive())) {
         await vol.restore()
-        await this.setLiveEpoch(vol, pl.epoch)
+        await vol.setLiveEpoch(pl.epoch)
       }
       this.startSupervisor(spec, vol)
     }
@@ -306,7 +304,7 @@ export class AppHost {
       const vol = await this.ctx.volume(this.app)
       // Staging is only a head start: a snapshot not here yet, or a folder still to reconcile,
       // just means takeover does the whole checkout.
-      if (!vol.store.has(snapshot) || this.supervisor !== null || (await this.liveEpoch(vol)) !== 0) return
+      if (!vol.store.has(snapshot) || this.supervisor !== null || (await vol.liveEpoch()) !== 0) return
       await vol.restore(snapshot)
     })
     this.chain = run.catch(() => undefined)
@@ -327,7 +325,7 @@ export class AppHost {
       const pl = this.placement
       if (pl !== undefined) await this.demoteIfStale(pl)
       await vol.restore(snapshot)
-      await this.setLiveEpoch(vol, epoch)
+      await vol.setLiveEpoch(epoch)
       this.pendingTakeover = { epoch, until: Date.now() + TAKEOVER_GRACE_MS }
       this.startSupervisor(spec, vol)
       await this.supervisor!.waitHealthy()
@@ -376,7 +374,7 @@ export class AppHost {
   private async demoteIfStale(pl: Placement): Promise<void> {
     if (pl.master === this.ctx.self) return
     const vol = await this.ctx.volume(this.app)
-    const oldEpoch = await this.liveEpoch(vol)
+    const oldEpoch = await vol.liveEpoch()
     if (oldEpoch === 0) return
     const table = this.ctx.mesh.gossip.table
     const result = await stashOnDemote(vol, oldEpoch, pl, {
@@ -386,7 +384,7 @@ export class AppHost {
       event: (e) => this.ctx.event(e)
     })
     this.lastDemote = { ...result, at: Date.now(), epoch: oldEpoch }
-    await this.setLiveEpoch(vol, 0)
+    await vol.setLiveEpoch(0)
     this.ctx.publishHead(this.app, vol.headRef())
   }
 
@@ -397,7 +395,7 @@ export class AppHost {
   async staleTerm(): Promise<number> {
     const pl = this.placement
     if (pl === undefined || pl.master === this.ctx.self) return 0
-    return this.liveEpoch(await this.ctx.volume(this.app))
+    return (await this.ctx.volume(this.app)).liveEpoch()
   }
 
   /**
@@ -429,18 +427,5 @@ export class AppHost {
     this.logTail.push(...sup.logs.lines())
     this.logTail.splice(0, Math.max(0, this.logTail.length - 200))
     await sup.stop()
-  }
-
-  private async liveEpoch(vol: AppVolume): Promise<number> {
-    try {
-      return Number((await readFile(join(vol.dir, 'live-epoch'), 'utf8')).trim()) || 0
-    } catch {
-      return 0
-    }
-  }
-
-  private async setLiveEpoch(vol: AppVolume, epoch: number): Promise<void> {
-    await mkdir(vol.dir, { recursive: true })
-    await writeFile(join(vol.dir, 'live-epoch'), `${epoch}\n`)
   }
 }

@@ -1,4 +1,4 @@
-import { mkdir, stat } from 'node:fs/promises'
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Snapnode } from '../core/snapnode.js'
 import type { HeadRef } from '../core/types.js'
@@ -74,6 +74,23 @@ export class AppVolume {
     const manifest = await this.store.readManifest(id)
     await checkout({ chunks: this.chunks, manifest, target: this.live, mode })
     await this.snapshotter.adopt(manifest, id)
+  }
+
+  /**
+   * The master term the live folder belongs to (0: none, or reconciled). A node whose live
+   * folder is of an older term than the app's placement holds writes to reconcile.
+   */
+  async liveEpoch(): Promise<number> {
+    try {
+      return Number((await readFile(join(this.dir, 'live-epoch'), 'utf8')).trim()) || 0
+    } catch {
+      return 0
+    }
+  }
+
+  async setLiveEpoch(epoch: number): Promise<void> {
+    await mkdir(this.dir, { recursive: true })
+    await writeFile(join(this.dir, 'live-epoch'), `${epoch}\n`)
   }
 
   /** Materialises any snapshot this node holds into `target` (inspection or restore). */

@@ -4,18 +4,15 @@ import { readdir } from 'node:fs/promises'
 import type { Duplex } from 'node:stream'
 import type Protomux from 'protomux'
 import { ShoalError } from '../core/errors.js'
-import type { PlacementCandidate } from '../core/placement.js'
+import { placementCandidates, type PlacementCandidate } from '../core/placement.js'
 import type { HeadRef, NodeId } from '../core/types.js'
 import type { ClusterEvent } from '../control/types.js'
 import type { Mesh } from '../mesh/mesh.js'
 import { MeshTunnel } from '../mesh/tunnel.js'
 import type { TunnelStream } from '../mesh/tunnel-stream.js'
 import { HttpFront } from '../proxy/http-front.js'
-import { TcpFront } from '../proxy/tcp-front.js'
 import { AppTraffic } from '../proxy/traffic.js'
 import { ChunkStore } from '../volume/chunk-store.js'
-import { collectGarbage } from '../volume/gc.js'
-import { pruneSnapshots } from '../volume/prune.js'
 import { AppHost } from './app-host.js'
 import { AppVolume } from './app-volume.js'
 import { ReplicationHub } from './replication-hub.js'
@@ -23,6 +20,8 @@ import { PeerRpc, type RpcHandler } from '../mesh/peer-rpc.js'
 import type { OperationEvent } from '../control/types.js'
 import { moveApp, type MoveResult } from './migration.js'
 import { ClusterRoutes } from './routes.js'
+import { TcpFronts } from './tcp-fronts.js'
+import { pruneVolumes } from './volume-retention.js'
 
 const debug = debuglog('shoal')
 
@@ -62,7 +61,7 @@ export class LocalApps {
   readonly hosts = new Map<string, AppHost>()
   http: HttpFront | null = null
   private readonly volumes = new Map<string, AppVolume>()
-  private readonly tcpFronts = new Map<string, TcpFront>()
+  private readonly tcpFronts: TcpFronts
   private readonly tunnels = new Map<NodeId, MeshTunnel>()
   private readonly rpcs = new Map<NodeId, PeerRpc>()
   /** Apps with an operation (move, promote, drill) running on this node. */
@@ -106,6 +105,7 @@ export class LocalApps {
     }
     this.httpRoutes = new ClusterRoutes(sources, 'http')
     this.tcpRoutes = new ClusterRoutes(sources, 'tcp')
+    this.tcpFronts = new TcpFronts({ mesh: o.mesh, host: o.host, portOffset: o.portOffset, resolver: this.tcpRoutes, traffic: this.traffic, events: o.events })
   }
 
   async start(): Promise<void> {
@@ -276,20 +276,7 @@ export class LocalApps {
 
   /** Placement candidates: every live node with its load and how many apps it already has. */
   candidates(): PlacementCandidate[] {
-    const { table, apps } = this.o.mesh.gossip
-    const out: PlacementCandidate[] = []
-    for (const [id, m] of table.members) {
-      if (m.record === null || table.status(id) !== 'alive') continue
-      let masters = 0
-      let replicas = 0
-      for (const p of apps.placements.values()) {
-        if (apps.specs.get(p.app)?.deleted) continue
-        if (p.master === id) masters++
-        else if (p.replicas.includes(id)) replicas++
-      }
-      out.push({ id, name: m.record.name, zone: m.record.zone, capacity: m.record.capacity, cpu: m.record.load.cpu, masters, replicas })
-    }
-    return out
+    return placementCandidates(this.o.mesh.gossip.table, this.o.mesh.gossip.apps)
   }
 
   host(app: string): AppHost {
@@ -355,7 +342,7 @@ export class LocalApps {
     for (const t of this.tunnels.values()) t.close()
     for (const r of this.rpcs.values()) r.close()
     this.hub.close()
-    await Promise.all([...this.tcpFronts.values()].map((f) => f.close()))
+    await this.tcpFronts.close()
     await this.http?.close()
   }
 
@@ -365,32 +352,16 @@ export class LocalApps {
       await this.host(name).reconcile()
     }
     this.pushSeeds()
-    await this.syncTcpFronts()
+    await this.tcpFronts.sync()
   }
 
-  /**
-   * Applies the retention policy to every volume on this node (the newest snapshot any member
-   * holds is never pruned: it is the base of the next incremental), then frees chunks that no
-   * snapshot references any more.
-   */
+  /** Retention and chunk collection over every volume on disk (see volume-retention.ts). */
   async prune(): Promise<{ snapshots: number }> {
     if (this.pruning) return { snapshots: 0 }
     this.pruning = true
     try {
-      // Every volume on disk counts for collection, even of an app removed since: a chunk is
-      // freed only when no snapshot or stash anywhere on this node needs it.
       for (const name of await readdir(join(this.o.home, 'apps')).catch(() => [] as string[])) await this.volume(name)
-      let deleted = 0
-      for (const [app, vol] of this.volumes) {
-        const heads: string[] = []
-        for (const m of this.o.mesh.gossip.table.members.values()) {
-          const h = m.record?.heads[app]
-          if (h !== undefined) heads.push(h.id)
-        }
-        deleted += (await pruneSnapshots(vol.store, { protectedIds: heads })).length
-      }
-      await collectGarbage({ chunks: this.chunks, stores: [...this.volumes.values()].map((v) => v.store) })
-      return { snapshots: deleted }
+      return await pruneVolumes(this.volumes, this.chunks, this.o.mesh)
     } finally {
       this.pruning = false
     }
@@ -407,27 +378,6 @@ export class LocalApps {
       const masterHead = table.get(pl.master)?.record?.heads[spec.name]?.id ?? null
       if (masterHead !== null) continue
       this.hub.push(pl.master, spec.name, vol, null).catch((err) => debug('seeding %s: %s', spec.name, err))
-    }
-  }
-
-  /** One TCP listener per app port (plus this node's offset), on every node. */
-  private async syncTcpFronts(): Promise<void> {
-    const wanted = new Map<string, number>()
-    for (const spec of this.o.mesh.gossip.apps.specs.values()) if (!spec.deleted && spec.tcpPort > 0) wanted.set(spec.name, spec.tcpPort + this.o.portOffset)
-    for (const [app, front] of this.tcpFronts) {
-      if (wanted.get(app) !== front.port) {
-        this.tcpFronts.delete(app)
-        await front.close()
-      }
-    }
-    for (const [app, port] of wanted) {
-      if (this.tcpFronts.has(app)) continue
-      const front = new TcpFront({ app, port, host: this.o.host, resolver: this.tcpRoutes, traffic: this.traffic })
-      this.tcpFronts.set(app, front)
-      await front.ready().catch((err: Error) => {
-        this.tcpFronts.delete(app)
-        this.o.events({ at: Date.now(), kind: 'error', app, message: `cannot listen on TCP port ${port} for ${app}: ${err.message}` })
-      })
     }
   }
 
