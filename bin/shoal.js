@@ -1,6 +1,13 @@
 #!/usr/bin/env node
 // React's development build makes every console frame several times slower.
 process.env.NODE_ENV ??= 'production'
+// Ink draws only a final frame when the CI variable says it runs in CI; the console is
+// interactive by definition (a terminal, or an SSH session served by `up`), so it must draw.
+const command = process.argv[2]
+if (command === 'console' || command === 'demo' || (command === 'up' && process.argv.some((a) => a.startsWith('--ssh-port')))) {
+  delete process.env.CI
+  delete process.env.CONTINUOUS_INTEGRATION
+}
 const { main } = await import('../dist/cli/main.js')
 
 // Commands that ran a node have closed it when main resolves: exit even if a library still
