@@ -43,7 +43,11 @@ async function counterCluster() {
 
 /** Record bodies the app holds, read through `port`. */
 async function records(port: number): Promise<string[]> {
-  const r = await request(port, HOST, { path: '/records' })
+  // A client honours 503 + Retry-After; the check here is about the data, read once it answers.
+  const r = await waitFor(async () => {
+    const res = await request(port, HOST, { path: '/records' })
+    return res.status === 503 ? null : res
+  }, 'the app to answer a read', 10_000)
   expect(r.status).toBe(200)
   return (JSON.parse(r.body).records as Array<{ body: string }>).map((x) => x.body)
 }
