@@ -18,9 +18,9 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
 })
 
-async function threeNodes() {
+async function threeNodes(extra: string[] = []) {
   cluster = await startCluster()
-  const nodes = ['a', 'b', 'c'].map((n, i) => cluster!.start(n, ['--zone', `zone-${n}`, '--port-offset', String(i * 10)]))
+  const nodes = ['a', 'b', 'c'].map((n, i) => cluster!.start(n, ['--zone', `zone-${n}`, '--port-offset', String(i * 10), ...extra]))
   for (const n of nodes) await cluster.waitAlive(n, ['a', 'b', 'c'])
   const ports = new Map<string, number>()
   for (const n of (await cluster.status(nodes[0]!)).nodes) ports.set(n.name, n.httpPort)
@@ -104,6 +104,19 @@ describe('apps on a three-node cluster of real processes', () => {
       expect(res.stderr).toMatch(message)
     }
     expect((await json(['apps', '--home', nodes[2]!.home, '--json'])).apps.map((x: { name: string }) => x.name)).toEqual(['broken'])
+  })
+
+  it('through the mesh tunnel (--prefer-tunnel): HTTP and TCP still reach the master from every node', async () => {
+    const { nodes, ports } = await threeNodes(['--prefer-tunnel'])
+    await json(['app', 'add', 'counter', '--home', nodes[0]!.home, '--json', '--cmd', `node ${COUNTER}`, '--http-host', 'counter.test', '--health', 'http:/health', '--replicas', '1', '--pin', 'a'])
+    await json(['app', 'add', 'echo', '--home', nodes[0]!.home, '--json', '--cmd', `node ${ECHO}`, '--tcp-port', '17500', '--health', 'tcp', '--replicas', '1', '--pin', 'a'])
+    for (const [i, n] of ['b', 'c'].entries()) {
+      await waitFor(async () => (await request(ports.get(n)!, 'counter.test', { method: 'POST', path: '/records', body: `via-${n}` })).status === 201, `a write through ${n}`, 20_000)
+      await waitFor(async () => (await tcpRoundTrip(17500 + (i + 1) * 10, `tunnel ${n}\n`)) === `tunnel ${n}\n`, `echo through ${n}`, 20_000)
+    }
+    const r = JSON.parse((await request(ports.get('c')!, 'counter.test', { path: '/records' })).body)
+    expect(r.node).toBe('a')
+    expect(r.records.map((x: { body: string }) => x.body)).toEqual(expect.arrayContaining(['via-b', 'via-c']))
   })
 
   it('--data seeds the volume: the master starts with those files', async () => {
