@@ -170,3 +170,25 @@ async function drain(it: AsyncIterableIterator<OperationEvent>): Promise<Operati
   for await (const e of it) out.push(e)
   return out
 }
+
+describe('a graceful stop of the master', () => {
+  it('ships its last changes before it leaves: a replica takes over with every acknowledged write', async () => {
+    const { ports, app, byName } = await counterCluster()
+    await waitFor(async () => (await app()).replicas[0]?.lagMs === 0, 'the replica to catch up')
+    const before = await app()
+    const master = byName(before.master)
+    const survivors = [...ports.keys()].filter((n) => n !== before.master)
+    load = new WriteLoad({ ports: survivors.map((n) => ports.get(n)!), host: HOST, clients: 2, failureGapMs: 20 })
+    await load.waitAcked(30)
+    await load.stop()
+    const acked = [...load.acked]
+    master.proc.kill('SIGTERM')
+    expect(await master.exited).toBe(0)
+    await waitFor(async () => {
+      const a = await app(byName(survivors[0]!))
+      return a.epoch === before.epoch + 1 && a.state === 'running'
+    }, 'a replica to take over', 20_000)
+    const held = await records(ports.get(survivors[0]!)!)
+    expect(missing(acked, held)).toEqual([])
+  }, 90_000)
+})
