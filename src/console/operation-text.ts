@@ -15,7 +15,7 @@ export function operationLine(e: OperationEvent): string {
     case 'health': return d.ok === false ? 'health check failed' : 'health check passed'
     case 'pinned': return `pinned to ${str('node') ?? '?'}`
     case 'stop': return `stopping ${str('node') ?? 'the master'} (${str('mode') ?? 'drill'})`
-    case 'detect': return `failure detected in ${num('detectionMs') ?? '?'} ms`
+    case 'detect': return `failure detected in ${num('afterMs') ?? num('detectionMs') ?? '?'} ms`
     case 'promote': return `${str('node') ?? '?'} promoted (epoch ${num('epoch') ?? '?'})`
     case 'restore': return `restoring ${str('node') ?? 'the old master'}`
     case 'done': return doneLine(d)

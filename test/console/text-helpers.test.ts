@@ -94,6 +94,7 @@ describe('small pure pieces', () => {
   it('operation lines and progress', () => {
     expect(operationLine({ tag: 'precopy', data: { round: 2, bytes: 1_500_000 } })).toBe('pre-copy round 2: 1.5MB')
     expect(operationLine({ tag: 'done', data: { pauseMs: 42, epoch: 5 } })).toBe('done: paused 42 ms, epoch 5')
+    expect(operationLine({ tag: 'detect', data: { node: 'alpha', afterMs: 1735 } })).toBe('failure detected in 1735 ms')
     expect(operationLine({ tag: 'mystery', data: { a: 1, b: 'x', c: {} } })).toBe('mystery a=1 b=x')
     expect(operationProgress({ tag: 'precopy', data: { sent: 1, total: 4 } })).toBe(0.25)
     expect(operationProgress({ tag: 'pause', data: {} })).toBeNull()
