@@ -61,7 +61,6 @@ export function isErrorCode(code: unknown): code is ErrorCode {
   return typeof code === 'string' && Object.hasOwn(ERROR_CODES, code)
 }
 
-export const badArgument = (msg: string) => new ShoalError('BAD_ARGUMENT', msg)
 export const badFrame = (msg: string) => new ShoalError('BAD_FRAME', msg)
 export const nodeNotRunning = (home: string) =>
   new ShoalError('NODE_NOT_RUNNING', `no shoal node is running in ${home} (start one with: shoal up --home ${home} --cluster KEY)`)

@@ -7,8 +7,6 @@ export interface Hlc {
   logical: number
 }
 
-export const HLC_ZERO: Hlc = { wall: 0, logical: 0 }
-
 export function compareHlc(a: Hlc, b: Hlc): number {
   return a.wall - b.wall || a.logical - b.logical
 }

@@ -50,8 +50,6 @@ export class Gossip {
   private digestTimer: TimerHandle | null = null
   private readonly digestIntervalMs: number
   private readonly pushDelayMs: number
-  /** Bytes of mesh frames this gossip layer sent, for benchmarks. */
-  bytesSent = 0
   /** The digest hash of the table as it is; dropped whenever the table changes. */
   private digestCache: Buffer | null = null
 
@@ -156,10 +154,7 @@ export class Gossip {
   }
 
   send(peer: NodeId, m: MeshMessage): boolean {
-    const frame = encodeMesh(m)
-    const ok = this.transport.send(peer, frame)
-    if (ok) this.bytesSent += frame.byteLength
-    return ok
+    return this.transport.send(peer, encodeMesh(m))
   }
 
   private answerDigest(from: NodeId, entries: DigestEntry[], apps: AppDigestEntry[], reply: boolean): void {

@@ -145,15 +145,17 @@ export class Mesh extends EventEmitter {
 
   members(): MemberView[] {
     const out: MemberView[] = []
-    for (const [id, m] of this.gossip.table.members) {
-      if (m.record === null) continue
-      out.push({ record: m.record, status: statusOf(m), rttMs: id === this.id ? 0 : this.detector.rttMs(id), self: id === this.id })
+    for (const id of this.gossip.table.members.keys()) {
+      const v = this.member(id)
+      if (v !== null) out.push(v)
     }
     return out
   }
 
   member(id: NodeId): MemberView | null {
-    return this.members().find((m) => m.record.id === id) ?? null
+    const m = this.gossip.table.get(id)
+    if (m === undefined || m.record === null) return null
+    return { record: m.record, status: statusOf(m), rttMs: id === this.id ? 0 : this.detector.rttMs(id), self: id === this.id }
   }
 
   /** Forgets members that have been dead or gone for longer than `olderThanMs`. */

@@ -3,7 +3,7 @@ import { resolve } from 'node:path'
 import type { AppSpec } from '../core/app-types.js'
 import { checkSpec } from '../core/app-spec-check.js'
 import { ShoalError } from '../core/errors.js'
-import { tickHlc, type Hlc } from '../core/hlc.js'
+import { observeHlc, tickHlc, type Hlc } from '../core/hlc.js'
 import { placeApp } from '../core/placement.js'
 import type { NodeId } from '../core/types.js'
 import type { AppStatus, AppsResult, ReplicaStatus } from '../control/types.js'
@@ -50,8 +50,9 @@ export class AppHandlers {
   }
 
   private writeSpec(spec: Omit<AppSpec, 'hlc' | 'writer'>): AppSpec {
+    // After every write seen (so this one outranks them), even with a clock a little behind.
+    for (const s of this.ctx.mesh.gossip.apps.specs.values()) this.hlc = observeHlc(this.hlc, s.hlc)
     this.hlc = tickHlc(this.hlc, Date.now())
-    for (const s of this.ctx.mesh.gossip.apps.specs.values()) if (s.hlc.wall > this.hlc.wall) this.hlc = tickHlc(s.hlc, Date.now())
     const full: AppSpec = { ...spec, hlc: this.hlc, writer: this.ctx.self }
     this.ctx.mesh.gossip.applySpec(full, null)
     return full
