@@ -224,7 +224,7 @@ export class Snapshotter {
   }
 
   private async readFileWith(abs: string, path: string, buf: Buffer, stats: SnapshotStats, newHashes: string[]): Promise<CachedFile> {
-    const { chunks, chunker } = this.opts
+    const { chunker } = this.opts
     for (let attempt = 0; attempt <= this.opts.maxRereads; attempt++) {
       const fd = await fdOpen(abs, 'r')
       try {
@@ -259,14 +259,7 @@ export class Snapshotter {
           }
           if (start === end) break
           const len = nextCut(buf, start, end, eof, chunker)
-          const data = buf.subarray(start, start + len)
-          const hash = chunkHash(data)
-          if (await chunks.put(hash, data)) {
-            newHashes.push(hash)
-            stats.newChunks++
-            stats.newBytes += len
-          }
-          list.push(hash)
+          list.push(await this.storeChunk(buf.subarray(start, start + len), stats, newHashes))
           size += len
           start += len
         }
@@ -302,22 +295,25 @@ export class Snapshotter {
 
   /** Cuts `data` into chunks and stores the new ones. */
   private async storeChunks(data: Buffer, stats: SnapshotStats, newHashes: string[]): Promise<{ size: number; chunks: string[] }> {
-    const { chunks, chunker } = this.opts
     const list: string[] = []
     let start = 0
     while (start < data.length) {
-      const len = nextCut(data, start, data.length, true, chunker)
-      const piece = data.subarray(start, start + len)
-      const hash = chunkHash(piece)
-      if (await chunks.put(hash, piece)) {
-        newHashes.push(hash)
-        stats.newChunks++
-        stats.newBytes += len
-      }
-      list.push(hash)
+      const len = nextCut(data, start, data.length, true, this.opts.chunker)
+      list.push(await this.storeChunk(data.subarray(start, start + len), stats, newHashes))
       start += len
     }
     return { size: data.length, chunks: list }
+  }
+
+  /** Hashes one chunk and stores it unless the store has it; returns its hash. */
+  private async storeChunk(piece: Uint8Array, stats: SnapshotStats, newHashes: string[]): Promise<string> {
+    const hash = chunkHash(piece)
+    if (await this.opts.chunks.put(hash, piece)) {
+      newHashes.push(hash)
+      stats.newChunks++
+      stats.newBytes += piece.byteLength
+    }
+    return hash
   }
 
   /**
