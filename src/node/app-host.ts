@@ -1,4 +1,3 @@
-import { watch, type FSWatcher } from 'node:fs'
 import { debuglog } from 'node:util'
 import type { AppSpec, Placement } from '../core/app-types.js'
 import { hasMajority, rankFailover } from '../core/failover-rank.js'
@@ -9,6 +8,7 @@ import { AppSupervisor, type StateEvent } from '../runtime/supervisor.js'
 import type { LogLine } from '../runtime/log-ring.js'
 import type { AppVolume } from './app-volume.js'
 import type { ReplicationHub } from './replication-hub.js'
+import { SnapshotSchedule } from './snapshot-schedule.js'
 import type { ClusterEvent } from '../control/types.js'
 import { ShoalError } from '../core/errors.js'
 import { killGroup } from '../runtime/process-group.js'
@@ -20,8 +20,6 @@ const debug = debuglog('shoal')
 export const FINAL_SYNC_TIMEOUT_MS = 10_000
 /** The master snapshots a changed live folder at most this often. */
 export const SNAPSHOT_INTERVAL_MS = 1000
-/** …and rescans it at least this often even when the watch saw nothing. */
-export const FULL_SCAN_MS = 10_000
 
 export interface AppHostContext {
   self: NodeId
@@ -63,12 +61,7 @@ export class AppHost {
   /** This node started the app as a move's target and waits for the placement to name it. */
   private pendingTakeover: { epoch: number; until: number } | null = null
   private chain: Promise<void> = Promise.resolve()
-  private snapshotTimer: NodeJS.Timeout | null = null
-  private watcher: FSWatcher | null = null
-  /** Set by the file-system watch; without a working watch every tick scans. */
-  private dirty = true
-  private lastScan = 0
-  private snapshotting = false
+  private schedule: SnapshotSchedule | null = null
   private closed = false
   private readonly logTail: LogLine[] = []
 
@@ -185,46 +178,20 @@ export class AppHost {
     }
   }
 
-  /** A watch marks the live folder dirty; each interval a dirty (or long unscanned) folder is snapshotted. */
+  /** Snapshots the live folder when it changed, then offers the newest snapshot to every replica. */
   private ensureSnapshots(vol: AppVolume): void {
-    if (this.snapshotTimer !== null) return
-    try {
-      this.watcher = watch(vol.live, { recursive: true }, () => (this.dirty = true))
-      this.watcher.on('error', () => {
-        this.watcher?.close()
-        this.watcher = null
-      })
-    } catch {
-      this.watcher = null
-    }
-    this.dirty = true
-    const every = this.ctx.snapshotIntervalMs ?? SNAPSHOT_INTERVAL_MS
-    this.snapshotTimer = setInterval(() => {
-      if (this.watcher !== null && !this.dirty && Date.now() - this.lastScan < FULL_SCAN_MS) {
+    this.schedule ??= new SnapshotSchedule(
+      vol.live,
+      this.ctx.snapshotIntervalMs ?? SNAPSHOT_INTERVAL_MS,
+      async (scan) => {
         const pl = this.placement
-        if (pl !== undefined) this.replicate(pl, vol)
-        return
-      }
-      this.snapshotTick().catch((err) => debug('%s: snapshot failed: %s', this.app, err))
-    }, every)
-    this.snapshotTimer.unref()
-  }
-
-  /** Takes a snapshot if the live folder changed, then offers the newest one to every replica. */
-  async snapshotTick(): Promise<void> {
-    const pl = this.placement
-    if (this.snapshotting || pl === undefined || pl.master !== this.ctx.self) return
-    this.snapshotting = true
-    try {
-      const vol = await this.ctx.volume(this.app)
-      this.dirty = false
-      this.lastScan = Date.now()
-      const taken = await vol.snapshot(pl.epoch)
-      if (taken !== null) this.ctx.publishHead(this.app, vol.headRef())
-      this.replicate(pl, vol)
-    } finally {
-      this.snapshotting = false
-    }
+        if (pl === undefined || pl.master !== this.ctx.self) return
+        if (scan && (await vol.snapshot(pl.epoch)) !== null) this.ctx.publishHead(this.app, vol.headRef())
+        this.replicate(pl, vol)
+      },
+      (err) => debug('%s: snapshot failed: %s', this.app, err)
+    )
+    this.schedule.start()
   }
 
   private replicate(pl: Placement, vol: AppVolume): void {
@@ -415,12 +382,8 @@ export class AppHost {
   }
 
   private async stopRunning(): Promise<void> {
-    if (this.snapshotTimer !== null) {
-      clearInterval(this.snapshotTimer)
-      this.snapshotTimer = null
-    }
-    this.watcher?.close()
-    this.watcher = null
+    this.schedule?.stop()
+    this.schedule = null
     const sup = this.supervisor
     if (sup === null) return
     this.supervisor = null
