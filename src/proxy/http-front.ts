@@ -7,6 +7,7 @@ import { AgentPool, type AgentPoolOptions } from './agent-pool.js'
 import { forwardHeaders, hopsOf, responseHeaders, smugglingReason } from './forward-headers.js'
 import type { GatePass } from './pause-gate.js'
 import { endWithStatus } from './raw-response.js'
+import { socketBytesSinceLast } from './socket-bytes.js'
 import { normalizeHost, type RouteResolver, type Target } from './route.js'
 import { connectTarget, splice } from './target-connect.js'
 import { AppTraffic } from './traffic.js'
@@ -325,7 +326,7 @@ export class HttpFront extends EventEmitter {
       this.upgraded.delete(socket)
       if (err) this.emit('upstream-error', { app, target, error: err })
       metrics.connectionClosed()
-      metrics.bytes(socketBytesSinceLast(socket as Socket))
+      metrics.bytes(socketBytesSinceLast(socket))
       metrics.request()
       pass.leave()
     }
@@ -408,21 +409,6 @@ export class HttpFront extends EventEmitter {
       res.destroy()
     }
   }
-}
-
-const COUNTED = Symbol('shoal.bytesCounted')
-
-/**
- * Bytes moved on a client connection since the last call for it: one request's worth on a
- * keep-alive connection. Reads the socket's own counters, so no per-chunk listener is needed.
- */
-function socketBytesSinceLast(socket: Socket): number {
-  const s = socket as Socket & { [COUNTED]?: number }
-  // Streams handed to accept() may not count bytes at all: count nothing rather than NaN.
-  const total = (Number.isFinite(s.bytesRead) ? s.bytesRead : 0) + (Number.isFinite(s.bytesWritten) ? s.bytesWritten : 0)
-  const delta = total - (s[COUNTED] ?? 0)
-  s[COUNTED] = total
-  return delta
 }
 
 function noTargetBody(app: string): string {

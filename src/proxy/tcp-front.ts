@@ -1,4 +1,5 @@
 import type { Duplex } from 'node:stream'
+import { socketBytesSinceLast } from './socket-bytes.js'
 import net, { type AddressInfo } from 'node:net'
 import { EventEmitter } from 'node:events'
 import { ShoalError } from '../core/errors.js'
@@ -118,14 +119,11 @@ export class TcpFront extends EventEmitter {
     const metrics = this.traffic.metrics(this.app)
     metrics.connectionOpened()
     const upstream = connectTarget(target)
-    let bytes = 0
-    socket.on('data', (c: Buffer) => (bytes += c.length))
-    upstream.on('data', (c: Buffer) => (bytes += c.length))
     pass.onTerminate(() => socket.destroy())
     splice(socket, upstream, (err) => {
       if (err && !ShoalError.is(err)) this.emit('upstream-error', { app: this.app, target, error: err })
       metrics.connectionClosed()
-      metrics.bytes(bytes)
+      metrics.bytes(socketBytesSinceLast(socket))
       metrics.request()
       pass.leave()
     })
