@@ -1,11 +1,14 @@
 // Replication benchmark: initial and incremental sync between two Shoal volume endpoints over a
 // real hyperswarm connection (private DHT testnet on 127.0.0.1), against rsync on the same trees.
+// The replica runs in its own process, as on a real second node: it receives, commits and checks
+// out each snapshot into its app folder; a sync counts as done when that checkout is.
 //   npm run bench:replication -- [--size MIB] [--json] [--keep]
-import { execFile } from 'node:child_process'
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes, randomFillSync } from 'node:crypto'
 import { mkdir, mkdtemp, open, readFile, readdir, lstat, readlink, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createInterface } from 'node:readline'
 import { promisify } from 'node:util'
 import Hyperswarm, { type SwarmConnection } from 'hyperswarm'
 import DHT from 'hyperdht'
@@ -183,17 +186,83 @@ function measureHashing(): { hashMBps: number; chunkMBps: number } {
   return best
 }
 
-async function connectSwarms(bootstrap: Array<{ host: string; port: number }>) {
-  const a = new Hyperswarm({ dht: new DHT({ bootstrap, host: '127.0.0.1' }) })
-  const b = new Hyperswarm({ dht: new DHT({ bootstrap, host: '127.0.0.1' }) })
+/**
+ * The replica node, run as `bench-replication.ts --replica HOME TOPIC BOOTSTRAP`: receives over
+ * hyperswarm, and after each commit checks the snapshot out into HOME/app (fresh the first
+ * time, in place after that), then prints `DONE <id> <checkout ms> <bytes it sent>`.
+ */
+async function replicaRole(home: string, topicHex: string, bootstrap: Array<{ host: string; port: number }>): Promise<void> {
+  const chunks = new ChunkStore(join(home, 'chunks'))
+  const snapshots = new SnapshotStore(join(home, 'volumes/bench'))
+  await chunks.open()
+  await snapshots.open()
+  const swarm = new Hyperswarm({ dht: new DHT({ bootstrap, host: '127.0.0.1' }) })
+  const target = join(home, 'app')
+  let previous: string | null = null
+  const wire = { bytes: 0 }
+  swarm.on('connection', (conn: SwarmConnection) => {
+    conn.on('error', () => undefined)
+    const link = new ProtomuxLink(Protomux.from(conn), Buffer.from('bench-app'))
+    let queue = Promise.resolve()
+    new ReplicationReceiver({
+      link: counting(link, wire),
+      chunks,
+      snapshots,
+      self: randomBytes(32).toString('hex'),
+      onCommit: (node) => {
+        queue = queue.then(async () => {
+          const t = performance.now()
+          const manifest = await snapshots.readManifest(node.id)
+          if (previous === null) await checkout({ chunks, manifest, target, mode: 'fresh' })
+          else await checkout({ chunks, manifest, previous: await snapshots.readManifest(previous), target, mode: 'in-place' })
+          previous = node.id
+          process.stdout.write(`DONE ${node.id} ${(performance.now() - t).toFixed(1)} ${wire.bytes}\n`)
+          wire.bytes = 0
+        })
+      }
+    })
+  })
+  await swarm.join(Buffer.from(topicHex, 'hex'), { server: true, client: false }).flushed()
+  process.stdout.write('READY\n')
+  process.stdin.resume()
+  process.stdin.on('end', () => void swarm.destroy().then(() => process.exit(0)))
+}
+
+/** Starts the replica process and connects to it; `done(id)` waits for its checkout of `id`. */
+async function startReplica(home: string, bootstrap: Array<{ host: string; port: number }>) {
   const topic = randomBytes(32)
-  const connA = new Promise<SwarmConnection>((resolve) => a.once('connection', resolve))
-  const connB = new Promise<SwarmConnection>((resolve) => b.once('connection', resolve))
-  for (const s of [a, b]) s.on('connection', (c: SwarmConnection) => c.on('error', () => undefined))
-  await a.join(topic, { server: true, client: false }).flushed()
-  b.join(topic, { server: false, client: true })
-  const [ca, cb] = await Promise.all([connA, connB])
-  return { a, b, ca, cb }
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', import.meta.filename, '--replica', home, topic.toString('hex'), JSON.stringify(bootstrap)], {
+    stdio: ['pipe', 'pipe', 'inherit']
+  })
+  const waiting = new Map<string, (r: { checkoutMs: number; bytes: number }) => void>()
+  const done = new Map<string, { checkoutMs: number; bytes: number }>()
+  let ready!: () => void
+  const isReady = new Promise<void>((resolve) => (ready = resolve))
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    if (line === 'READY') return ready()
+    const [tag, id, ms, bytes] = line.split(' ')
+    if (tag !== 'DONE' || id === undefined) return
+    const r = { checkoutMs: Number(ms), bytes: Number(bytes) }
+    done.set(id, r)
+    waiting.get(id)?.(r)
+  })
+  await isReady
+  const swarm = new Hyperswarm({ dht: new DHT({ bootstrap, host: '127.0.0.1' }) })
+  const conn = new Promise<SwarmConnection>((resolve) => swarm.once('connection', resolve))
+  swarm.on('connection', (c: SwarmConnection) => c.on('error', () => undefined))
+  swarm.join(topic, { server: false, client: true })
+  const link = new ProtomuxLink(Protomux.from(await conn), Buffer.from('bench-app'))
+  await link.opened
+  return {
+    link,
+    /** Resolves when the replica has checked out `id`: its checkout time and the bytes it sent. */
+    done: (id: string) => new Promise<{ checkoutMs: number; bytes: number }>((resolve) => (done.has(id) ? resolve(done.get(id)!) : waiting.set(id, resolve))),
+    close: async () => {
+      child.stdin!.end()
+      await swarm.destroy()
+      await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)))
+    }
+  }
 }
 
 async function main(): Promise<void> {
@@ -203,7 +272,7 @@ async function main(): Promise<void> {
   const rsyncDst = join(base, 'rsync-dst')
   log(`bench:replication: ${sizeMiB} MiB in ${base}`)
   const testnet = await createTestnet(3, { host: '127.0.0.1' })
-  let swarms: Awaited<ReturnType<typeof connectSwarms>> | null = null
+  let replica: Awaited<ReturnType<typeof startReplica>> | null = null
   try {
     const { hashMBps, chunkMBps } = measureHashing()
     log(`hashing: sha256 ${hashMBps.toFixed(0)} MB/s, gear chunker ${chunkMBps.toFixed(0)} MB/s (one core)`)
@@ -215,34 +284,26 @@ async function main(): Promise<void> {
     log(`generated ${specs.length} files, ${(treeBytes / MiB).toFixed(0)} MiB in ${((performance.now() - t) / 1000).toFixed(1)} s`)
 
     const masterId = randomBytes(32).toString('hex')
-    const replicaId = randomBytes(32).toString('hex')
     const mChunks = new ChunkStore(join(base, 'master/chunks'))
     const mSnaps = new SnapshotStore(join(base, 'master/volumes/bench'))
-    const rChunks = new ChunkStore(join(base, 'replica/chunks'))
-    const rSnaps = new SnapshotStore(join(base, 'replica/volumes/bench'))
-    for (const s of [mChunks, mSnaps, rChunks, rSnaps]) await s.open()
+    for (const s of [mChunks, mSnaps]) await s.open()
     const snapshotter = new Snapshotter({ root: src, chunks: mChunks, snapshots: mSnaps, origin: masterId, chunker })
     const replicaDir = join(base, 'replica/app')
 
-    swarms = await connectSwarms(testnet.bootstrap)
-    const id = Buffer.from('bench-app')
-    const linkA = new ProtomuxLink(Protomux.from(swarms.ca), id)
-    const linkB = new ProtomuxLink(Protomux.from(swarms.cb), id)
-    await Promise.all([linkA.opened, linkB.opened])
+    replica = await startReplica(join(base, 'replica'), testnet.bootstrap)
     const wire = { bytes: 0 }
-    const sender = new ReplicationSender({ link: counting(linkA, wire), chunks: mChunks, snapshots: mSnaps })
-    new ReplicationReceiver({ link: counting(linkB, wire), chunks: rChunks, snapshots: rSnaps, self: replicaId })
+    const sender = new ReplicationSender({ link: counting(replica.link, wire), chunks: mChunks, snapshots: mSnaps })
 
-    // Initial sync: snapshot + send + commit + fresh checkout.
+    // Initial sync: snapshot + send + commit + fresh checkout on the replica.
     t = performance.now()
     const first = await snapshotter.snapshot({ epoch: 1 })
     const tSnap1 = performance.now() - t
     await sender.send(first.snapnode.id)
     const tSend1 = performance.now() - t - tSnap1
-    await checkout({ chunks: rChunks, manifest: await rSnaps.readManifest(first.snapnode.id), target: replicaDir, mode: 'fresh' })
+    const firstDone = await replica.done(first.snapnode.id)
     const fullMs = performance.now() - t
-    const fullWire = wire.bytes
-    log(`shoal full: ${(fullMs / 1000).toFixed(2)} s (snapshot ${(tSnap1 / 1000).toFixed(2)} s, send ${(tSend1 / 1000).toFixed(2)} s, checkout ${((fullMs - tSnap1 - tSend1) / 1000).toFixed(2)} s)`)
+    const fullWire = wire.bytes + firstDone.bytes
+    log(`shoal full: ${(fullMs / 1000).toFixed(2)} s (snapshot ${(tSnap1 / 1000).toFixed(2)} s, send ${(tSend1 / 1000).toFixed(2)} s, checkout ${(firstDone.checkoutMs / 1000).toFixed(2)} s)`)
 
     t = performance.now()
     await run('rsync', ['-a', '--no-whole-file', `${src}/`, `${rsyncDst}/`], { maxBuffer: 64 * MiB })
@@ -264,16 +325,10 @@ async function main(): Promise<void> {
     const tSnap2 = performance.now() - t
     const inc = await sender.send(second.snapnode.id)
     const tSend2 = performance.now() - t - tSnap2
-    const co = await checkout({
-      chunks: rChunks,
-      manifest: await rSnaps.readManifest(second.snapnode.id),
-      previous: await rSnaps.readManifest(first.snapnode.id),
-      target: replicaDir,
-      mode: 'in-place'
-    })
+    const secondDone = await replica.done(second.snapnode.id)
     const incMs = performance.now() - t
-    const incWire = wire.bytes
-    log(`shoal incremental: ${(incMs / 1000).toFixed(2)} s (snapshot ${(tSnap2 / 1000).toFixed(2)} s read ${second.stats.filesRead} files, send ${(tSend2 / 1000).toFixed(2)} s ${inc.chunksSent} chunks, checkout ${((incMs - tSnap2 - tSend2) / 1000).toFixed(2)} s wrote ${co.filesWritten} files)`)
+    const incWire = wire.bytes + secondDone.bytes
+    log(`shoal incremental: ${(incMs / 1000).toFixed(2)} s (snapshot ${(tSnap2 / 1000).toFixed(2)} s read ${second.stats.filesRead} files, send ${(tSend2 / 1000).toFixed(2)} s ${inc.chunksSent} chunks, checkout ${(secondDone.checkoutMs / 1000).toFixed(2)} s)`)
 
     t = performance.now()
     const { stdout } = await run('rsync', ['-a', '--no-whole-file', '--stats', `${src}/`, `${rsyncDst}/`], { maxBuffer: 64 * MiB })
@@ -326,13 +381,15 @@ async function main(): Promise<void> {
     } else console.log(`\n${table.join('\n')}`)
     if (!verified) process.exitCode = 1
   } finally {
-    if (swarms) await Promise.all([swarms.a.destroy(), swarms.b.destroy()])
+    if (replica) await replica.close()
     await testnet.destroy()
     if (!keep) await rm(base, { recursive: true, force: true })
   }
 }
 
-main().catch((err: unknown) => {
+const replicaAt = args.indexOf('--replica')
+const role = replicaAt >= 0 ? replicaRole(args[replicaAt + 1]!, args[replicaAt + 2]!, JSON.parse(args[replicaAt + 3]!)) : main()
+role.catch((err: unknown) => {
   console.error(err)
   process.exitCode = 1
 })

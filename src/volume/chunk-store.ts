@@ -1,100 +1,179 @@
-import { readFile, rename, stat, writeFile } from 'node:fs'
-import { mkdir, readdir, unlink } from 'node:fs/promises'
+import { close, fstat, open as openCb, read, type Stats } from 'node:fs'
+import { mkdir, open, readdir, rename, unlink } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
 import { promisify } from 'node:util'
 import { join } from 'node:path'
 import { ShoalError } from '../core/errors.js'
 import { chunkHash } from './chunk-hash.js'
-import { TMP_PREFIX, fsyncDir, fsyncFile, tmpPathBeside } from './fs-atomic.js'
+import { TMP_PREFIX, fsyncDir, tmpPathBeside } from './fs-atomic.js'
+import { PACK_MAGIC, decodeTrailer, encodeTrailer, type PackEntry } from './pack-file.js'
 
-/** How many fsyncs run at once when making a batch of chunks durable. */
-export const SYNC_CONCURRENCY = 64
+/** New chunks are written out as a pack once this many bytes wait in memory. */
+export const PACK_BYTES = 32 * 1024 * 1024
+/** Packs smaller than this are merged by `compact()` once there are MERGE_SMALL_PACKS of them. */
+export const SMALL_PACK_BYTES = 4 * 1024 * 1024
+export const MERGE_SMALL_PACKS = 8
+/** At most this many pack files are kept open for reading. */
+export const MAX_OPEN_PACKS = 128
 
-// The callback forms: on Node 20 they cost far less per call than node:fs/promises (no
-// FileHandle per open), which matters at one file per chunk.
-const readFileCb = promisify(readFile)
-const writeFileCb = promisify(writeFile)
-const renameCb = promisify(rename)
-const statCb = promisify(stat)
-
-/** Hashes remembered as present (saves a stat per lookup); the memory is dropped past this. */
-export const KNOWN_CACHE_MAX = 1_000_000
+const openFd = promisify(openCb)
+const closeFd = promisify(close)
+const fstatFd = promisify(fstat) as (fd: number) => Promise<Stats>
+const readFd = promisify(read)
 
 const HEX64 = /^[0-9a-f]{64}$/
+const PACK_NAME = /^[0-9a-z]+-[0-9a-f]{8}\.pack$/
+
+export interface ChunkStoreOptions {
+  /** Bytes of new chunks held in memory before they are written out as a pack. */
+  packBytes?: number
+}
+
+/** New chunks not yet in a pack file: readable from memory, lost by a crash. */
+class Building {
+  /** Bytes of chunk data gathered. */
+  len = 0
+  readonly entries: Array<{ hash: string; data: Buffer; storedAt: number; from: Pack | null }> = []
+
+  /** Adds a chunk whose buffer this building now owns. */
+  append(hash: string, data: Buffer, storedAt: number, from: Pack | null): void {
+    this.entries.push({ hash, data, storedAt, from })
+    this.len += data.length
+  }
+}
+
+/** A sealed pack file on disk. */
+class Pack {
+  fd: number | null = null
+  opening: Promise<number> | null = null
+  /** Reads in progress: a retired pack is closed and unlinked only when none are. */
+  readers = 0
+  retired = false
+  live: number
+  constructor(
+    readonly name: string,
+    readonly path: string,
+    readonly size: number,
+    readonly entries: number,
+    readonly mtimeMs: number
+  ) {
+    this.live = entries
+  }
+}
+
+interface Location {
+  home: Building | Pack
+  /** The bytes, while `home` is a Building. */
+  data: Buffer | null
+  offset: number
+  length: number
+  storedAt: number
+  /** Last time a snapshot or transfer found the chunk already here (kept in memory only). */
+  usedAt: number
+}
 
 /**
- * Content-addressed chunks in `<dir>/ab/cdef…`, each stored once. A chunk appears under its
- * name only complete (tmp + rename), so a crash at any moment leaves at worst a temporary file,
- * removed by `open()`. Writes are not fsynced one by one (that would cap throughput at the
- * disk's fsync rate); `sync(hashes)` makes a batch durable and must run before a snapshot that
- * references them is committed.
+ * Content-addressed chunks, each stored once, in pack files under `<dir>/packs`. New chunks
+ * gather in memory and are written out as one pack (one write, one fsync, one rename) when
+ * PACK_BYTES have gathered or when `sync()` asks; a crash at any moment leaves at worst a
+ * temporary file, removed by `open()`, and never a torn chunk under a pack's name. The index
+ * (hash → pack, offset, length) lives in memory and is rebuilt by `open()` from the packs'
+ * own indexes. `delete()` forgets a chunk; `compact()` rewrites the packs that hold forgotten
+ * chunks and merges small ones.
  */
 export class ChunkStore {
   readonly dir: string
-  private readonly dirsMade = new Set<string>()
-  /** Hashes known to be stored, with their sizes. */
-  private readonly known = new Map<string, number>()
+  private readonly packDir: string
+  private readonly packBytes: number
+  private readonly index = new Map<string, Location>()
+  private readonly packs = new Set<Pack>()
+  /** Open packs, least recently read first. */
+  private readonly openPacks = new Map<Pack, true>()
+  private building = new Building()
+  private writing: Promise<void> = Promise.resolve()
+  private opening: Promise<void> | null = null
+  /** Damaged packs found by `open()`, renamed aside (`.bad`) rather than deleted. */
+  readonly quarantined: string[] = []
 
-  constructor(dir: string) {
+  constructor(dir: string, options: ChunkStoreOptions = {}) {
     this.dir = dir
+    this.packDir = join(dir, 'packs')
+    this.packBytes = options.packBytes ?? PACK_BYTES
   }
 
-  /** Creates the folder and removes temporary files left by a crash. Idempotent. */
-  async open(): Promise<void> {
-    await mkdir(this.dir, { recursive: true })
-    for (const sub of await readdir(this.dir)) {
-      if (sub.startsWith(TMP_PREFIX)) {
-        await unlink(join(this.dir, sub)).catch(() => undefined)
+  /** Creates the folder, removes temporary files left by a crash and loads the packs' indexes. Idempotent. */
+  open(): Promise<void> {
+    this.opening ??= this.load()
+    return this.opening
+  }
+
+  private async load(): Promise<void> {
+    await mkdir(this.packDir, { recursive: true })
+    for (const name of (await readdir(this.packDir)).sort()) {
+      if (name.startsWith(TMP_PREFIX)) await unlink(join(this.packDir, name)).catch(() => undefined)
+      else if (PACK_NAME.test(name)) await this.loadPack(name)
+    }
+  }
+
+  private async loadPack(name: string): Promise<void> {
+    const path = join(this.packDir, name)
+    let entries: PackEntry[]
+    let st: Stats
+    const fd = await openFd(path, 'r')
+    try {
+      st = await fstatFd(fd)
+      entries = await decodeTrailer(st.size, (position, length) => readExactly(fd, position, length))
+    } catch (err) {
+      if (!ShoalError.is(err, 'BAD_CHUNK')) throw err
+      // Never delete what might be someone's data: set it aside and say so.
+      await rename(path, `${path}.bad`).catch(() => undefined)
+      this.quarantined.push(`${name}: ${err.message}`)
+      return
+    } finally {
+      await closeFd(fd)
+    }
+    const pack = new Pack(name, path, st.size, entries.length, st.mtimeMs)
+    this.packs.add(pack)
+    for (const e of entries) {
+      if (this.index.has(e.hash)) {
+        pack.live-- // a copy left by a compaction cut short
         continue
       }
-      if (sub.length !== 2) continue
-      for (const name of await readdir(join(this.dir, sub))) {
-        if (name.startsWith(TMP_PREFIX)) await unlink(join(this.dir, sub, name)).catch(() => undefined)
-      }
+      this.index.set(e.hash, { home: pack, data: null, offset: e.offset, length: e.length, storedAt: e.storedAt, usedAt: 0 })
     }
   }
 
-  pathOf(hash: string): string {
-    return join(this.dir, hash.slice(0, 2), hash.slice(2))
-  }
-
-  async has(hash: string): Promise<boolean> {
-    if (this.known.has(hash)) return true
-    try {
-      this.remember(hash, (await statCb(this.pathOf(hash))).size)
-      return true
-    } catch {
-      return false
-    }
+  has(hash: string): Promise<boolean> {
+    return Promise.resolve(this.index.has(hash))
   }
 
   /**
    * Stores `data` under `hash` unless already present. The caller vouches that `hash` is
-   * chunkHash(data) (use `putVerified` for untrusted data). Returns true if it was new.
+   * chunkHash(data) (use `putVerified` for untrusted data). Returns true if it was new. The
+   * chunk is readable at once and durable after `sync()`. With `owned`, the caller hands the
+   * buffer over (it will not change it again) and no copy is made.
    */
-  async put(hash: string, data: Uint8Array, opts: { knownMissing?: boolean } = {}): Promise<boolean> {
+  async put(hash: string, data: Uint8Array, opts: { owned?: boolean } = {}): Promise<boolean> {
     if (!HEX64.test(hash)) throw new ShoalError('BAD_CHUNK', `not a chunk hash: ${hash.slice(0, 80)}`)
-    if (this.known.has(hash) || (!opts.knownMissing && (await this.has(hash)))) return false
-    const sub = join(this.dir, hash.slice(0, 2))
-    if (!this.dirsMade.has(sub)) {
-      await mkdir(sub, { recursive: true })
-      this.dirsMade.add(sub)
+    const known = this.index.get(hash)
+    if (known !== undefined) {
+      known.usedAt = Date.now()
+      return false
     }
-    const path = this.pathOf(hash)
-    const tmp = tmpPathBeside(path)
-    try {
-      await writeFileCb(tmp, data)
-      await renameCb(tmp, path)
-    } catch (err) {
-      await unlink(tmp).catch(() => undefined)
-      throw err
-    }
-    this.remember(hash, data.byteLength)
+    const b = this.building
+    const now = Date.now()
+    const own = opts.owned ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : copyOf(data)
+    b.append(hash, own, now, null)
+    this.index.set(hash, { home: b, data: own, offset: 0, length: own.length, storedAt: now, usedAt: now })
+    if (b.len >= this.packBytes) await this.flush()
     return true
   }
 
-  private remember(hash: string, size: number): void {
-    if (this.known.size >= KNOWN_CACHE_MAX) this.known.clear()
-    this.known.set(hash, size)
+  /** Verifies the hash first; throws BAD_CHUNK (storing nothing) when it does not match. */
+  async putVerified(hash: string, data: Uint8Array, opts: { owned?: boolean } = {}): Promise<boolean> {
+    const actual = chunkHash(data)
+    if (actual !== hash) throw new ShoalError('BAD_CHUNK', `chunk ${hash.slice(0, 12)}… does not match its content (${actual.slice(0, 12)}…)`)
+    return this.put(hash, data, opts)
   }
 
   /**
@@ -102,84 +181,236 @@ export class ChunkStore {
    * Throws NOT_FOUND when absent.
    */
   async read(hash: string): Promise<Buffer> {
+    const at = this.index.get(hash)
+    if (at === undefined) throw new ShoalError('NOT_FOUND', `chunk ${hash.slice(0, 12)}… is not in the store`)
+    if (at.data !== null) return at.data // not written out yet
+    const pack = at.home as Pack
+    pack.readers++
     try {
-      return await readFileCb(this.pathOf(hash))
-    } catch (err) {
-      throw new ShoalError('NOT_FOUND', `chunk ${hash.slice(0, 12)}… is not in the store`, { cause: err })
+      const data = await readExactly(await this.fdOf(pack), at.offset, at.length)
+      if (data.length !== at.length) throw new ShoalError('BAD_CHUNK', `stored chunk ${hash.slice(0, 12)}… is cut short in ${pack.name}`)
+      return data
+    } finally {
+      pack.readers--
+      if (pack.readers === 0 && pack.retired) this.dispose(pack)
     }
-  }
-
-  /** Verifies the hash first; throws BAD_CHUNK (storing nothing) when it does not match. */
-  async putVerified(hash: string, data: Uint8Array): Promise<boolean> {
-    const actual = chunkHash(data)
-    if (actual !== hash) throw new ShoalError('BAD_CHUNK', `chunk ${hash.slice(0, 12)}… does not match its content (${actual.slice(0, 12)}…)`)
-    return this.put(hash, data)
   }
 
   /** Reads a chunk and checks its hash, so disk corruption is reported instead of copied. */
   async get(hash: string): Promise<Buffer> {
-    let data: Buffer
-    try {
-      data = await readFileCb(this.pathOf(hash))
-    } catch (err) {
-      throw new ShoalError('NOT_FOUND', `chunk ${hash.slice(0, 12)}… is not in the store`, { cause: err })
-    }
+    const data = await this.read(hash)
     if (chunkHash(data) !== hash) throw new ShoalError('BAD_CHUNK', `stored chunk ${hash.slice(0, 12)}… is corrupt`)
     return data
   }
 
   /** Size in bytes of a stored chunk, or undefined when it is not stored. */
-  async size(hash: string): Promise<number | undefined> {
-    const known = this.known.get(hash)
-    if (known !== undefined) return known
-    try {
-      const size = (await statCb(this.pathOf(hash))).size
-      this.remember(hash, size)
-      return size
-    } catch {
-      return undefined
+  size(hash: string): Promise<number | undefined> {
+    return Promise.resolve(this.index.get(hash)?.length)
+  }
+
+  /** Number of chunks stored (written out or not). */
+  get count(): number {
+    return this.index.size
+  }
+
+  /** Pack files on disk, with their sizes. */
+  packFiles(): Array<{ name: string; bytes: number; chunks: number; live: number }> {
+    return [...this.packs].map((p) => ({ name: p.name, bytes: p.size, chunks: p.entries, live: p.live }))
+  }
+
+  /**
+   * Makes the given chunks durable: writes out the chunks still in memory as a pack (fsynced).
+   * Throws NOT_FOUND if one of them is not stored at all.
+   */
+  async sync(hashes: Iterable<string>): Promise<void> {
+    await this.flush()
+    for (const h of hashes) {
+      if (!(this.index.get(h)?.home instanceof Pack)) throw new ShoalError('NOT_FOUND', `chunk ${h.slice(0, 12)}… is not in the store`)
     }
   }
 
-  /** Makes the given chunks and their folders durable (fsync). */
-  async sync(hashes: Iterable<string>): Promise<void> {
-    const list = [...new Set(hashes)]
-    const dirs = new Set(list.map((h) => join(this.dir, h.slice(0, 2))))
-    await runLimited(list, SYNC_CONCURRENCY, (h) => fsyncFile(this.pathOf(h)))
-    await runLimited([...dirs], SYNC_CONCURRENCY, fsyncDir)
+  /**
+   * Writes out what waits in memory (if anything) and waits for every pack being written.
+   * Rejects if writing these chunks failed (they are then forgotten, as if never stored).
+   */
+  flush(): Promise<void> {
+    const b = this.building
+    if (b.entries.length === 0) return this.writing
+    this.building = new Building()
+    return this.queueSeal(b).then(() => undefined)
   }
 
-  /** Every stored hash with its file's mtime (for garbage collection grace periods). */
+  /** Writes `b` as a pack: beside its name, fsync, rename, fsync of the folder. */
+  private async seal(b: Building): Promise<Pack | null> {
+    const entries: PackEntry[] = []
+    const froms: Array<Pack | null> = []
+    const data: Buffer[] = [PACK_MAGIC]
+    let size = PACK_MAGIC.length
+    for (const e of b.entries) {
+      const at = this.index.get(e.hash)
+      if (at === undefined || (at.home !== b && at.home !== e.from)) continue // deleted meanwhile
+      entries.push({ hash: e.hash, offset: size, length: e.data.length, storedAt: e.storedAt })
+      froms.push(e.from)
+      data.push(e.data)
+      size += e.data.length
+    }
+    if (entries.length === 0) return null
+    const name = `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}.pack`
+    const path = join(this.packDir, name)
+    const tmp = tmpPathBeside(path)
+    try {
+      const trailer = encodeTrailer(entries)
+      data.push(trailer)
+      size += trailer.length
+      const fh = await open(tmp, 'w', 0o644)
+      try {
+        await fh.writev(data)
+        await fh.sync()
+      } finally {
+        await fh.close()
+      }
+      await rename(tmp, path)
+      await fsyncDir(this.packDir)
+    } catch (err) {
+      await unlink(tmp).catch(() => undefined)
+      // Nothing of `b` is stored: forget it, so the next snapshot or transfer brings it again.
+      for (const e of b.entries) if (this.index.get(e.hash)?.home === b) this.index.delete(e.hash)
+      throw err
+    }
+    const pack = new Pack(name, path, size, entries.length, Date.now())
+    this.packs.add(pack)
+    for (const [i, e] of entries.entries()) {
+      const at = this.index.get(e.hash)
+      if (at === undefined || (at.home !== b && at.home !== froms[i])) {
+        pack.live--
+        continue
+      }
+      if (at.home instanceof Pack) this.release(at.home)
+      at.home = pack
+      at.offset = e.offset
+      at.data = null
+    }
+    return pack
+  }
+
+  /** Every stored chunk with the last time it was stored or found present (for GC grace). */
   async *list(): AsyncGenerator<{ hash: string; mtimeMs: number }> {
-    for (const sub of await readdir(this.dir)) {
-      if (sub.length !== 2) continue
-      for (const name of await readdir(join(this.dir, sub))) {
-        if (name.startsWith(TMP_PREFIX)) continue
-        const hash = sub + name
-        if (!HEX64.test(hash)) continue
-        try {
-          const st = await statCb(join(this.dir, sub, name))
-          yield { hash, mtimeMs: st.mtimeMs }
-        } catch {
-          // Removed concurrently.
-        }
+    for (const [hash, at] of [...this.index]) yield { hash, mtimeMs: Math.max(at.storedAt, at.usedAt) }
+  }
+
+  /** Forgets a chunk; its bytes leave the disk at the next `compact()`. */
+  async delete(hash: string): Promise<void> {
+    const at = this.index.get(hash)
+    if (at === undefined) return
+    this.index.delete(hash)
+    if (at.home instanceof Pack) this.release(at.home)
+  }
+
+  /**
+   * Rewrites every pack holding deleted chunks with only its live ones (a pack with none left
+   * is removed) and merges small packs once there are enough of them. Returns the disk bytes freed.
+   */
+  async compact(): Promise<{ packsRemoved: number; bytesFreed: number }> {
+    await this.flush()
+    const small = [...this.packs].filter((p) => p.live === p.entries && p.size < SMALL_PACK_BYTES)
+    const merge = small.length >= MERGE_SMALL_PACKS
+    const victims = [...this.packs].filter((p) => p.live < p.entries || (merge && small.includes(p)))
+    if (victims.length === 0) return { packsRemoved: 0, bytesFreed: 0 }
+    const sealing: Promise<Pack | null>[] = []
+    let b = new Building()
+    for (const [hash, at] of [...this.index]) {
+      if (!(at.home instanceof Pack) || !victims.includes(at.home)) continue
+      const from = at.home
+      const data = await this.read(hash)
+      if (this.index.get(hash)?.home !== from) continue
+      b.append(hash, data, at.storedAt, from)
+      if (b.len >= this.packBytes) {
+        sealing.push(this.queueSeal(b))
+        b = new Building()
       }
     }
+    if (b.entries.length > 0) sealing.push(this.queueSeal(b))
+    const written = await Promise.all(sealing)
+    let bytesFreed = -written.reduce((n, p) => n + (p?.size ?? 0), 0)
+    let packsRemoved = -written.length
+    for (const pack of victims) {
+      if (pack.live > 0) continue // a chunk still lives only there (its rewrite failed): keep it
+      this.packs.delete(pack)
+      pack.retired = true
+      if (pack.readers === 0) this.dispose(pack)
+      bytesFreed += pack.size
+      packsRemoved++
+    }
+    return { packsRemoved, bytesFreed }
   }
 
-  async delete(hash: string): Promise<void> {
-    this.known.delete(hash)
-    await unlink(this.pathOf(hash)).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'ENOENT') throw err
+  private queueSeal(b: Building): Promise<Pack | null> {
+    const sealed = this.writing.then(() => this.seal(b))
+    // The queue itself never rejects: each caller hears about its own pack.
+    this.writing = sealed.then(
+      () => undefined,
+      () => undefined
+    )
+    return sealed
+  }
+
+  /** One fewer live chunk in `pack`. */
+  private release(pack: Pack): void {
+    pack.live--
+  }
+
+  private async fdOf(pack: Pack): Promise<number> {
+    if (pack.fd !== null) {
+      this.openPacks.delete(pack)
+      this.openPacks.set(pack, true)
+      return pack.fd
+    }
+    pack.opening ??= openFd(pack.path, 'r').then((fd) => {
+      pack.fd = fd
+      pack.opening = null
+      this.openPacks.set(pack, true)
+      this.evict()
+      return fd
     })
+    return pack.opening
+  }
+
+  /** Closes the least recently read packs beyond MAX_OPEN_PACKS (those not being read). */
+  private evict(): void {
+    for (const pack of this.openPacks.keys()) {
+      if (this.openPacks.size <= MAX_OPEN_PACKS) return
+      if (pack.readers > 0) continue
+      this.openPacks.delete(pack)
+      const fd = pack.fd
+      pack.fd = null
+      if (fd !== null) close(fd, () => undefined)
+    }
+  }
+
+  /** Closes and removes a retired pack (its chunks live elsewhere now). */
+  private dispose(pack: Pack): void {
+    this.openPacks.delete(pack)
+    const fd = pack.fd
+    pack.fd = null
+    if (fd !== null) close(fd, () => undefined)
+    void unlink(pack.path).catch(() => undefined)
   }
 }
 
-/** Runs `fn` over `items` with at most `limit` in flight. */
-export async function runLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<unknown>): Promise<void> {
-  let next = 0
-  const worker = async (): Promise<void> => {
-    while (next < items.length) await fn(items[next++]!)
+function copyOf(data: Uint8Array): Buffer {
+  const own = Buffer.allocUnsafeSlow(data.byteLength)
+  own.set(data)
+  return own
+}
+
+/** A positioned read of `length` bytes (fewer only at the end of the file). */
+async function readExactly(fd: number, position: number, length: number): Promise<Buffer> {
+  const buf = Buffer.allocUnsafe(length)
+  let got = 0
+  while (got < length) {
+    const { bytesRead } = await readFd(fd, buf, got, length - got, position + got)
+    if (bytesRead === 0) break
+    got += bytesRead
   }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+  return got === length ? buf : buf.subarray(0, got)
 }

@@ -9,13 +9,16 @@ export const GC_GRACE_MS = 60 * 60 * 1000
 
 export interface GcResult {
   deleted: number
+  /** Bytes of the chunks deleted. */
   bytesFreed: number
   kept: number
+  /** Disk bytes given back by rewriting and merging packs. */
+  diskBytesFreed: number
 }
 
 /**
- * Deletes chunks that no committed snapshot of any of `stores` references. `stores` must be
- * every volume sharing this chunk store.
+ * Deletes chunks that no committed snapshot of any of `stores` references, then compacts the
+ * packs that held them. `stores` must be every volume sharing this chunk store.
  */
 export async function collectGarbage(opts: { chunks: ChunkStore; stores: SnapshotStore[]; graceMs?: number; now?: number }): Promise<GcResult> {
   const now = opts.now ?? Date.now()
@@ -28,7 +31,7 @@ export async function collectGarbage(opts: { chunks: ChunkStore; stores: Snapsho
       for (const e of manifest.entries) if (e.kind === 'file') for (const h of e.chunks) live.add(h)
     }
   }
-  const result: GcResult = { deleted: 0, bytesFreed: 0, kept: 0 }
+  const result: GcResult = { deleted: 0, bytesFreed: 0, kept: 0, diskBytesFreed: 0 }
   for await (const { hash, mtimeMs } of opts.chunks.list()) {
     if (live.has(hash) || now - mtimeMs < graceMs) {
       result.kept++
@@ -39,5 +42,6 @@ export async function collectGarbage(opts: { chunks: ChunkStore; stores: Snapsho
     result.deleted++
     result.bytesFreed += size
   }
+  result.diskBytesFreed = (await opts.chunks.compact()).bytesFreed
   return result
 }

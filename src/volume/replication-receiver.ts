@@ -2,7 +2,8 @@ import { ShoalError, isErrorCode } from '../core/errors.js'
 import type { Manifest, Snapnode } from '../core/snapnode.js'
 import { MAX_CHUNK_BYTES, MAX_MANIFEST_BYTES, decodeManifest, decodeReplication, encodeReplication, type ReplicationMessage } from '../protocol/volume-messages.js'
 import { chunkHash } from './chunk-hash.js'
-import { runLimited, type ChunkStore } from './chunk-store.js'
+import type { ChunkStore } from './chunk-store.js'
+import { runLimited } from './run-limited.js'
 import type { Link } from './link.js'
 import { checkChunkSizes, checkManifest, type ManifestLimits } from './manifest-check.js'
 import { manifestPieces } from './manifest-pieces.js'
@@ -205,7 +206,7 @@ export class ReplicationReceiver {
       const { hash, data } = t.writes.shift()!
       t.writing++
       this.opts.chunks
-        .put(hash, data, { knownMissing: true })
+        .put(hash, data)
         .then(() => {
           t.writing--
           // Verified chunks already received are written even if the transfer was aborted

@@ -1,24 +1,53 @@
 import { describe, expect, it } from 'vitest'
-import { readdir, writeFile } from 'node:fs/promises'
+import { open, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ShoalError } from '../../src/core/errors.js'
-import { ChunkStore } from '../../src/volume/chunk-store.js'
+import { ChunkStore, MERGE_SMALL_PACKS } from '../../src/volume/chunk-store.js'
 import { chunkHash } from '../../src/volume/chunk-hash.js'
 import { TMP_PREFIX } from '../../src/volume/fs-atomic.js'
 import { pseudoRandom, tempDir } from './helpers.js'
 
+/** A chunk of fresh pseudo-random bytes (each call different). */
+function chunk(size = 10_000): { hash: string; data: Buffer } {
+  const data = pseudoRandom(size)
+  return { hash: chunkHash(data), data }
+}
+
+async function packNames(store: ChunkStore): Promise<string[]> {
+  return (await readdir(join(store.dir, 'packs'))).filter((n) => n.endsWith('.pack'))
+}
+
 describe('ChunkStore', () => {
-  it('stores each chunk once under ab/cdef… and reads it back verified', async () => {
+  it('stores each chunk once, readable at once, and in one pack file after sync', async () => {
     const store = new ChunkStore(join(await tempDir(), 'chunks'))
     await store.open()
-    const data = pseudoRandom(70_000)
-    const hash = chunkHash(data)
-    expect(await store.putVerified(hash, data)).toBe(true)
-    expect(await store.putVerified(hash, data)).toBe(false)
-    expect(await readdir(join(store.dir, hash.slice(0, 2)))).toEqual([hash.slice(2)])
-    expect((await store.get(hash)).equals(data)).toBe(true)
-    await store.sync([hash])
-    expect(await store.size(hash)).toBe(70_000)
+    const chunks = Array.from({ length: 50 }, (_, i) => chunk(7_000 + i))
+    for (const c of chunks) expect(await store.putVerified(c.hash, c.data)).toBe(true)
+    expect(await store.putVerified(chunks[3]!.hash, chunks[3]!.data)).toBe(false)
+    expect((await store.get(chunks[7]!.hash)).equals(chunks[7]!.data)).toBe(true)
+    expect(await packNames(store)).toEqual([])
+
+    await store.sync(chunks.map((c) => c.hash))
+    expect(await packNames(store)).toHaveLength(1)
+    expect(await store.size(chunks[9]!.hash)).toBe(7_009)
+
+    // A new process finds every chunk from the pack's own index.
+    const again = new ChunkStore(store.dir)
+    await again.open()
+    expect(again.count).toBe(50)
+    for (const c of chunks) expect((await again.get(c.hash)).equals(c.data)).toBe(true)
+  })
+
+  it('writes a pack by itself once enough bytes wait in memory', async () => {
+    const store = new ChunkStore(join(await tempDir(), 'chunks'), { packBytes: 50_000 })
+    await store.open()
+    for (let i = 0; i < 12; i++) {
+      const c = chunk()
+      await store.put(c.hash, c.data)
+    }
+    // 12 × 10 kB with a pack every 50 kB: two packs on disk, the rest still in memory.
+    expect(await packNames(store)).toHaveLength(2)
+    expect(store.count).toBe(12)
   })
 
   it('refuses data that does not match its hash and stores nothing', async () => {
@@ -27,21 +56,102 @@ describe('ChunkStore', () => {
     const hash = chunkHash(Buffer.from('a'))
     await expect(store.putVerified(hash, Buffer.from('b'))).rejects.toMatchObject({ code: 'BAD_CHUNK' })
     expect(await store.has(hash)).toBe(false)
+    await expect(store.sync([hash])).rejects.toMatchObject({ code: 'NOT_FOUND' })
   })
 
   it('reports a corrupted chunk instead of returning it, and sweeps crash leftovers on open', async () => {
     const dir = join(await tempDir(), 'chunks')
     const store = new ChunkStore(dir)
     await store.open()
-    const data = Buffer.from('precious')
-    const hash = chunkHash(data)
-    await store.put(hash, data)
-    await writeFile(store.pathOf(hash), 'tampered')
-    const err = await store.get(hash).catch((e: unknown) => e)
+    const c = chunk(4096)
+    await store.put(c.hash, c.data)
+    await store.sync([c.hash])
+    const [name] = await packNames(store)
+    const fh = await open(join(dir, 'packs', name!), 'r+')
+    await fh.write(Buffer.from('tampered'), 0, 8, 100) // inside the chunk's bytes
+    await fh.close()
+    const reopened = new ChunkStore(dir)
+    await reopened.open()
+    const err = await reopened.get(c.hash).catch((e: unknown) => e)
     expect(ShoalError.is(err, 'BAD_CHUNK')).toBe(true)
 
-    await writeFile(join(dir, hash.slice(0, 2), `${TMP_PREFIX}half-written`), 'xx')
+    await writeFile(join(dir, 'packs', `${TMP_PREFIX}half-written`), 'xx')
     await new ChunkStore(dir).open()
-    expect((await readdir(join(dir, hash.slice(0, 2)))).some((n) => n.startsWith(TMP_PREFIX))).toBe(false)
+    expect((await readdir(join(dir, 'packs'))).some((n) => n.startsWith(TMP_PREFIX))).toBe(false)
+  })
+
+  it('sets a damaged pack aside (never deletes it) and keeps serving the others', async () => {
+    const dir = join(await tempDir(), 'chunks')
+    const store = new ChunkStore(dir)
+    await store.open()
+    const good = chunk()
+    await store.put(good.hash, good.data)
+    await store.sync([good.hash])
+    const bad = chunk()
+    await store.put(bad.hash, bad.data)
+    await store.sync([bad.hash])
+    const names = (await packNames(store)).sort()
+    // Cut the second pack's footer off, as a torn write on a failing disk would.
+    const fh = await open(join(dir, 'packs', names[1]!), 'r+')
+    await fh.truncate((await fh.stat()).size - 10)
+    await fh.close()
+
+    const reopened = new ChunkStore(dir)
+    await reopened.open()
+    expect(reopened.quarantined).toHaveLength(1)
+    expect(reopened.quarantined[0]).toContain('damaged pack file')
+    expect(await reopened.has(bad.hash)).toBe(false)
+    expect((await reopened.get(good.hash)).equals(good.data)).toBe(true)
+    expect(await readdir(join(dir, 'packs'))).toContain(`${names[1]}.bad`)
+  })
+
+  it('compaction drops deleted chunks from disk and keeps the rest readable', async () => {
+    const dir = join(await tempDir(), 'chunks')
+    const store = new ChunkStore(dir)
+    await store.open()
+    const chunks = Array.from({ length: 20 }, () => chunk(20_000))
+    for (const c of chunks) await store.put(c.hash, c.data)
+    await store.sync([])
+    for (const c of chunks.slice(0, 15)) await store.delete(c.hash)
+    const result = await store.compact()
+    expect(result.bytesFreed).toBeGreaterThanOrEqual(15 * 20_000)
+    const files = store.packFiles()
+    expect(files).toHaveLength(1)
+    expect(files[0]!.chunks).toBe(5)
+    expect(await packNames(store)).toEqual([files[0]!.name])
+
+    const reopened = new ChunkStore(dir)
+    await reopened.open()
+    expect(reopened.count).toBe(5)
+    for (const c of chunks.slice(15)) expect((await reopened.get(c.hash)).equals(c.data)).toBe(true)
+  })
+
+  it('merges many small packs into one', async () => {
+    const store = new ChunkStore(join(await tempDir(), 'chunks'))
+    await store.open()
+    const chunks = Array.from({ length: MERGE_SMALL_PACKS + 2 }, () => chunk())
+    for (const c of chunks) {
+      await store.put(c.hash, c.data)
+      await store.sync([c.hash]) // one small pack per snapshot, as a busy app makes them
+    }
+    expect(await packNames(store)).toHaveLength(chunks.length)
+    await store.compact()
+    expect(await packNames(store)).toHaveLength(1)
+    for (const c of chunks) expect((await store.get(c.hash)).equals(c.data)).toBe(true)
+  })
+
+  it('a chunk read while its pack is being compacted away still comes back whole', async () => {
+    const store = new ChunkStore(join(await tempDir(), 'chunks'))
+    await store.open()
+    const keep = Array.from({ length: 30 }, () => chunk(30_000))
+    const drop = chunk()
+    for (const c of [...keep, drop]) await store.put(c.hash, c.data)
+    await store.sync([])
+    await store.delete(drop.hash)
+    const reads = keep.map((c) => store.get(c.hash))
+    const compacted = store.compact()
+    const more = keep.map((c) => store.get(c.hash))
+    await compacted
+    for (const [i, data] of (await Promise.all([...reads, ...more])).entries()) expect(data.equals(keep[i % keep.length]!.data)).toBe(true)
   })
 })
