@@ -9,6 +9,7 @@ import { mkdir, mkdtemp, open, readFile, readdir, lstat, readlink, rm, writeFile
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
+import { Session } from 'node:inspector/promises'
 import { promisify } from 'node:util'
 import Hyperswarm, { type SwarmConnection } from 'hyperswarm'
 import DHT from 'hyperdht'
@@ -34,6 +35,8 @@ const args = process.argv.slice(2)
 const sizeMiB = Number(args[args.indexOf('--size') + 1] ?? 1024) || 1024
 const asJson = args.includes('--json')
 const keep = args.includes('--keep')
+/** --profile DIR: CPU profiles of both processes during the incremental sync, written to DIR. */
+const profileDir = args.includes('--profile') ? args[args.indexOf('--profile') + 1]! : null
 const avgKiB = args.includes('--avg') ? Number(args[args.indexOf('--avg') + 1]) : 0
 const chunker = avgKiB > 0 ? { min: (avgKiB * 1024) / 4, avg: avgKiB * 1024, max: avgKiB * 1024 * 4 } : DEFAULT_CHUNKER
 const log = (...a: unknown[]) => {
@@ -186,6 +189,20 @@ function measureHashing(): { hashMBps: number; chunkMBps: number } {
   return best
 }
 
+/** Starts a CPU profile of this process; the returned function stops it and writes it to `file`. */
+async function startProfile(file: string): Promise<() => Promise<void>> {
+  const session = new Session()
+  session.connect()
+  await session.post('Profiler.enable')
+  await session.post('Profiler.setSamplingInterval', { interval: 200 })
+  await session.post('Profiler.start')
+  return async () => {
+    const { profile } = await session.post('Profiler.stop')
+    await writeFile(file, JSON.stringify(profile))
+    session.disconnect()
+  }
+}
+
 /**
  * The replica node, run as `bench-replication.ts --replica HOME TOPIC BOOTSTRAP`: receives over
  * hyperswarm, and after each commit checks the snapshot out into HOME/app (fresh the first
@@ -200,6 +217,9 @@ async function replicaRole(home: string, topicHex: string, bootstrap: Array<{ ho
   const target = join(home, 'app')
   let previous: string | null = null
   const wire = { bytes: 0 }
+  /** When each receive phase was first seen, for the breakdown printed by the master. */
+  let phases = new Map<string, number>()
+  let stopProfile: (() => Promise<void>) | null = null
   swarm.on('connection', (conn: SwarmConnection) => {
     conn.on('error', () => undefined)
     const link = new ProtomuxLink(Protomux.from(conn), Buffer.from('bench-app'))
@@ -209,14 +229,23 @@ async function replicaRole(home: string, topicHex: string, bootstrap: Array<{ ho
       chunks,
       snapshots,
       self: randomBytes(32).toString('hex'),
+      onProgress: (p) => {
+        if (!phases.has(p.phase)) phases.set(p.phase, performance.now())
+      },
       onCommit: (node) => {
+        const seen = phases
+        phases = new Map()
         queue = queue.then(async () => {
           const t = performance.now()
           const manifest = await snapshots.readManifest(node.id)
           if (previous === null) await checkout({ chunks, manifest, target, mode: 'fresh' })
           else await checkout({ chunks, manifest, previous: await snapshots.readManifest(previous), target, mode: 'in-place' })
           previous = node.id
-          process.stdout.write(`DONE ${node.id} ${(performance.now() - t).toFixed(1)} ${wire.bytes}\n`)
+          await stopProfile?.()
+          stopProfile = null
+          const start = seen.get('manifest') ?? t
+          const trace = [...seen].map(([phase, at]) => `${phase}@${(at - start).toFixed(0)}`).join(',') + `,committed@${(t - start).toFixed(0)}`
+          process.stdout.write(`DONE ${node.id} ${(performance.now() - t).toFixed(1)} ${wire.bytes} ${trace}\n`)
           wire.bytes = 0
         })
       }
@@ -224,7 +253,9 @@ async function replicaRole(home: string, topicHex: string, bootstrap: Array<{ ho
   })
   await swarm.join(Buffer.from(topicHex, 'hex'), { server: true, client: false }).flushed()
   process.stdout.write('READY\n')
-  process.stdin.resume()
+  createInterface({ input: process.stdin }).on('line', (line) => {
+    if (line.startsWith('PROFILE ')) void startProfile(line.slice(8)).then((stop) => (stopProfile = stop))
+  })
   process.stdin.on('end', () => void swarm.destroy().then(() => process.exit(0)))
 }
 
@@ -234,15 +265,15 @@ async function startReplica(home: string, bootstrap: Array<{ host: string; port:
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', import.meta.filename, '--replica', home, topic.toString('hex'), JSON.stringify(bootstrap)], {
     stdio: ['pipe', 'pipe', 'inherit']
   })
-  const waiting = new Map<string, (r: { checkoutMs: number; bytes: number }) => void>()
-  const done = new Map<string, { checkoutMs: number; bytes: number }>()
+  const waiting = new Map<string, (r: { checkoutMs: number; bytes: number; trace: string }) => void>()
+  const done = new Map<string, { checkoutMs: number; bytes: number; trace: string }>()
   let ready!: () => void
   const isReady = new Promise<void>((resolve) => (ready = resolve))
   createInterface({ input: child.stdout! }).on('line', (line) => {
     if (line === 'READY') return ready()
-    const [tag, id, ms, bytes] = line.split(' ')
+    const [tag, id, ms, bytes, trace] = line.split(' ')
     if (tag !== 'DONE' || id === undefined) return
-    const r = { checkoutMs: Number(ms), bytes: Number(bytes) }
+    const r = { checkoutMs: Number(ms), bytes: Number(bytes), trace: trace ?? '' }
     done.set(id, r)
     waiting.get(id)?.(r)
   })
@@ -256,7 +287,9 @@ async function startReplica(home: string, bootstrap: Array<{ host: string; port:
   return {
     link,
     /** Resolves when the replica has checked out `id`: its checkout time and the bytes it sent. */
-    done: (id: string) => new Promise<{ checkoutMs: number; bytes: number }>((resolve) => (done.has(id) ? resolve(done.get(id)!) : waiting.set(id, resolve))),
+    done: (id: string) => new Promise<{ checkoutMs: number; bytes: number; trace: string }>((resolve) => (done.has(id) ? resolve(done.get(id)!) : waiting.set(id, resolve))),
+    /** Profiles the replica until its next checkout is done. */
+    profile: (file: string) => child.stdin!.write(`PROFILE ${file}\n`),
     close: async () => {
       child.stdin!.end()
       await swarm.destroy()
@@ -270,6 +303,9 @@ async function main(): Promise<void> {
   const totalBytes = sizeMiB * MiB
   const src = join(base, 'src')
   const rsyncDst = join(base, 'rsync-dst')
+  // Shoal's syncs are durable (fsynced on both ends) before they count; plain rsync's are not.
+  // rsync --fsync, as durable, is measured too, for context (the goal is against plain rsync).
+  const rsyncFsyncDst = join(base, 'rsync-fsync-dst')
   log(`bench:replication: ${sizeMiB} MiB in ${base}`)
   const testnet = await createTestnet(3, { host: '127.0.0.1' })
   let replica: Awaited<ReturnType<typeof startReplica>> | null = null
@@ -303,12 +339,13 @@ async function main(): Promise<void> {
     const firstDone = await replica.done(first.snapnode.id)
     const fullMs = performance.now() - t
     const fullWire = wire.bytes + firstDone.bytes
-    log(`shoal full: ${(fullMs / 1000).toFixed(2)} s (snapshot ${(tSnap1 / 1000).toFixed(2)} s, send ${(tSend1 / 1000).toFixed(2)} s, checkout ${(firstDone.checkoutMs / 1000).toFixed(2)} s)`)
+    log(`shoal full: ${(fullMs / 1000).toFixed(2)} s (snapshot ${(tSnap1 / 1000).toFixed(2)} s, send ${(tSend1 / 1000).toFixed(2)} s, checkout ${(firstDone.checkoutMs / 1000).toFixed(2)} s; replica ms ${firstDone.trace})`)
 
     t = performance.now()
     await run('rsync', ['-a', '--no-whole-file', `${src}/`, `${rsyncDst}/`], { maxBuffer: 64 * MiB })
     const rsyncFullMs = performance.now() - t
     log(`rsync full: ${(rsyncFullMs / 1000).toFixed(2)} s`)
+    await run('rsync', ['-a', '--no-whole-file', `${src}/`, `${rsyncFsyncDst}/`], { maxBuffer: 64 * MiB })
 
     // Unchanged-tree snapshot: should cost about one stat per file. The first one after the
     // initial snapshot re-reads files written within the racy window (see Snapshotter RACY_MS).
@@ -320,6 +357,13 @@ async function main(): Promise<void> {
 
     const bytesChanged = await mutate(src, specs, treeBytes)
     wire.bytes = 0
+    let stopProfile: (() => Promise<void>) | null = null
+    if (profileDir !== null) {
+      await mkdir(profileDir, { recursive: true })
+      replica.profile(join(profileDir, 'replica.cpuprofile'))
+      stopProfile = await startProfile(join(profileDir, 'master.cpuprofile'))
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
     t = performance.now()
     const second = await snapshotter.snapshot({ epoch: 1 })
     const tSnap2 = performance.now() - t
@@ -328,16 +372,21 @@ async function main(): Promise<void> {
     const secondDone = await replica.done(second.snapnode.id)
     const incMs = performance.now() - t
     const incWire = wire.bytes + secondDone.bytes
-    log(`shoal incremental: ${(incMs / 1000).toFixed(2)} s (snapshot ${(tSnap2 / 1000).toFixed(2)} s read ${second.stats.filesRead} files, send ${(tSend2 / 1000).toFixed(2)} s ${inc.chunksSent} chunks, checkout ${(secondDone.checkoutMs / 1000).toFixed(2)} s)`)
+    await stopProfile?.()
+    log(`shoal incremental: ${(incMs / 1000).toFixed(2)} s (snapshot ${(tSnap2 / 1000).toFixed(2)} s read ${second.stats.filesRead} files ${(second.stats.bytesRead / MiB).toFixed(0)} MiB, send ${(tSend2 / 1000).toFixed(2)} s ${inc.chunksSent} chunks, checkout ${(secondDone.checkoutMs / 1000).toFixed(2)} s; replica ms ${secondDone.trace})`)
 
     t = performance.now()
     const { stdout } = await run('rsync', ['-a', '--no-whole-file', '--stats', `${src}/`, `${rsyncDst}/`], { maxBuffer: 64 * MiB })
     const rsyncIncMs = performance.now() - t
     const rsyncSent = Number(/Total bytes sent: ([\d,]+)/.exec(stdout)?.[1]?.replace(/,/g, '') ?? NaN)
     log(`rsync incremental: ${(rsyncIncMs / 1000).toFixed(2)} s`)
+    t = performance.now()
+    await run('rsync', ['-a', '--no-whole-file', '--fsync', `${src}/`, `${rsyncFsyncDst}/`], { maxBuffer: 64 * MiB })
+    const rsyncFsyncIncMs = performance.now() - t
+    log(`rsync --fsync incremental: ${(rsyncFsyncIncMs / 1000).toFixed(2)} s`)
 
     t = performance.now()
-    const verified = (await sameTree(src, replicaDir)) && (await sameTree(src, rsyncDst))
+    const verified = (await sameTree(src, replicaDir)) && (await sameTree(src, rsyncDst)) && (await sameTree(src, rsyncFsyncDst))
     log(`verified byte for byte: ${verified} (${((performance.now() - t) / 1000).toFixed(1)} s)`)
 
     const result = {
@@ -354,6 +403,8 @@ async function main(): Promise<void> {
       incremental_ms: Math.round(incMs),
       rsync_incremental_ms: Math.round(rsyncIncMs),
       incremental_vs_rsync: Number((incMs / rsyncIncMs).toFixed(3)),
+      rsync_fsync_incremental_ms: Math.round(rsyncFsyncIncMs),
+      incremental_vs_rsync_fsync: Number((incMs / rsyncFsyncIncMs).toFixed(3)),
       bytes_changed: bytesChanged,
       bytes_sent: incWire,
       bytes_sent_vs_changed: Number((incWire / bytesChanged).toFixed(3)),
@@ -365,7 +416,7 @@ async function main(): Promise<void> {
     }
     const rows: Array<[string, string, string]> = [
       ['full sync', `${(fullMs / 1000).toFixed(2)} s (${result.full_sync_mbps} MB/s)`, `${(rsyncFullMs / 1000).toFixed(2)} s`],
-      ['incremental sync', `${(incMs / 1000).toFixed(2)} s`, `${(rsyncIncMs / 1000).toFixed(2)} s`],
+      ['incremental sync', `${(incMs / 1000).toFixed(2)} s`, `${(rsyncIncMs / 1000).toFixed(2)} s (--fsync: ${(rsyncFsyncIncMs / 1000).toFixed(2)} s)`],
       ['incremental bytes sent', `${incWire} (${result.bytes_sent_vs_changed}× changed)`, `${rsyncSent}`],
       ['bytes changed', `${bytesChanged} (new chunk data ${second.stats.newBytes})`, ''],
       ['unchanged snapshot', `${Math.round(idleSnapMs)} ms for ${specs.length} files`, ''],
