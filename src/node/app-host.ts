@@ -43,6 +43,12 @@ export const HEARD_GUARD_MS = 1000
 /** A target that started an app for a move keeps it running this long waiting for epoch+1. */
 export const TAKEOVER_GRACE_MS = 15_000
 
+/** Where a takeover's time went: laying out the data, then starting the app until healthy. */
+export interface TakeoverTimes {
+  restoreMs: number
+  startMs: number
+}
+
 /**
  * One app as this node sees it: runs it while this node is its master (live folder, supervisor,
  * snapshots, replication to each replica), holds its snapshots while a replica, and takes over
@@ -282,8 +288,9 @@ export class AppHost {
    * A move to this node: check out `snapshot`, start the app and wait until it passes its health
    * check. The copy keeps running while the placement catches up (TAKEOVER_GRACE_MS).
    */
-  takeover(snapshot: string, epoch: number): Promise<void> {
+  takeover(snapshot: string, epoch: number): Promise<TakeoverTimes> {
     const run = this.chain.then(async () => {
+      const t0 = performance.now()
       const spec = this.spec
       if (spec === undefined || spec.deleted) throw new ShoalError('UNKNOWN_APP', `no app called ${this.app}`)
       const vol = await this.ctx.volume(this.app)
@@ -293,11 +300,16 @@ export class AppHost {
       if (pl !== undefined) await this.demoteIfStale(pl)
       await vol.restore(snapshot)
       await vol.setLiveEpoch(epoch)
+      const t1 = performance.now()
       this.pendingTakeover = { epoch, until: Date.now() + TAKEOVER_GRACE_MS }
       this.startSupervisor(spec, vol)
       await this.supervisor!.waitHealthy()
+      return { restoreMs: Math.round(t1 - t0), startMs: Math.round(performance.now() - t1) }
     })
-    this.chain = run.catch(() => undefined)
+    this.chain = run.then(
+      () => undefined,
+      () => undefined
+    )
     return run
   }
 

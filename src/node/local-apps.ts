@@ -256,8 +256,7 @@ export class LocalApps {
         if (typeof p.app !== 'string' || typeof p.snapshot !== 'string' || typeof p.epoch !== 'number') {
           throw new ShoalError('BAD_ARGUMENT', 'app.takeover needs app, snapshot and epoch')
         }
-        await this.host(p.app).takeover(p.snapshot, p.epoch)
-        return { ok: true }
+        return { ok: true, ...(await this.host(p.app).takeover(p.snapshot, p.epoch)) }
       },
       'app.stage': async (p) => {
         if (typeof p.app !== 'string' || typeof p.snapshot !== 'string') throw new ShoalError('BAD_ARGUMENT', 'app.stage needs app and snapshot')

@@ -5,7 +5,7 @@ import type { OperationEvent } from '../control/types.js'
 import type { Mesh } from '../mesh/mesh.js'
 import type { PeerRpc } from '../mesh/peer-rpc.js'
 import type { AppTraffic } from '../proxy/traffic.js'
-import type { AppHost } from './app-host.js'
+import type { AppHost, TakeoverTimes } from './app-host.js'
 import type { AppVolume } from './app-volume.js'
 import type { ReplicationHub } from './replication-hub.js'
 
@@ -111,17 +111,21 @@ export async function moveApp(ctx: MoveContext, app: string, target: NodeId, emi
       gate.terminate(new ShoalError('MIGRATION_ABORTED', 'connection cut by a move'))
     }
     // 4. Stop the app, take the final snapshot, ship it.
+    const clock = new StepClock()
+    const drainMs = Math.round(performance.now() - pausedAt)
     await host.stopForMove()
     stopped = true
+    const stopMs = clock.lap()
     const final = (await volume.snapshot(pl.epoch)) ?? volume.head()
     if (final === null) throw new ShoalError('INTERNAL', 'no snapshot to hand over')
+    const snapshotMs = clock.lap()
     result.finalDeltaBytes = await untilLost(pushUntilHeld(hub, target, app, volume, SYNC_TIMEOUT_MS, () => lost.gone))
-    emit({ tag: 'final', data: { snapshot: final.id, bytes: result.finalDeltaBytes } })
+    emit({ tag: 'final', data: { snapshot: final.id, bytes: result.finalDeltaBytes, drainMs, stopMs, snapshotMs, shipMs: clock.lap() } })
     // 5. The target checks out that snapshot, starts the app and passes its health check.
     const epoch = pl.epoch + 1
     emit({ tag: 'start-target', data: { node: result.to } })
-    await untilLost(withTimeout(rpc.request('app.takeover', { app, snapshot: final.id, epoch }), TAKEOVER_TIMEOUT_MS, `${result.to} did not start ${app} in time`))
-    emit({ tag: 'health', data: { node: result.to, ok: true } })
+    const took = (await untilLost(withTimeout(rpc.request('app.takeover', { app, snapshot: final.id, epoch }), TAKEOVER_TIMEOUT_MS, `${result.to} did not start ${app} in time`))) as Partial<TakeoverTimes>
+    emit({ tag: 'health', data: { node: result.to, ok: true, restoreMs: took.restoreMs, startMs: took.startMs } })
     // 6. epoch+1 with the target as master; this node stays a replica.
     const current = placement() ?? pl
     const next: Placement = {
@@ -157,6 +161,17 @@ export async function moveApp(ctx: MoveContext, app: string, target: NodeId, emi
     return result
   } finally {
     lost.dispose()
+  }
+}
+
+/** Milliseconds since the previous lap (or since it was made). */
+class StepClock {
+  private at = performance.now()
+  lap(): number {
+    const now = performance.now()
+    const ms = Math.round(now - this.at)
+    this.at = now
+    return ms
   }
 }
 

@@ -9,8 +9,11 @@ import { CpuMeter, groupCpuSeconds } from './proc-cpu.js'
 
 /** An app must pass its health check within this long of each start, or it counts as a crash. */
 export const START_TIMEOUT_MS = 30_000
-/** Probe spacing while starting: short, because a move's pause waits for the first success. */
-export const START_PROBE_MS = 10
+/** Probe spacing while starting: short, because a move's pause waits for the first success… */
+export const START_PROBE_MS = 5
+/** …for this long; an app still starting after that is probed every START_SLOW_PROBE_MS. */
+export const START_FAST_PROBES_MS = 2_000
+export const START_SLOW_PROBE_MS = 50
 /** Probe spacing once healthy. */
 export const LIVE_PROBE_MS = 2_000
 /** This many failed probes in a row while healthy restart the app. */
@@ -281,7 +284,8 @@ export class AppSupervisor extends EventEmitter {
    * `limitMs` passes. Live: 'failed' after UNHEALTHY_AFTER failures in a row. 'done' otherwise.
    */
   private async probeUntil(done: () => boolean, exit: Promise<unknown>, untilOk: boolean, limitMs: number): Promise<'ok' | 'failed' | 'done'> {
-    const deadline = Date.now() + limitMs
+    const started = Date.now()
+    const deadline = started + limitMs
     const every = untilOk ? (this.opts.startProbeMs ?? START_PROBE_MS) : (this.opts.liveProbeMs ?? LIVE_PROBE_MS)
     const failLimit = this.opts.unhealthyAfter ?? UNHEALTHY_AFTER
     let failures = 0
@@ -293,7 +297,8 @@ export class AppSupervisor extends EventEmitter {
       if (untilOk) {
         if (ok) return 'ok'
         if (Date.now() >= deadline) return 'failed'
-        await this.sleep(every, exit)
+        const slow = Date.now() - started > START_FAST_PROBES_MS
+        await this.sleep(slow ? Math.max(every, START_SLOW_PROBE_MS) : every, exit)
       } else {
         failures = ok ? 0 : failures + 1
         if (failures >= failLimit) return 'failed'

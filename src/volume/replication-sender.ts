@@ -162,14 +162,12 @@ export class ReplicationSender {
         return
       }
       case 'ack':
-        this.opts.snapshots
-          .addHolder(out.id, msg.holder)
-          .catch(() => undefined) // the receiver has it either way; holders are refreshed by gossip
-          .then(() => {
-            this.opts.onProgress?.(out.meter.snapshot('done'))
-            this.settle(out, null, msg.holder)
-          })
-          .catch((err: unknown) => this.settle(out, toShoalError(err)))
+        // The receiver holds it from now on. Recording that here is bookkeeping (holders are
+        // refreshed by gossip too), so the send settles at once rather than after an fsync:
+        // a planned move waits on this ack while requests are held.
+        this.opts.snapshots.addHolder(out.id, msg.holder).catch(() => undefined)
+        this.opts.onProgress?.(out.meter.snapshot('done'))
+        this.settle(out, null, msg.holder)
         return
       case 'error': {
         const code = isErrorCode(msg.code) ? msg.code : 'INTERNAL'
