@@ -206,7 +206,7 @@ export class ReplicationReceiver {
       const { hash, data } = t.writes.shift()!
       t.writing++
       this.opts.chunks
-        .put(hash, data)
+        .put(hash, data, { owned: true })
         .then(() => {
           t.writing--
           // Verified chunks already received are written even if the transfer was aborted

@@ -141,20 +141,26 @@ export class Snapshotter {
     const newHashes: string[] = []
     const nextCache = new Map<string, CachedFile>()
     const racyFrom = started - this.opts.racyMs
-    await runLimited(found, this.opts.readConcurrency, async (f) => {
-      if (f.entry) return
+    // Unchanged files (stat cache hits) are settled here without a promise each; only the
+    // others are read, a few at a time.
+    const toRead: Found[] = []
+    for (const f of found) {
+      if (f.entry) continue
       const st = f.st!
       const hit = cache.get(f.path)
-      let file: CachedFile
-      if (hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs && hit.ctimeMs === st.ctimeMs && hit.ino === st.ino) file = hit
-      else {
-        file = await this.readFile(f.path, stats, newHashes)
-        stats.filesRead++
-      }
+      if (hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs && hit.ctimeMs === st.ctimeMs && hit.ino === st.ino) {
+        f.entry = { path: f.path, kind: 'file', mode: st.mode, mtimeMs: hit.mtimeMs, size: hit.size, chunks: hit.chunks }
+        nextCache.set(f.path, hit)
+      } else toRead.push(f)
+    }
+    await runLimited(toRead, this.opts.readConcurrency, async (f) => {
+      const st = f.st!
+      const file = await this.readFile(f.path, stats, newHashes)
+      stats.filesRead++
       f.entry = { path: f.path, kind: 'file', mode: st.mode, mtimeMs: file.mtimeMs, size: file.size, chunks: file.chunks }
       // Racy: a file read now whose timestamps are this recent could change again within the
       // same tick unseen, so it is read again next time. A cache hit was vetted when cached.
-      if (file === hit || (file.mtimeMs < racyFrom && file.ctimeMs < racyFrom)) nextCache.set(f.path, file)
+      if (file.mtimeMs < racyFrom && file.ctimeMs < racyFrom) nextCache.set(f.path, file)
     })
 
     const manifest: Manifest = { entries: found.map((f) => f.entry!) }
