@@ -71,7 +71,8 @@ async function main(): Promise<Record<string, unknown>> {
     await load.waitAcked(50, 30_000)
     const first = await app()
     const ends = [first.master, first.replicas[0]!.node]
-    const moves: Array<{ to: string; pauseMs: number; finalDeltaBytes: number; totalMs: number }> = []
+    // shoalMs: the pause minus the app's own start on the target in that move: what Shoal adds.
+    const moves: Array<{ to: string; pauseMs: number; finalDeltaBytes: number; totalMs: number; shoalMs: number }> = []
     const busyColdStarts: number[] = []
     for (let i = 0; i < MOVES; i++) {
       const to = ends[(i + 1) % 2]!
@@ -82,19 +83,21 @@ async function main(): Promise<Record<string, unknown>> {
       // Where the pause goes: ms from the pause to each later step, as the events arrive here.
       const steps: string[] = []
       let pausedAt = 0
+      let appStartMs = NaN
       for await (const e of c.move('bulk', to)) {
         if (e.tag === 'result') result = e.data as Record<string, unknown>
         else if (e.tag === 'pause') pausedAt = performance.now()
         else if (pausedAt > 0) {
           // The final and health events say where their time went (drain, stop, snapshot, ship; restore, start).
           const d = e.data as Record<string, unknown>
+          if (e.tag === 'health' && typeof d.startMs === 'number') appStartMs = d.startMs
           const parts = Object.entries(d).filter(([k]) => k.endsWith('Ms')).map(([k, v]) => `${k.slice(0, -2)} ${v}`)
           steps.push(`${e.tag} +${Math.round(performance.now() - pausedAt)}${parts.length ? ` [${parts.join(' ')}]` : ''}`)
         }
       }
       c.close()
       if (result === null || result.ok !== true) throw new Error(`move ${i + 1} to ${to} failed: ${JSON.stringify(result)}`)
-      moves.push({ to, pauseMs: Number(result.pauseMs), finalDeltaBytes: Number(result.finalDeltaBytes), totalMs: Date.now() - started })
+      moves.push({ to, pauseMs: Number(result.pauseMs), finalDeltaBytes: Number(result.finalDeltaBytes), totalMs: Date.now() - started, shoalMs: Number(result.pauseMs) - appStartMs })
       log(`move ${String(i + 1).padStart(2)} → ${to}: pause ${result.pauseMs} ms, final delta ${kib(Number(result.finalDeltaBytes))}, whole move ${Date.now() - started} ms (${steps.join(', ')})`)
       await load.waitAcked(20, 30_000)
       // The floor, measured again under the conditions the moves meet: the cluster running
@@ -115,6 +118,8 @@ async function main(): Promise<Record<string, unknown>> {
       pauseP50Ms: percentile(pauses, 50),
       pauseP99Ms: percentile(pauses, 99),
       pauseMaxMs: Math.max(...pauses),
+      shoalShareP50Ms: percentile(moves.map((m) => m.shoalMs), 50),
+      shoalShareP99Ms: percentile(moves.map((m) => m.shoalMs), 99),
       finalDeltaP50Bytes: percentile(moves.map((m) => m.finalDeltaBytes), 50),
       moveP50Ms: percentile(moves.map((m) => m.totalMs), 50),
       writesAttempted: load.attempted,
@@ -186,6 +191,7 @@ function table(s: Record<string, unknown>): string {
     ['pause p50', `${s.pauseP50Ms} ms`],
     ['pause p99', `${s.pauseP99Ms} ms`],
     ['pause max', `${s.pauseMaxMs} ms`],
+    ["Shoal's share of the pause (minus the app's start on the target) p50 / p99", `${s.shoalShareP50Ms} / ${s.shoalShareP99Ms} ms`],
     ['final delta p50', kib(Number(s.finalDeltaP50Bytes))],
     ['whole move p50', `${s.moveP50Ms} ms`],
     ['writes acked / attempted', `${s.writesAcked} / ${s.writesAttempted}`],
