@@ -222,7 +222,22 @@ async function replicaRole(home: string, topicHex: string, bootstrap: Array<{ ho
   let stopProfile: (() => Promise<void>) | null = null
   swarm.on('connection', (conn: SwarmConnection) => {
     conn.on('error', () => undefined)
-    const link = new ProtomuxLink(Protomux.from(conn), Buffer.from('bench-app'))
+    const mux = Protomux.from(conn)
+    const link = new ProtomuxLink(mux, Buffer.from('bench-app'))
+    // The wire's own ceiling: a second channel on the same connection that only counts bytes
+    // and answers with the count once asked.
+    const raw = new ProtomuxLink(mux, Buffer.from('bench-raw'))
+    let rawBytes = 0
+    raw.setHandler({
+      onFrame: (f) => {
+        if (f.byteLength === 1) {
+          raw.send(Buffer.from(String(rawBytes)))
+          rawBytes = 0
+        } else rawBytes += f.byteLength
+      },
+      onDrain: () => undefined,
+      onClose: () => undefined
+    })
     let queue = Promise.resolve()
     new ReplicationReceiver({
       link: counting(link, wire),
@@ -282,10 +297,27 @@ async function startReplica(home: string, bootstrap: Array<{ host: string; port:
   const conn = new Promise<SwarmConnection>((resolve) => swarm.once('connection', resolve))
   swarm.on('connection', (c: SwarmConnection) => c.on('error', () => undefined))
   swarm.join(topic, { server: false, client: true })
-  const link = new ProtomuxLink(Protomux.from(await conn), Buffer.from('bench-app'))
-  await link.opened
+  const mux = Protomux.from(await conn)
+  const link = new ProtomuxLink(mux, Buffer.from('bench-app'))
+  const raw = new ProtomuxLink(mux, Buffer.from('bench-raw'))
+  await Promise.all([link.opened, raw.opened])
   return {
     link,
+    /** MB/s of `bytes` in 32 KiB frames over the same connection, nothing else done with them. */
+    wireMBps: async (bytes: number): Promise<number> => {
+      const frame = randomBytes(32 * 1024)
+      let drained: (() => void) | null = null
+      let counted!: (n: number) => void
+      const answer = new Promise<number>((resolve) => (counted = resolve))
+      raw.setHandler({ onFrame: (f) => counted(Number(Buffer.from(f).toString())), onDrain: () => drained?.(), onClose: () => undefined })
+      const t0 = performance.now()
+      for (let sent = 0; sent < bytes; sent += frame.length) {
+        if (!raw.send(frame)) await new Promise<void>((resolve) => (drained = resolve))
+      }
+      raw.send(Buffer.alloc(1))
+      const got = await answer
+      return got / 1e6 / ((performance.now() - t0) / 1000)
+    },
     /** Resolves when the replica has checked out `id`: its checkout time and the bytes it sent. */
     done: (id: string) => new Promise<{ checkoutMs: number; bytes: number; trace: string }>((resolve) => (done.has(id) ? resolve(done.get(id)!) : waiting.set(id, resolve))),
     /** Profiles the replica until its next checkout is done. */
@@ -339,6 +371,8 @@ async function main(): Promise<void> {
     const firstDone = await replica.done(first.snapnode.id)
     const fullMs = performance.now() - t
     const fullWire = wire.bytes + firstDone.bytes
+    const wireMBps = await replica.wireMBps(Math.min(treeBytes, 256 * MiB))
+    log(`wire: ${wireMBps.toFixed(0)} MB/s of plain 32 KiB frames over the same hyperswarm connection`)
     log(`shoal full: ${(fullMs / 1000).toFixed(2)} s (snapshot ${(tSnap1 / 1000).toFixed(2)} s, send ${(tSend1 / 1000).toFixed(2)} s, checkout ${(firstDone.checkoutMs / 1000).toFixed(2)} s; replica ms ${firstDone.trace})`)
 
     t = performance.now()
@@ -398,6 +432,7 @@ async function main(): Promise<void> {
       full_sync_ms: Math.round(fullMs),
       full_sync_mbps: Number((treeBytes / 1e6 / (fullMs / 1000)).toFixed(1)),
       full_sync_bytes_sent: fullWire,
+      wire_mbps: Number(wireMBps.toFixed(1)),
       rsync_full_ms: Math.round(rsyncFullMs),
       idle_snapshot_ms: Math.round(idleSnapMs),
       incremental_ms: Math.round(incMs),
@@ -415,7 +450,7 @@ async function main(): Promise<void> {
       chunker_mbps_per_core: Math.round(chunkMBps)
     }
     const rows: Array<[string, string, string]> = [
-      ['full sync', `${(fullMs / 1000).toFixed(2)} s (${result.full_sync_mbps} MB/s)`, `${(rsyncFullMs / 1000).toFixed(2)} s`],
+      ['full sync', `${(fullMs / 1000).toFixed(2)} s (${result.full_sync_mbps} MB/s; the bare connection carries ${result.wire_mbps} MB/s)`, `${(rsyncFullMs / 1000).toFixed(2)} s`],
       ['incremental sync', `${(incMs / 1000).toFixed(2)} s`, `${(rsyncIncMs / 1000).toFixed(2)} s (--fsync: ${(rsyncFsyncIncMs / 1000).toFixed(2)} s)`],
       ['incremental bytes sent', `${incWire} (${result.bytes_sent_vs_changed}× changed)`, `${rsyncSent}`],
       ['bytes changed', `${bytesChanged} (new chunk data ${second.stats.newBytes})`, ''],
