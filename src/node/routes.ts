@@ -39,6 +39,10 @@ export class ClusterRoutes implements RouteResolver {
   }
 
   async target(app: string): Promise<Target | null> {
+    return this.currentTarget(app)
+  }
+
+  currentTarget(app: string): Target | null {
     const pl = this.src.mesh.gossip.apps.placements.get(app)
     const spec = this.src.mesh.gossip.apps.specs.get(app)
     if (pl === undefined || spec === undefined || spec.deleted || pl.master === '') return null

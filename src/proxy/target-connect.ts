@@ -1,5 +1,6 @@
 import net from 'node:net'
-import type { Duplex } from 'node:stream'
+import { PassThrough, type Duplex } from 'node:stream'
+import { ShoalError } from '../core/errors.js'
 import type { Target } from './route.js'
 
 /**
@@ -19,8 +20,19 @@ export function connectTarget(target: Target): Duplex {
       return s
     }
     case 'tunnel':
-      return target.open()
+      try {
+        return target.open()
+      } catch (err) {
+        return failedStream(new ShoalError('NO_MASTER', `no tunnel to ${target.key}`, { cause: err }))
+      }
   }
+}
+
+/** A stream that fails at once with `err`, as a connection that could not be made does. */
+function failedStream(err: Error): Duplex {
+  const d = new PassThrough()
+  process.nextTick(() => d.destroy(err))
+  return d
 }
 
 /**
