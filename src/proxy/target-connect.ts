@@ -1,5 +1,5 @@
 import net from 'node:net'
-import { PassThrough, type Duplex } from 'node:stream'
+import { Duplex } from 'node:stream'
 import { ShoalError } from '../core/errors.js'
 import type { Target } from './route.js'
 
@@ -28,9 +28,17 @@ export function connectTarget(target: Target): Duplex {
   }
 }
 
-/** A stream that fails at once with `err`, as a connection that could not be made does. */
-function failedStream(err: Error): Duplex {
-  const d = new PassThrough()
+/**
+ * A stream that fails at once with `err`, as a connection that could not be made does. What is
+ * written to it goes nowhere (a PassThrough would hand it back as if the far end had answered).
+ */
+export function failedStream(err: Error): Duplex {
+  const d = new Duplex({
+    read() {},
+    write(_chunk, _encoding, cb) {
+      cb()
+    }
+  })
   process.nextTick(() => d.destroy(err))
   return d
 }

@@ -1,8 +1,10 @@
 import http from 'node:http'
 import net from 'node:net'
 import { describe, expect, it, onTestFinished } from 'vitest'
+import { ShoalError } from '../../src/core/errors.js'
 import { HOPS_HEADER } from '../../src/proxy/forward-headers.js'
 import type { RouteResolver, Target } from '../../src/proxy/route.js'
+import { failedStream } from '../../src/proxy/target-connect.js'
 import { AppTraffic } from '../../src/proxy/traffic.js'
 import { TableResolver, openRaw, request, startBackend, startFront, statuses, until } from './helpers.js'
 
@@ -147,6 +149,27 @@ describe('HttpFront on the wire', () => {
     const post = await request(front.port, { host: 'r.test', agent, method: 'POST', path: '/echo', body: 'once' })
     expect(post.status).toBe(502)
     expect(post.body).toContain('"r" did not answer')
+  })
+
+  it('answers 502 NO_MASTER when no tunnel can be opened, and retries a bodyless request on the route picked then', async () => {
+    const resolver = new TableResolver()
+    const front = await startFront({ resolver })
+    const noSession = () => failedStream(new ShoalError('NO_MASTER', 'no mesh session'))
+    resolver.set('n.test', 'n', { kind: 'tunnel', key: 'gone', open: noSession })
+    const r = await request(front.port, { host: 'n.test', method: 'POST', path: '/echo', body: 'x' })
+    expect(r.status).toBe(502)
+    expect(r.body).toContain('NO_MASTER')
+    resolver.set('n.test', 'n', {
+      kind: 'tunnel',
+      key: 'gone',
+      open: () => {
+        throw new Error('no mesh connection yet')
+      }
+    })
+    expect((await request(front.port, { host: 'n.test' })).body).toContain('NO_MASTER')
+    const app = await startBackend('n')
+    front.once('upstream-error', () => resolver.targets.set('n', { kind: 'local', port: app.port }))
+    expect((await request(front.port, { host: 'n.test' })).body).toBe('n\n')
   })
 
   it('answers 502 when the app sends something that is not HTTP', async () => {
