@@ -4,7 +4,7 @@ import { INVALID, MORE, BodyFraming } from './body-framing.js'
 import { forwardHead } from './forward-headers.js'
 import type { AppMetrics } from './metrics.js'
 import type { GatePass } from './pause-gate.js'
-import { statusResponse } from './raw-response.js'
+import { LINGER_MS, statusResponse } from './raw-response.js'
 import { hasBody, isRefusal, parseRequestHead, type RequestHead } from './request-head.js'
 import { ResponseFraming } from './response-framing.js'
 import { normalizeHost, sameTarget, type RouteResolver, type Target } from './route.js'
@@ -199,6 +199,8 @@ export class ClientConnection {
       this.corked.uncork()
       this.corked = null
     }
+    // A client that half-closed gets answers to every whole request it sent, then the close.
+    if (this.clientEnded && !this.busy && !this.closed) return this.endClient()
     this.updateReading()
   }
 
@@ -218,9 +220,8 @@ export class ClientConnection {
       this.endClient()
       return
     }
-    if (this.req === Req.Body) return this.destroy()
-    // The request is whole: answer it, then close.
-    this.closeAfter = true
+    // A body cut short can never be finished; a whole request is answered first (see pump).
+    if (this.req === Req.Body && !this.discarding) this.destroy()
   }
 
   private onClose(): void {
@@ -245,7 +246,7 @@ export class ClientConnection {
     this.responseStarted = false
     this.retried = false
     this.discarding = false
-    this.closeAfter = !head.keepAlive || this.clientEnded
+    this.closeAfter = !head.keepAlive
     this.reqBody = hasBody(head) ? new BodyFraming(head.chunked ? -1 : head.contentLength, head.chunked) : null
     const host = normalizeHost(head.host)
     const route = this.front.resolver.resolve(host)
@@ -366,7 +367,8 @@ export class ClientConnection {
     if (this.closed) return
     this.front.emit('refused', { status, reason, host: this.head?.host ?? null })
     this.pending = null
-    if (this.responseStarted || !this.sock.writable) return this.destroy()
+    // Past the first response byte (or an answer given here) another answer would be garbage.
+    if (this.responseStarted || (this.busy && this.responseDone) || !this.sock.writable) return this.destroy()
     this.closeAfter = true
     this.up?.destroy()
     this.up = null
@@ -576,6 +578,7 @@ export class ClientConnection {
     // A client that never reads or never closes its side must not keep the socket.
     if (sock.writableFinished) sock.destroy()
     else sock.once('finish', () => sock.destroy())
+    setTimeout(() => sock.destroy(), LINGER_MS).unref()
     if (this.busy) this.finishExchange()
     this.front.forget(this)
   }

@@ -8,6 +8,15 @@ import type { Target } from './route.js'
  * connect surfaces as an 'error' event on the returned stream.
  */
 export function connectTarget(target: Target): Duplex {
+  try {
+    return connect(target)
+  } catch (err) {
+    // A bad address throws at once; a tunnel with no session may too.
+    return failedStream(new ShoalError('NO_MASTER', `cannot reach ${target.kind} target`, { cause: err }))
+  }
+}
+
+function connect(target: Target): Duplex {
   switch (target.kind) {
     case 'local': {
       const s = net.connect({ host: '127.0.0.1', port: target.port, allowHalfOpen: true })
@@ -20,11 +29,7 @@ export function connectTarget(target: Target): Duplex {
       return s
     }
     case 'tunnel':
-      try {
-        return target.open()
-      } catch (err) {
-        return failedStream(new ShoalError('NO_MASTER', `no tunnel to ${target.key}`, { cause: err }))
-      }
+      return target.open()
   }
 }
 

@@ -50,6 +50,24 @@ describe('HttpFront on the wire', () => {
     expect(c.text().match(/Keep-Alive: timeout=5\r\n/g)).toHaveLength(5)
   })
 
+  it('answers every whole request of a client that half-closed, then closes; Connection: close is honoured', async () => {
+    const app = await startBackend('h')
+    const front = await startFront({ resolver: new TableResolver().set('h.test', 'h', { kind: 'local', port: app.port }) })
+    const sock = net.connect({ port: front.port, host: '127.0.0.1', allowHalfOpen: true })
+    let text = ''
+    sock.on('data', (d: Buffer) => (text += d.toString('latin1')))
+    const closed = new Promise<void>((r) => sock.on('close', () => r()))
+    sock.end('GET /1 HTTP/1.1\r\nHost: h.test\r\n\r\nGET /2 HTTP/1.1\r\nHost: h.test\r\n\r\n')
+    await closed
+    expect(statuses(text)).toEqual([200, 200])
+    expect(app.seen.map((s) => s.url)).toEqual(['/1', '/2'])
+    const c = await openRaw(front.port)
+    c.write('GET /3 HTTP/1.1\r\nHost: h.test\r\nConnection: close\r\n\r\nGET /4 HTTP/1.1\r\nHost: h.test\r\n\r\n')
+    await c.waitFor(() => c.closed())
+    expect(statuses(c.text())).toEqual([200])
+    expect(app.seen.map((s) => s.url)).toEqual(['/1', '/2', '/3'])
+  })
+
   it('reads a request body split at every byte boundary', async () => {
     const app = await startBackend('s')
     const front = await startFront({ resolver: new TableResolver().set('s.test', 's', { kind: 'local', port: app.port }) })
