@@ -441,6 +441,8 @@ export class ClientConnection {
     this.upTarget = null
     this.upstreamFull = false
     up?.destroy()
+    // The client may have been paused for this upstream's sake.
+    this.updateReading()
   }
 
   private pauseUpstreamWrites(): void {
