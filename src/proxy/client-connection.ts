@@ -5,13 +5,13 @@ import { forwardHead } from './forward-headers.js'
 import type { AppMetrics } from './metrics.js'
 import type { GatePass } from './pause-gate.js'
 import { LINGER_MS, statusResponse } from './raw-response.js'
+import { admitRequest, type Admission } from './request-admission.js'
 import { hasBody, isRefusal, parseRequestHead, type RequestHead } from './request-head.js'
 import { ResponseFraming } from './response-framing.js'
 import { normalizeHost, sameTarget, type RouteResolver, type Target } from './route.js'
 import { socketBytesSinceLast } from './socket-bytes.js'
 import { connectTarget } from './target-connect.js'
 import type { AppTraffic } from './traffic.js'
-import { waitForTarget } from './wait-for-target.js'
 
 /** Bytes a client may send ahead (pipelining) before its connection stops being read. */
 export const MAX_PENDING = 64 * 1024
@@ -267,35 +267,14 @@ export class ClientConnection {
     }
     this.req = Req.Admitting
     this.abort = new AbortController()
-    this.admit(route.app, quick, this.abort.signal).then(
+    const s = this.front.settings
+    admitRequest(this.front.traffic, this.front.resolver, route.app, quick, s.noTargetWaitMs, this.abort.signal).then(
       (got) => this.admitted(got),
       (err: unknown) => this.internalError(err)
     )
   }
 
-  /** Gate, then a target: null when none turned up in time (the 503 case). */
-  private async admit(app: string, quick: GatePass<Target> | null, signal: AbortSignal): Promise<{ pass: GatePass<Target>; target: Target } | null> {
-    if (quick !== null) {
-      const target = await this.front.resolver.target(app)
-      if (target !== null) return { pass: quick, target }
-      quick.leave()
-    }
-    let pass: GatePass<Target>
-    try {
-      pass = await this.front.traffic.gate(app).enter({ signal })
-    } catch (err) {
-      if (ShoalError.is(err)) return null
-      throw err
-    }
-    const target = pass.target ?? (await waitForTarget(this.front.resolver, app, this.front.settings.noTargetWaitMs, signal))
-    if (target === null) {
-      pass.leave()
-      return null
-    }
-    return { pass, target }
-  }
-
-  private admitted(got: { pass: GatePass<Target>; target: Target } | null): void {
+  private admitted(got: Admission | null): void {
     this.abort = null
     if (this.closed) return got?.pass.leave()
     if (got === null) {
