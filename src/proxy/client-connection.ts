@@ -15,6 +15,8 @@ import type { AppTraffic } from './traffic.js'
 
 /** Bytes a client may send ahead (pipelining) before its connection stops being read. */
 export const MAX_PENDING = 64 * 1024
+/** Below this size a response whose head gets the front's Keep-Alive is copied into one write. */
+const SPLICE_COPY_MAX = 16 * 1024
 /** Connect failures: the request never reached the app, so trying elsewhere is safe. */
 const NEVER_CONNECTED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'NO_MASTER'])
 /** What a pooled connection the app had just closed looks like. */
@@ -530,10 +532,11 @@ export class ClientConnection {
     if (f.spliceAt < 0) return this.writeClient(end === chunk.length ? chunk : chunk.subarray(0, end))
     const at = f.spliceAt
     f.spliceAt = -1
+    const parts = [chunk.subarray(0, at), Buffer.from(f.spliceText, 'latin1'), chunk.subarray(f.spliceEnd, end)]
+    // A small response is cheaper copied once than written as three pieces.
+    if (end <= SPLICE_COPY_MAX) return this.writeClient(Buffer.concat(parts))
     this.sock.cork()
-    this.writeClient(chunk.subarray(0, at))
-    this.writeClient(Buffer.from(f.spliceText, 'latin1'))
-    this.writeClient(chunk.subarray(f.spliceEnd, end))
+    for (const p of parts) this.writeClient(p)
     this.sock.uncork()
   }
 

@@ -4,7 +4,6 @@ import { BodyFraming, INVALID, MORE } from './body-framing.js'
 export const MAX_RESPONSE_HEAD = 64 * 1024
 
 const CRLFCRLF = Buffer.from('\r\n\r\n')
-const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: |$)/
 const DIGITS = /^\d{1,15}$/
 
 const enum Phase {
@@ -121,10 +120,9 @@ export class ResponseFraming {
   /** `base`: where the head's first byte is in the buffer being fed (negative when it came in an
    * earlier one); bytes before `first` were relayed already. */
   private parseHead(text: string, base: number, first: number): number {
-    const m = STATUS_LINE.exec(text)
-    if (m === null) return this.fail('malformed status line')
-    const status = Number(m[2])
-    const minor = m[1]
+    const status = statusOf(text)
+    if (status < 0) return this.fail('malformed status line')
+    const minor = text.charCodeAt(7) === 0x30 ? '0' : '1'
     let contentLength = -1
     let transferEncoding = ''
     let connection = ''
@@ -203,8 +201,23 @@ export class ResponseFraming {
   }
 }
 
+/** The status code of `HTTP/1.x NNN[ reason]`, or -1. (By hand: once per response.) */
+function statusOf(text: string): number {
+  if (!text.startsWith('HTTP/1.') || text.length < 12) return -1
+  const minor = text.charCodeAt(7)
+  if ((minor !== 0x30 && minor !== 0x31) || text.charCodeAt(8) !== 0x20) return -1
+  let status = 0
+  for (let i = 9; i < 12; i++) {
+    const d = text.charCodeAt(i) - 0x30
+    if (d < 0 || d > 9) return -1
+    status = status * 10 + d
+  }
+  const after = text.charCodeAt(12)
+  return after === 0x20 || after === 0x0d ? status : -1
+}
+
 function hasToken(list: string, token: string): boolean {
-  if (list === '') return false
+  if (!list.includes(token)) return false
   for (const t of list.split(',')) if (t.trim() === token) return true
   return false
 }

@@ -20,6 +20,7 @@ const cases: Case[] = [
   { name: 'HEAD: headers only', response: 'HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n', head: true, after: 'junk', status: 200 },
   { name: '204', response: 'HTTP/1.1 204 No Content\r\nContent-Length: 10\r\n\r\n', after: 'junk', status: 204 },
   { name: '304', response: 'HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: chunked\r\n\r\n', after: '0\r\n\r\n', status: 304 },
+  { name: 'no reason phrase', response: 'HTTP/1.1 200\r\nContent-Length: 1\r\n\r\nx', after: 'y', status: 200 },
   { name: 'empty body', response: 'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n', after: 'x', status: 200 },
   { name: '100 Continue, then the answer', response: 'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok', status: 201 },
   { name: 'two interim responses', response: 'HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx', status: 200 },
@@ -111,6 +112,8 @@ describe('ResponseFraming', () => {
   const broken: Array<[string, string]> = [
     ['not HTTP', 'SSH-2.0-OpenSSH\r\n\r\n'],
     ['bad status', 'HTTP/1.1 20 OK\r\n\r\n'],
+    ['status too long', 'HTTP/1.1 2000 OK\r\n\r\n'],
+    ['HTTP/2', 'HTTP/2 200 OK\r\n\r\n'],
     ['conflicting lengths', 'HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n'],
     ['bad length', 'HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n'],
     ['bad chunk', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n'],
