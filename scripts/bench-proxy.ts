@@ -32,7 +32,9 @@ const ROOT = path.resolve(import.meta.dirname, '..')
  * The parties run Shoal's compiled JavaScript, as a deployed node does (and as node-http-proxy
  * is plain JS): tsx's on-the-fly transform adds per-closure helpers that would skew the numbers.
  */
-const LIB = path.join(ROOT, 'node_modules', '.cache', 'shoal-bench')
+// Inside this checkout, never under node_modules: that may be a link shared with other checkouts,
+// and each must benchmark its own sources. Compiled packages still resolve through node_modules.
+const LIB = path.join(ROOT, '.bench-build')
 const lib = (rel: string) => import(pathToFileURL(path.join(LIB, rel)).href)
 
 type Ready = Record<string, number>
@@ -72,7 +74,9 @@ async function roleMaster(appHttp: number, appTcp: number, bootstrap: string, to
   const Hyperswarm = (await import('hyperswarm')).default
   const DHT = (await import('hyperdht')).default
   const Protomux = (await import('protomux')).default
-  const front = new HttpFront({ resolver: { resolve: () => ({ app: 'bench' }), target: async () => ({ kind: 'local', port: appHttp }) } })
+  // As the node's ClusterRoutes does, the resolvers answer synchronously too.
+  const local = { kind: 'local', port: appHttp }
+  const front = new HttpFront({ resolver: { resolve: () => ({ app: 'bench' }), target: async () => local, currentTarget: () => local } })
   const tcp = new TcpFront({ app: 'bench', port: 0, resolver: { target: async () => ({ kind: 'local', port: appTcp }) } })
   await front.ready()
   await tcp.ready()
@@ -103,7 +107,11 @@ async function roleMaster(appHttp: number, appTcp: number, bootstrap: string, to
 async function roleDirect(masterHttp: number): Promise<void> {
   const { HttpFront } = await lib('proxy/http-front.js')
   const front = new HttpFront({
-    resolver: { resolve: () => ({ app: 'bench' }), target: async () => ({ kind: 'direct', host: '127.0.0.1', port: masterHttp }) }
+    resolver: {
+      resolve: () => ({ app: 'bench' }),
+      target: async () => ({ kind: 'direct', host: '127.0.0.1', port: masterHttp }),
+      currentTarget: () => ({ kind: 'direct', host: '127.0.0.1', port: masterHttp })
+    }
   })
   await front.ready()
   ready({ http: front.port })
@@ -132,7 +140,11 @@ async function roleTunnel(bootstrap: string, topic: string): Promise<void> {
     return tunnel.open(app)
   }
   const front = new HttpFront({
-    resolver: { resolve: () => ({ app: 'bench' }), target: async () => ({ kind: 'tunnel', key: 'master', open: () => open('bench') }) }
+    resolver: {
+      resolve: () => ({ app: 'bench' }),
+      target: async () => ({ kind: 'tunnel', key: 'master', open: () => open('bench') }),
+      currentTarget: () => ({ kind: 'tunnel', key: 'master', open: () => open('bench') })
+    }
   })
   const tcp = new TcpFront({ app: 'bench', port: 0, resolver: { target: async () => ({ kind: 'tunnel', key: 'master', open: () => open('bench-tcp') }) } })
   front.on('upstream-error', (e: { error: Error }) => debug('http upstream error', e.error.message))

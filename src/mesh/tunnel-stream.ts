@@ -2,7 +2,11 @@ import { Duplex } from 'node:stream'
 import { ShoalError } from '../core/errors.js'
 import { MAX_TUNNEL_DATA, TUNNEL_WINDOW } from '../protocol/tunnel-messages.js'
 
-/** Credit is returned once this much has been consumed (or the reader ran dry). */
+/**
+ * Credit is returned once this much has been consumed. Not sooner: a sender with less than this
+ * owed still holds 7/8 of the window, so it never waits, and small exchanges (an HTTP request
+ * and its answer) then cost one frame each way instead of two.
+ */
 const CREDIT_BATCH = TUNNEL_WINDOW / 8
 /**
  * The receive window grows (doubling) up to this while the reader keeps up and the sender is
@@ -126,7 +130,7 @@ export class TunnelStream extends Duplex {
   override _read(): void {
     const consumed = this.received - this.readableLength
     const owed = consumed - this.credited
-    if (owed >= CREDIT_BATCH || (owed > 0 && this.readableLength === 0)) {
+    if (owed >= CREDIT_BATCH) {
       this.credited += owed
       let grant = owed
       // Reader idle yet the sender had (nearly) used the window up: the window is the limit.

@@ -1,8 +1,9 @@
-import { PassThrough, type Duplex } from 'node:stream'
+import type { Duplex } from 'node:stream'
 import { ShoalError } from '../core/errors.js'
 import type { NodeId } from '../core/types.js'
 import type { Mesh } from '../mesh/mesh.js'
 import type { RouteResolver, Target } from '../proxy/route.js'
+import { failedStream } from '../proxy/target-connect.js'
 
 /** A direct path that failed is not tried again for this long (the tunnel is used meanwhile). */
 export const DIRECT_RETRY_MS = 30_000
@@ -39,6 +40,10 @@ export class ClusterRoutes implements RouteResolver {
   }
 
   async target(app: string): Promise<Target | null> {
+    return this.currentTarget(app)
+  }
+
+  currentTarget(app: string): Target | null {
     const pl = this.src.mesh.gossip.apps.placements.get(app)
     const spec = this.src.mesh.gossip.apps.specs.get(app)
     if (pl === undefined || spec === undefined || spec.deleted || pl.master === '') return null
@@ -67,7 +72,5 @@ export class ClusterRoutes implements RouteResolver {
 
 /** A stream that fails at once: the fronts turn its error into 502/503 like any other. */
 function failed(name: string): Duplex {
-  const d = new PassThrough()
-  process.nextTick(() => d.destroy(new ShoalError('NO_MASTER', `no mesh session to the master of ${name}`)))
-  return d
+  return failedStream(new ShoalError('NO_MASTER', `no mesh session to the master of ${name}`))
 }

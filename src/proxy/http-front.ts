@@ -1,17 +1,9 @@
-import http, { type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
+import net, { type AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { EventEmitter } from 'node:events'
-import { ShoalError } from '../core/errors.js'
-import { AgentPool, type AgentPoolOptions } from './agent-pool.js'
-import { forwardHeaders, hopsOf, responseHeaders, smugglingReason } from './forward-headers.js'
-import type { GatePass } from './pause-gate.js'
-import { endWithStatus } from './raw-response.js'
-import { socketBytesSinceLast } from './socket-bytes.js'
-import { normalizeHost, type RouteResolver, type Target } from './route.js'
-import { connectTarget, splice } from './target-connect.js'
+import { ClientConnection, type FrontContext } from './client-connection.js'
+import type { RouteResolver } from './route.js'
 import { AppTraffic } from './traffic.js'
-import { waitForTarget } from './wait-for-target.js'
 
 /** Requests that went through this many Shoal fronts are refused with 508 (a routing loop). */
 export const MAX_HOPS = 8
@@ -21,15 +13,14 @@ export const HEADERS_TIMEOUT_MS = 10_000
 /** …and its whole request within this long. */
 export const REQUEST_TIMEOUT_MS = 300_000
 export const KEEP_ALIVE_TIMEOUT_MS = 5_000
-/** How often the server checks the two timeouts above. */
+/** How often the front checks the timeouts above. */
 export const TIMEOUT_CHECK_MS = 1_000
 /** A request for an app with no target waits this long for one before its 503. */
 export const NO_TARGET_WAIT_MS = 2_000
 export const RETRY_AFTER_SEC = 2
-/** Connect failures: the request never reached the app, so trying elsewhere is safe. */
-const NEVER_CONNECTED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'NO_MASTER'])
-/** Abort reason when a client leaves while held; made once, errors are costly to build. */
-const CLIENT_GONE = new ShoalError('GATE_TIMEOUT', 'client went away')
+/** An upstream connection idle this long is closed rather than reused (below common app
+ * keep-alive timeouts, so the app is not the one closing it under a new request). */
+export const UPSTREAM_IDLE_MS = 4_000
 
 export interface HttpFrontOptions {
   resolver: RouteResolver
@@ -50,25 +41,30 @@ export interface HttpFrontOptions {
   timeoutCheckMs?: number
   noTargetWaitMs?: number
   retryAfterSec?: number
-  agents?: AgentPoolOptions
+  upstreamIdleMs?: number
 }
+
+type Settings = Required<Omit<HttpFrontOptions, 'resolver' | 'traffic'>>
 
 /**
  * The HTTP listener of a node: routes by Host, passes each request (and WebSocket upgrade)
- * through the app's pause gate, and forwards it to the app's master with keep-alive pools.
- * Answers by itself: 404 unknown host, 503 + Retry-After no target, 502 target unreachable,
- * 508 hop limit, 400 smuggling attempt, 431 huge headers, 408 slow headers.
+ * through the app's pause gate, and forwards it to the app's master over an upstream
+ * connection pinned to the client's (see ClientConnection: bytes are relayed as they are, only
+ * request heads are rewritten). Answers by itself: 404 unknown host, 503 + Retry-After no
+ * target, 502 target unreachable, 508 hop limit, 400 smuggling attempt or malformed request,
+ * 431 huge headers, 408 slow headers.
  *
  * Events: 'listening' ({host, port}), 'refused' ({status, reason, host}), 'upstream-error'
  * ({app, target?, error}: the target did not answer; a `direct` one may be worth avoiding).
  */
-export class HttpFront extends EventEmitter {
+export class HttpFront extends EventEmitter implements FrontContext {
   readonly traffic: AppTraffic
-  private readonly server: http.Server
-  private readonly agents: AgentPool
-  private readonly resolver: RouteResolver
-  private readonly opts: Required<Omit<HttpFrontOptions, 'resolver' | 'traffic' | 'agents' | 'nodeName'>> & { nodeName: string }
-  private readonly upgraded = new Set<Duplex>()
+  readonly resolver: RouteResolver
+  readonly settings: Settings
+  readonly keepAliveHint: string
+  private readonly server: net.Server
+  private readonly connections = new Set<ClientConnection>()
+  private sweeper: NodeJS.Timeout | null = null
   private opening: Promise<AddressInfo> | null = null
   private closing: Promise<void> | null = null
   /**
@@ -81,8 +77,7 @@ export class HttpFront extends EventEmitter {
     super()
     this.resolver = options.resolver
     this.traffic = options.traffic ?? new AppTraffic()
-    this.agents = new AgentPool(options.agents)
-    this.opts = {
+    this.settings = {
       host: options.host ?? '127.0.0.1',
       port: options.port ?? 0,
       proto: options.proto ?? 'http',
@@ -94,28 +89,13 @@ export class HttpFront extends EventEmitter {
       keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? KEEP_ALIVE_TIMEOUT_MS,
       timeoutCheckMs: options.timeoutCheckMs ?? TIMEOUT_CHECK_MS,
       noTargetWaitMs: options.noTargetWaitMs ?? NO_TARGET_WAIT_MS,
-      retryAfterSec: options.retryAfterSec ?? RETRY_AFTER_SEC
+      retryAfterSec: options.retryAfterSec ?? RETRY_AFTER_SEC,
+      upstreamIdleMs: options.upstreamIdleMs ?? UPSTREAM_IDLE_MS
     }
-    this.server = http.createServer({
-      maxHeaderSize: this.opts.maxHeaderSize,
-      headersTimeout: this.opts.headersTimeoutMs,
-      requestTimeout: this.opts.requestTimeoutMs,
-      keepAliveTimeout: this.opts.keepAliveTimeoutMs,
-      connectionsCheckingInterval: this.opts.timeoutCheckMs,
-      requireHostHeader: true,
-      insecureHTTPParser: false,
-      noDelay: true
-    })
-    this.server.on('request', (req, res) => {
-      this.onRequest(req, res).catch((err) => this.internalError(res, err))
-    })
-    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      this.onUpgrade(req, socket, head).catch((err) => {
-        this.emit('upstream-error', { app: null, error: err })
-        endWithStatus(socket, 500, 'shoal: internal error\n')
-      })
-    })
-    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.onClientError(err, socket))
+    this.keepAliveHint = `timeout=${Math.floor(this.settings.keepAliveTimeoutMs / 1000)}`
+    // Half-open allowed: a client may send its request, then its FIN, and still wait for the answer.
+    this.server = net.createServer({ allowHalfOpen: true, noDelay: true })
+    this.server.on('connection', (sock: Duplex) => this.serve(sock))
   }
 
   /**
@@ -130,7 +110,7 @@ export class HttpFront extends EventEmitter {
   ready(): Promise<AddressInfo> {
     this.opening ??= new Promise<AddressInfo>((resolve, reject) => {
       this.server.once('error', reject)
-      this.server.listen(this.opts.port, this.opts.host, () => {
+      this.server.listen(this.settings.port, this.settings.host, () => {
         this.server.off('error', reject)
         const addr = this.server.address() as AddressInfo
         this.emit('listening', { host: addr.address, port: addr.port })
@@ -145,272 +125,39 @@ export class HttpFront extends EventEmitter {
     return (this.server.address() as AddressInfo | null)?.port ?? 0
   }
 
-  /** Stops listening and cuts every connection, pooled upstream ones included (idempotent). */
+  /** Stops listening and cuts every connection, upstream ones included (idempotent). */
   close(): Promise<void> {
     this.closing ??= new Promise<void>((resolve) => {
-      this.agents.destroy()
-      for (const s of this.upgraded) s.destroy()
+      this.stopSweeper()
+      for (const c of [...this.connections]) c.destroy()
       if (!this.server.listening) return resolve()
       this.server.close(() => resolve())
-      this.server.closeAllConnections()
     })
     return this.closing
   }
 
-  private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const started = performance.now()
-    const smuggling = smugglingReason(req)
-    if (smuggling) return this.refuse(res, 400, `shoal: request refused: ${smuggling}\n`, req, true)
-    const host = normalizeHost(req.headers.host)
-    const route = this.resolver.resolve(host)
-    if (!route) return this.refuse(res, 404, `shoal: no app serves host "${host}" on ${this.opts.nodeName}\n`, req)
-    const hops = hopsOf(req)
-    if (hops > 0 && this.isolated) return void req.socket.destroy()
-    if (!(hops < this.opts.maxHops)) {
-      return this.refuse(res, 508, `shoal: request for "${host}" went through ${req.headers['x-shoal-hops']} proxies; refusing a routing loop\n`, req)
-    }
-    const app = route.app
-    // Hot path: an open gate and a known target need no abort plumbing.
-    const quick = this.traffic.gate(app).tryEnter()
-    if (quick) {
-      const target = await this.resolver.target(app)
-      if (target) return this.forward(req, res, app, quick, target, hops, started)
-      quick.leave()
-    }
-    const abort = new AbortController()
-    res.on('close', () => {
-      if (!res.writableFinished) abort.abort(CLIENT_GONE)
-    })
-    const got = await this.admit(app, abort.signal)
-    if (abort.signal.aborted) return got?.pass.leave()
-    if (!got) return this.noTarget(res, app, req)
-    this.forward(req, res, app, got.pass, got.target, hops, started)
+  forget(conn: ClientConnection): void {
+    this.connections.delete(conn)
+    if (this.connections.size === 0) this.stopSweeper()
   }
 
-  /** Gate, then a target: null when none turned up in time (the 503 case). */
-  private async admit(app: string, signal: AbortSignal): Promise<{ pass: GatePass<Target>; target: Target } | null> {
-    let pass: GatePass<Target>
-    try {
-      pass = await this.traffic.gate(app).enter({ signal })
-    } catch (err) {
-      if (ShoalError.is(err)) return null
-      throw err
-    }
-    const target = pass.target ?? (await waitForTarget(this.resolver, app, this.opts.noTargetWaitMs, signal))
-    if (!target) {
-      pass.leave()
-      return null
-    }
-    return { pass, target }
-  }
-
-  private forward(
-    req: IncomingMessage,
-    res: ServerResponse,
-    app: string,
-    pass: GatePass<Target>,
-    target: Target,
-    hops: number,
-    started: number
-  ): void {
-    const metrics = this.traffic.metrics(app)
-    metrics.connectionOpened()
-    let upstream: http.ClientRequest | null = null
-    let done = false
-    const finish = () => {
-      if (done) return
-      done = true
-      metrics.connectionClosed()
-      metrics.bytes(socketBytesSinceLast(req.socket))
-      metrics.request(performance.now() - started)
-      pass.leave()
-    }
-    pass.onTerminate(() => {
-      upstream?.destroy()
-      res.destroy()
-    })
-    res.on('close', () => {
-      if (!res.writableFinished) upstream?.destroy()
-      finish()
-    })
-    const length = req.headers['content-length']
-    const bodyless = (length === undefined || length === '0') && req.headers['transfer-encoding'] === undefined
-    const headers = forwardHeaders(req, { hops, proto: this.opts.proto })
-    const send = (to: Target, retried: boolean) => {
-      const up = http.request({
-        agent: this.agents.agent(to),
-        host: to.kind === 'direct' ? to.host : '127.0.0.1',
-        port: to.kind === 'tunnel' ? 0 : to.port,
-        method: req.method,
-        path: req.url,
-        headers,
-        setHost: false
-      })
-      upstream = up
-      up.on('response', (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.statusMessage, responseHeaders(answer.rawHeaders))
-        // Hand-rolled pipe: a quarter of the listeners stream.pipe() sets up and tears down.
-        answer.on('data', (chunk: Buffer) => {
-          if (!res.write(chunk)) answer.pause()
-        })
-        res.on('drain', () => answer.resume())
-        answer.on('end', () => res.end())
-        answer.on('error', () => res.destroy())
-      })
-      up.on('error', (err: NodeJS.ErrnoException) => {
-        this.emit('upstream-error', { app, target: to, error: err })
-        if (res.headersSent || res.destroyed) return void res.destroy()
-        // Nothing reached the app: a bodyless request is tried once more, on the same target
-        // (a pooled connection the app had just closed) or on whatever the router says now
-        // (a direct path that stopped answering; the node may switch to a tunnel).
-        if (bodyless && !retried && (up.reusedSocket || NEVER_CONNECTED.has(err.code ?? ''))) {
-          const again = up.reusedSocket && err.code === 'ECONNRESET' ? Promise.resolve(to) : this.resolver.target(app)
-          again.then(
-            (next) => (next && !res.destroyed ? send(next, true) : this.badGateway(res, app, err)),
-            () => this.badGateway(res, app, err)
-          )
-          return
-        }
-        this.badGateway(res, app, err)
-      })
-      if (bodyless) {
-        // No body to stream (GET, HEAD…): no pipe to set up.
-        up.end()
-      } else {
-        req.pipe(up)
-      }
-    }
-    if (bodyless) req.resume()
-    send(target, false)
-  }
-
-  private badGateway(res: ServerResponse, app: string, err: NodeJS.ErrnoException): void {
-    if (res.headersSent || res.destroyed) return void res.destroy()
-    res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' })
-    res.end(`shoal: app "${app}" did not answer (${err.code ?? err.message})\n`)
-  }
-
-  private async onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    const smuggling = smugglingReason(req)
-    if (smuggling) return this.refuseRaw(socket, 400, `shoal: request refused: ${smuggling}\n`, req)
-    const host = normalizeHost(req.headers.host)
-    const route = this.resolver.resolve(host)
-    if (!route) return this.refuseRaw(socket, 404, `shoal: no app serves host "${host}" on ${this.opts.nodeName}\n`, req)
-    const hops = hopsOf(req)
-    if (hops > 0 && this.isolated) return void socket.destroy()
-    if (!(hops < this.opts.maxHops)) return this.refuseRaw(socket, 508, `shoal: routing loop for "${host}"\n`, req)
-    const app = route.app
-    const abort = new AbortController()
-    const onGone = () => abort.abort(CLIENT_GONE)
-    socket.once('close', onGone)
-    const got = await this.admit(app, abort.signal)
-    socket.off('close', onGone)
-    if (abort.signal.aborted) return got?.pass.leave()
-    if (!got) {
-      return this.refuseRaw(socket, 503, noTargetBody(app), req, { 'retry-after': String(this.opts.retryAfterSec) })
-    }
-    const { pass, target } = got
-    const metrics = this.traffic.metrics(app)
-    metrics.connectionOpened()
-    const upstream = connectTarget(target)
-    const headers = forwardHeaders(req, { hops, proto: this.opts.proto, upgrade: true })
-    let headText = `${req.method} ${req.url} HTTP/1.1\r\n`
-    for (let i = 0; i < headers.length; i += 2) headText += `${headers[i]}: ${headers[i + 1]}\r\n`
-    upstream.write(headText + '\r\n')
-    if (head.length > 0) upstream.write(head)
-    this.upgraded.add(socket)
-    let finished = false
-    const done = (err?: Error) => {
-      if (finished) return
-      finished = true
-      this.upgraded.delete(socket)
-      if (err) this.emit('upstream-error', { app, target, error: err })
-      metrics.connectionClosed()
-      metrics.bytes(socketBytesSinceLast(socket))
-      metrics.request()
-      pass.leave()
-    }
-    pass.onTerminate(() => {
-      socket.destroy()
-      upstream.destroy()
-    })
-    // Until the app answers, a failure can still be told to the client as a 502.
-    const early = (err: NodeJS.ErrnoException) => {
-      upstream.destroy()
-      endWithStatus(socket, 502, `shoal: app "${app}" did not answer (${err.code ?? err.message})\n`)
-      done(err)
-    }
-    upstream.once('error', early)
-    upstream.once('close', () => {
-      if (!finished && !answered) early(new ShoalError('NO_MASTER', 'connection closed before an answer'))
-    })
-    let answered = false
-    socket.once('close', () => {
-      if (!answered) upstream.destroy()
-    })
-    upstream.once('data', (first: Buffer) => {
-      answered = true
-      upstream.pause()
-      upstream.off('error', early)
-      ;(socket as Socket).setNoDelay?.(true)
-      socket.write(first)
-      splice(socket, upstream, done)
-    })
-  }
-
-  private noTarget(res: ServerResponse, app: string, req: IncomingMessage): void {
-    if (res.destroyed) return
-    this.emit('refused', { status: 503, reason: 'no target', host: req.headers.host })
-    res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8', 'retry-after': String(this.opts.retryAfterSec) })
-    res.end(noTargetBody(app))
-  }
-
-  private refuse(res: ServerResponse, status: number, body: string, req: IncomingMessage, close = false): void {
-    this.emit('refused', { status, reason: body.trim(), host: req.headers.host })
-    const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8' }
-    if (close) headers.connection = 'close'
-    res.writeHead(status, headers)
-    res.end(body)
-    // An unread body must not be mistaken for the next request.
-    if (close) res.on('finish', () => req.socket.destroySoon())
-    else req.resume()
-  }
-
-  private refuseRaw(socket: Duplex, status: number, body: string, req: IncomingMessage, headers?: Record<string, string>): void {
-    this.emit('refused', { status, reason: body.trim(), host: req.headers.host })
-    endWithStatus(socket, status, body, headers)
-  }
-
-  private onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
-    const inProgress = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage
-    if (err.code === 'ECONNRESET' || !socket.writable || inProgress?.headersSent) {
-      socket.destroy()
-      return
-    }
-    let status = 400
-    let body = `shoal: malformed request (${err.code ?? 'parse error'})\n`
-    if (err.code === 'HPE_HEADER_OVERFLOW') {
-      status = 431
-      body = `shoal: request headers larger than ${this.opts.maxHeaderSize} bytes\n`
-    } else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
-      status = 408
-      body = 'shoal: request not received in time\n'
-    }
-    this.emit('refused', { status, reason: err.code ?? err.message, host: null })
-    endWithStatus(socket, status, body)
-  }
-
-  private internalError(res: ServerResponse, err: unknown): void {
-    this.emit('upstream-error', { app: null, error: err })
-    if (!res.headersSent) {
-      res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' })
-      res.end('shoal: internal error\n')
-    } else {
-      res.destroy()
+  private serve(sock: Duplex): void {
+    if (this.closing !== null) return void sock.destroy()
+    this.connections.add(new ClientConnection(sock, this))
+    if (this.sweeper === null) {
+      // Timeouts are swept, not armed per request: a timer per request costs more than the request.
+      this.sweeper = setInterval(() => this.sweep(), this.settings.timeoutCheckMs)
+      this.sweeper.unref()
     }
   }
-}
 
-function noTargetBody(app: string): string {
-  return `shoal: app "${app}" has no healthy master right now; retry shortly\n`
+  private sweep(): void {
+    const now = performance.now()
+    for (const c of this.connections) c.checkTimeouts(now)
+  }
+
+  private stopSweeper(): void {
+    if (this.sweeper !== null) clearInterval(this.sweeper)
+    this.sweeper = null
+  }
 }

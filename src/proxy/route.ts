@@ -30,6 +30,18 @@ export interface RouteResolver {
    * then waits a little and asks again before answering 503). Must not reject.
    */
   target(app: string): Promise<Target | null>
+  /**
+   * The same answer as `target`, synchronously, for resolvers that know it without waiting
+   * (the HTTP front then skips a promise per request). Optional.
+   */
+  currentTarget?(app: string): Target | null
+}
+
+/** True when both name the same far end, so a connection to one serves the other. */
+export function sameTarget(a: Target, b: Target): boolean {
+  if (a.kind === 'local') return b.kind === 'local' && a.port === b.port
+  if (a.kind === 'direct') return b.kind === 'direct' && a.port === b.port && a.host === b.host
+  return b.kind === 'tunnel' && a.key === b.key
 }
 
 /** A stable string naming a target, for pooling and logs. */

@@ -1,5 +1,6 @@
 import net from 'node:net'
-import type { Duplex } from 'node:stream'
+import { Duplex } from 'node:stream'
+import { ShoalError } from '../core/errors.js'
 import type { Target } from './route.js'
 
 /**
@@ -7,6 +8,15 @@ import type { Target } from './route.js'
  * connect surfaces as an 'error' event on the returned stream.
  */
 export function connectTarget(target: Target): Duplex {
+  try {
+    return connect(target)
+  } catch (err) {
+    // A bad address throws at once; a tunnel with no session may too.
+    return failedStream(new ShoalError('NO_MASTER', `cannot reach ${target.kind} target`, { cause: err }))
+  }
+}
+
+function connect(target: Target): Duplex {
   switch (target.kind) {
     case 'local': {
       const s = net.connect({ host: '127.0.0.1', port: target.port, allowHalfOpen: true })
@@ -21,6 +31,21 @@ export function connectTarget(target: Target): Duplex {
     case 'tunnel':
       return target.open()
   }
+}
+
+/**
+ * A stream that fails at once with `err`, as a connection that could not be made does. What is
+ * written to it goes nowhere (a PassThrough would hand it back as if the far end had answered).
+ */
+export function failedStream(err: Error): Duplex {
+  const d = new Duplex({
+    read() {},
+    write(_chunk, _encoding, cb) {
+      cb()
+    }
+  })
+  process.nextTick(() => d.destroy(err))
+  return d
 }
 
 /**

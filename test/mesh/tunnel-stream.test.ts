@@ -37,6 +37,31 @@ describe('TunnelStream flow control', () => {
     s.destroy()
   })
 
+  it('returns credit in batches: small exchanges cost no credit frame, a long stream never stalls', async () => {
+    const { link, sent } = fakeLink()
+    const s = new TunnelStream(link, 1, false, 'app')
+    let read = 0
+    s.on('data', (d: Buffer) => (read += d.length))
+    for (let i = 0; i < 100; i++) {
+      s.onPeerData(Buffer.alloc(200))
+      await tick()
+    }
+    expect(read).toBe(20_000)
+    expect(sent.credits).toEqual([])
+    // The peer keeps sending within what it was granted: credit comes back before it runs out.
+    let granted = TUNNEL_WINDOW
+    let given = 20_000
+    while (given < 4 * TUNNEL_WINDOW) {
+      expect(given + MAX_TUNNEL_DATA).toBeLessThanOrEqual(granted)
+      s.onPeerData(Buffer.alloc(MAX_TUNNEL_DATA))
+      given += MAX_TUNNEL_DATA
+      await tick()
+      granted += sent.credits.splice(0).reduce((a, b) => a + b, 0)
+    }
+    expect(read).toBe(given)
+    s.destroy()
+  })
+
   it('resets a peer that overruns the window', async () => {
     const { link, sent } = fakeLink()
     const s = new TunnelStream(link, 1, false, 'app')

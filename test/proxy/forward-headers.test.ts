@@ -1,28 +1,37 @@
-import type { IncomingMessage } from 'node:http'
 import { describe, expect, it } from 'vitest'
-import { forwardHeaders, hopsOf, responseHeaders, smugglingReason } from '../../src/proxy/forward-headers.js'
-import { normalizeHost, targetKey } from '../../src/proxy/route.js'
+import { forwardHead } from '../../src/proxy/forward-headers.js'
+import { isRefusal, parseRequestHead, type RequestHead } from '../../src/proxy/request-head.js'
+import { normalizeHost, sameTarget, targetKey } from '../../src/proxy/route.js'
 
-/** Just enough of an IncomingMessage: raw headers, and the lower-cased joined view Node builds. */
-function fakeReq(raw: string[], version = '1.1', remote = '10.1.2.3'): IncomingMessage {
-  const headers: Record<string, string> = {}
-  for (let i = 0; i < raw.length; i += 2) {
-    const k = raw[i].toLowerCase()
-    headers[k] = headers[k] === undefined ? raw[i + 1] : `${headers[k]}, ${raw[i + 1]}`
-  }
-  const [major, minor] = version.split('.').map(Number)
-  return { rawHeaders: raw, headers, httpVersionMajor: major, httpVersionMinor: minor, socket: { remoteAddress: remote } } as unknown as IncomingMessage
+/** A request head from header pairs, as a client would send it. */
+function head(raw: string[], version = '1.1', requestLine = 'GET / HTTP/'): RequestHead {
+  let text = `${requestLine}${version}\r\n`
+  for (let i = 0; i < raw.length; i += 2) text += `${raw[i]}: ${raw[i + 1]}\r\n`
+  const parsed = parseRequestHead(Buffer.from(text + '\r\n', 'latin1'), 0, text.length + 2, 16 * 1024)
+  if (parsed === null || isRefusal(parsed)) throw new Error(`not a valid head: ${JSON.stringify(parsed)}`)
+  return parsed
 }
 
-const pairs = (flat: string[]) => Array.from({ length: flat.length / 2 }, (_, i) => [flat[2 * i], flat[2 * i + 1]])
+/** The forwarded head's header lines as [name, value] pairs (request line left out). */
+function forwarded(h: RequestHead, hops = h.hops, proto = 'http', client = '10.1.2.3'): string[][] {
+  const text = forwardHead(h, { hops, proto, client })
+  expect(text.endsWith('\r\n\r\n')).toBe(true)
+  return text
+    .slice(0, -4)
+    .split('\r\n')
+    .slice(1)
+    .map((line) => {
+      const colon = line.indexOf(':')
+      return [line.slice(0, colon), line.slice(colon + 1).trim()]
+    })
+}
 
-describe('forwardHeaders', () => {
+describe('forwardHead', () => {
   it('keeps case and repeats, drops hop-by-hop and Connection-listed headers, adds X-Forwarded-*', () => {
-    const out = pairs(
-      forwardHeaders(
-        fakeReq(['Host', 'a.test', 'Connection', 'keep-alive, X-Secret', 'X-Secret', 's', 'Keep-Alive', 'timeout=5', 'Cookie', 'a=1', 'Cookie', 'b=2', 'TE', 'trailers', 'Accept', '*/*']),
-        { hops: 0, proto: 'https' }
-      )
+    const out = forwarded(
+      head(['Host', 'a.test', 'Connection', 'keep-alive, X-Secret', 'X-Secret', 's', 'Keep-Alive', 'timeout=5', 'Cookie', 'a=1', 'Cookie', 'b=2', 'TE', 'trailers', 'Accept', '*/*']),
+      0,
+      'https'
     )
     expect(out).toEqual([
       ['Host', 'a.test'],
@@ -36,13 +45,18 @@ describe('forwardHeaders', () => {
     ])
   })
 
+  it('keeps the request line and header bytes exactly, obs-text included', () => {
+    const raw = Buffer.from('PATCH /a%20b?x=1 HTTP/1.1\r\nHost: a.test\r\nX-Name: caf\xe9  \r\n\r\n', 'latin1')
+    const h = parseRequestHead(raw, 0, raw.length, 1024) as RequestHead
+    const out = Buffer.from(forwardHead(h, { hops: 0, proto: 'http', client: '1.2.3.4' }), 'latin1')
+    expect(out.subarray(0, raw.length - 2).equals(raw.subarray(0, raw.length - 2))).toBe(true)
+  })
+
   it('does not trust client X-Forwarded-Host/-Proto, but keeps those set by an earlier Shoal front', () => {
-    const spoofed = pairs(forwardHeaders(fakeReq(['Host', 'a.test', 'X-Forwarded-Host', 'evil', 'X-Forwarded-Proto', 'https']), { hops: 0, proto: 'http' }))
+    const spoofed = forwarded(head(['Host', 'a.test', 'X-Forwarded-Host', 'evil', 'X-Forwarded-Proto', 'https']))
     expect(spoofed.filter(([k]) => k.toLowerCase() === 'x-forwarded-host')).toEqual([['x-forwarded-host', 'a.test']])
     expect(spoofed.filter(([k]) => k.toLowerCase() === 'x-forwarded-proto')).toEqual([['x-forwarded-proto', 'http']])
-    const relayed = pairs(
-      forwardHeaders(fakeReq(['Host', 'a.test', 'x-forwarded-host', 'orig.test', 'x-forwarded-proto', 'https', 'x-forwarded-for', '1.1.1.1', 'x-shoal-hops', '1']), { hops: 1, proto: 'http' })
-    )
+    const relayed = forwarded(head(['Host', 'a.test', 'x-forwarded-host', 'orig.test', 'x-forwarded-proto', 'https', 'x-forwarded-for', '1.1.1.1', 'x-shoal-hops', '1']))
     expect(relayed).toEqual([
       ['Host', 'a.test'],
       ['x-forwarded-host', 'orig.test'],
@@ -52,31 +66,22 @@ describe('forwardHeaders', () => {
     ])
   })
 
-  it('keeps chunked framing for streamed bodies and Upgrade for WebSockets', () => {
-    const chunked = pairs(forwardHeaders(fakeReq(['Host', 'a', 'Transfer-Encoding', 'chunked']), { hops: 0, proto: 'http' }))
-    expect(chunked).toContainEqual(['transfer-encoding', 'chunked'])
-    const ws = pairs(forwardHeaders(fakeReq(['Host', 'a', 'Connection', 'Upgrade', 'Upgrade', 'websocket']), { hops: 0, proto: 'http', upgrade: true }))
+  it('joins repeated X-Forwarded-For headers before adding the client', () => {
+    const out = forwarded(head(['Host', 'a', 'X-Forwarded-For', '1.1.1.1', 'X-Forwarded-For', '2.2.2.2']))
+    expect(out.filter(([k]) => k.toLowerCase() === 'x-forwarded-for')).toEqual([['x-forwarded-for', '1.1.1.1, 2.2.2.2, 10.1.2.3']])
+  })
+
+  it('keeps chunked framing for streamed bodies, Upgrade for WebSockets, and asks HTTP/1.0 upstreams to stay open', () => {
+    expect(forwarded(head(['Host', 'a', 'Transfer-Encoding', 'chunked']))).toContainEqual(['transfer-encoding', 'chunked'])
+    const ws = forwarded(head(['Host', 'a', 'Connection', 'Upgrade', 'Upgrade', 'websocket']))
     expect(ws).toContainEqual(['connection', 'Upgrade'])
     expect(ws).toContainEqual(['upgrade', 'websocket'])
+    expect(ws.filter(([k]) => k === 'Connection' || k === 'Upgrade')).toEqual([])
+    expect(forwarded(head(['Host', 'a'], '1.0'))).toContainEqual(['connection', 'keep-alive'])
   })
 })
 
-describe('request checks', () => {
-  it('finds smuggling attempts Node lets through', () => {
-    expect(smugglingReason(fakeReq(['Transfer-Encoding', 'gzip, chunked']))).toMatch(/unsupported/)
-    expect(smugglingReason(fakeReq(['Transfer-Encoding', 'chunked'], '1.0'))).toMatch(/HTTP\/1\.0/)
-    expect(smugglingReason(fakeReq(['Transfer-Encoding', 'chunked', 'Content-Length', '3']))).toMatch(/both/)
-    expect(smugglingReason(fakeReq(['Transfer-Encoding', 'Chunked']))).toBeNull()
-    expect(smugglingReason(fakeReq(['Content-Length', '3']))).toBeNull()
-  })
-
-  it('reads the hop counter, refusing junk', () => {
-    expect(hopsOf(fakeReq([]))).toBe(0)
-    expect(hopsOf(fakeReq(['x-shoal-hops', '3']))).toBe(3)
-    expect(hopsOf(fakeReq(['x-shoal-hops', '-1']))).toBeNaN()
-    expect(hopsOf(fakeReq(['x-shoal-hops', '1', 'x-shoal-hops', '2']))).toBeNaN()
-  })
-
+describe('route helpers', () => {
   it('normalizes hosts and names targets', () => {
     expect(normalizeHost('App.Example.COM:8080')).toBe('app.example.com')
     expect(normalizeHost('app.example.com.')).toBe('app.example.com')
@@ -84,15 +89,16 @@ describe('request checks', () => {
     expect(normalizeHost(undefined)).toBe('')
     expect(targetKey({ kind: 'direct', host: '10.0.0.1', port: 80 })).toBe('direct:10.0.0.1:80')
   })
-})
 
-describe('responseHeaders', () => {
-  it('relays repeated Set-Cookie and drops hop-by-hop ones', () => {
-    expect(responseHeaders(['Set-Cookie', 'a=1', 'Connection', 'close, X-Internal', 'X-Internal', '1', 'Transfer-Encoding', 'chunked', 'Set-Cookie', 'b=2'])).toEqual([
-      'Set-Cookie',
-      'a=1',
-      'Set-Cookie',
-      'b=2'
-    ])
+  it('tells when two targets are the same far end', () => {
+    const open = () => {
+      throw new Error('unused')
+    }
+    expect(sameTarget({ kind: 'local', port: 1 }, { kind: 'local', port: 1 })).toBe(true)
+    expect(sameTarget({ kind: 'local', port: 1 }, { kind: 'local', port: 2 })).toBe(false)
+    expect(sameTarget({ kind: 'local', port: 1 }, { kind: 'direct', host: '127.0.0.1', port: 1 })).toBe(false)
+    expect(sameTarget({ kind: 'direct', host: 'a', port: 1 }, { kind: 'direct', host: 'b', port: 1 })).toBe(false)
+    expect(sameTarget({ kind: 'tunnel', key: 'n/http:a', open }, { kind: 'tunnel', key: 'n/http:a', open })).toBe(true)
+    expect(sameTarget({ kind: 'tunnel', key: 'n/http:a', open }, { kind: 'tunnel', key: 'm/http:a', open })).toBe(false)
   })
 })

@@ -76,6 +76,9 @@ export class TableResolver implements RouteResolver {
   async target(app: string): Promise<Target | null> {
     return this.targets.get(app) ?? null
   }
+  currentTarget(app: string): Target | null {
+    return this.targets.get(app) ?? null
+  }
   set(host: string, app: string, target: Target | null): this {
     this.hosts.set(host, app)
     this.targets.set(app, target)
@@ -139,4 +142,41 @@ export function rawExchange(port: number, bytes: string, endAfterMs = 2000): Pro
 /** Polls a condition until it holds (or the test times out). */
 export async function until(cond: () => boolean | Promise<boolean>, stepMs = 10): Promise<void> {
   while (!(await cond())) await new Promise((r) => setTimeout(r, stepMs))
+}
+
+export interface RawClient {
+  socket: net.Socket
+  /** Everything received so far, as latin1 text. */
+  text(): string
+  closed(): boolean
+  write(bytes: string): void
+  /** Waits until the received text satisfies `cond` (or the test times out). */
+  waitFor(cond: (text: string) => boolean): Promise<string>
+}
+
+/** A raw client connection to `port`; closed when the test ends. */
+export async function openRaw(port: number): Promise<RawClient> {
+  const socket = net.connect(port, '127.0.0.1')
+  await new Promise<void>((r) => socket.once('connect', r))
+  let text = ''
+  let closed = false
+  socket.on('data', (d: Buffer) => (text += d.toString('latin1')))
+  socket.on('error', () => {})
+  socket.on('close', () => (closed = true))
+  onTestFinished(() => void socket.destroy())
+  return {
+    socket,
+    text: () => text,
+    closed: () => closed,
+    write: (bytes) => void socket.write(bytes),
+    waitFor: async (cond) => {
+      await until(() => cond(text) || closed)
+      return text
+    }
+  }
+}
+
+/** Counts complete "HTTP/1.1 NNN" status lines in a raw exchange. */
+export function statuses(text: string): number[] {
+  return [...text.matchAll(/HTTP\/1\.[01] (\d{3}) /g)].map((m) => Number(m[1]))
 }
