@@ -1,3 +1,4 @@
+import net from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { fileURLToPath } from 'node:url'
 import { shoal, startCluster, type NodeProc } from '../helpers/processes.js'
@@ -124,15 +125,30 @@ describe('live migration and failover under load (three real nodes)', () => {
     const client = await cluster!.client(byName(first.master))
     const other = await cluster!.client(spare)
 
-    // Wait for the first move's first progress event, then ask for another operation.
+    // An upload still in flight on the master holds the first move in its drain, however fast
+    // moves are: the second operation then certainly arrives while the first is under way.
+    const upload = net.connect(ports.get(first.master)!, '127.0.0.1')
+    await new Promise((resolve) => upload.once('connect', resolve))
+    upload.write(`POST /records HTTP/1.1\r\nHost: ${HOST}\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nheld-\r\n`)
+    const answered = new Promise<string>((resolve) => {
+      let got = ''
+      upload.on('data', (d: Buffer) => {
+        got += d.toString()
+        if (got.includes('\r\n\r\n')) resolve(got)
+      })
+    })
+    await waitFor(async () => (await app(byName(first.master))).load.connections >= 1, 'the upload to be in flight on the master')
     const events: OperationEvent[] = []
     const moving = (async () => {
       for await (const e of client.move('counter', first.replicas[0].node)) events.push(e)
     })()
     let moveError: unknown = null
     moving.catch((err) => (moveError = err))
-    await waitFor(() => events.length > 0 || moveError, 'the move to start')
+    await waitFor(() => events.some((e) => e.tag === 'pause') || moveError, 'the move to pause and wait for the upload')
     await expect(drain(other.promote('counter', first.replicas[0].node))).rejects.toMatchObject({ code: 'APP_BUSY' })
+    upload.write('2\r\nok\r\n0\r\n\r\n')
+    expect(await answered).toMatch(/^HTTP\/1\.1 201/)
+    upload.destroy()
     await moving
     expect(events.at(-1)).toMatchObject({ tag: 'result', data: { ok: true } })
 
