@@ -56,6 +56,9 @@ async function records(port: number): Promise<string[]> {
 describe('live migration and failover under load (three real nodes)', () => {
   it(`${MOVES} moves back and forth under concurrent writes through every node: no failed request, no lost write`, async () => {
     const { nodes, ports, app } = await counterCluster()
+    // The replica in sync: the two ends have a session (nodes started together may take a few
+    // seconds to connect both ways; a move before that is refused with "no connection").
+    await waitFor(async () => (await app()).replicas[0]?.lagMs === 0, 'the replica to catch up')
     const first = await app()
     const ends = [first.master as string, first.replicas[0].node as string]
     load = new WriteLoad({ ports: [...ports.values()], host: HOST, clients: 6, mixKeepAlive: true })
