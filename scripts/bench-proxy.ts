@@ -3,7 +3,8 @@
  * Shoal HTTP front on the master's node (local target); through a front on another node
  * (direct target: that node forwards to the master's front); through a front on another node
  * via a mesh tunnel (hyperswarm, private testnet); and through node-http-proxy with a
- * keep-alive agent. Then bulk TCP throughput direct vs through the TCP front (local, tunnel).
+ * keep-alive agent; and, as a reference floor, a bare byte pipe (no HTTP). Then bulk TCP
+ * throughput direct vs through the TCP front (local, tunnel).
  *
  * Each party runs in its own process, as it would on real nodes. Everything binds 127.0.0.1.
  * BENCH_SECONDS (default 5) per HTTP run, BENCH_CONNECTIONS (default 50), BENCH_TCP_SECONDS (3).
@@ -26,6 +27,7 @@ const TCP_SECONDS = Number(process.env.BENCH_TCP_SECONDS ?? 3)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2)
 const CLK_TCK = 100
 const HOST = 'bench.test'
+const PIPE = 'bare byte pipe (reference)'
 const SELF = path.resolve(import.meta.dirname, 'bench-proxy.ts')
 const ROOT = path.resolve(import.meta.dirname, '..')
 /**
@@ -185,6 +187,22 @@ async function roleHttpProxy(appHttp: number): Promise<void> {
   ready({ http: await listen(server) })
 }
 
+/**
+ * A reference, not a proxy: raw bytes piped between the client and the app, no parsing, no
+ * routing. What any HTTP proxy written for Node costs at the very least on this machine.
+ */
+async function roleBytePipe(appHttp: number): Promise<void> {
+  const server = net.createServer((client) => {
+    const up = net.connect(appHttp, '127.0.0.1')
+    client.setNoDelay(true)
+    up.setNoDelay(true)
+    client.pipe(up).pipe(client)
+    client.on('error', () => up.destroy())
+    up.on('error', () => client.destroy())
+  })
+  ready({ http: await listen(server) })
+}
+
 // ---------------------------------------------------------------- the conductor
 
 const children: ChildProcess[] = []
@@ -281,10 +299,11 @@ async function main(): Promise<void> {
   try {
     const app = await start('app')
     const master = await start('master', String(app.http), String(app.tcp), bootstrap, topic)
-    const [direct, tunnel, proxy] = await Promise.all([
+    const [direct, tunnel, proxy, pipe] = await Promise.all([
       start('direct', String(master.http)),
       start('tunnel', bootstrap, topic),
-      start('http-proxy', String(app.http))
+      start('http-proxy', String(app.http)),
+      start('byte-pipe', String(app.http))
     ])
     const only = process.env.BENCH_ONLY
     // [name, port, processes doing proxy work on that path]
@@ -293,9 +312,10 @@ async function main(): Promise<void> {
       ['shoal, master node (local)', master.http, [master.pid]],
       ['shoal, other node (direct)', direct.http, [direct.pid, master.pid]],
       ['shoal, other node (tunnel)', tunnel.http, [tunnel.pid, master.pid]],
-      ['node-http-proxy (keep-alive)', proxy.http, [proxy.pid]]
+      ['node-http-proxy (keep-alive)', proxy.http, [proxy.pid]],
+      [PIPE, pipe.http, [pipe.pid]]
     ] as Array<[string, number, number[]]>).filter(
-      ([name]) => !only || name === 'app directly' || name === 'node-http-proxy (keep-alive)' || name.includes(only)
+      ([name]) => !only || name === 'app directly' || name === 'node-http-proxy (keep-alive)' || name === PIPE || name.includes(only)
     )
     // Warm every path once (pools, JIT), briefly.
     for (const [, port] of runs) await fetch(`http://127.0.0.1:${port}/`, { headers: { host: HOST } }).then((r) => r.text())
@@ -358,6 +378,8 @@ async function main(): Promise<void> {
     const local = results.get('shoal, master node (local)')!.rps
     const localCpu = results.get('shoal, master node (local)')!.cpuUs
     const remote = Math.min(results.get('shoal, other node (direct)')!.rps, results.get('shoal, other node (tunnel)')!.rps)
+    const floor = results.get(PIPE)!.rps
+    console.log(`\nreference: a bare byte pipe in Node (no HTTP at all) reaches ${(floor / base).toFixed(2)}× direct here; Shoal's local path is ${(local / floor).toFixed(2)}× that pipe`)
     console.log(
       `\ngoals: local ≥ 0.6×direct: ${(local / base).toFixed(2)} ${local / base >= 0.6 ? 'ok' : 'MISSED'}; ` +
         `local ≥ 1.2×http-proxy: ${(local / hp.rps).toFixed(2)} ${local / hp.rps >= 1.2 ? 'ok' : 'MISSED'} (CPU per request: ${(hp.cpuUs / localCpu).toFixed(2)}× cheaper); ` +
@@ -375,7 +397,8 @@ const roles: Record<string, (...a: string[]) => Promise<void>> = {
   master: (h, t, b, tp) => roleMaster(Number(h), Number(t), b, tp),
   direct: (h) => roleDirect(Number(h)),
   tunnel: (b, tp) => roleTunnel(b, tp),
-  'http-proxy': (h) => roleHttpProxy(Number(h))
+  'http-proxy': (h) => roleHttpProxy(Number(h)),
+  'byte-pipe': (h) => roleBytePipe(Number(h))
 }
 const run = role ? roles[role](...args) : main()
 run.catch((err: unknown) => {
