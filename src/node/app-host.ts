@@ -261,6 +261,19 @@ export class AppHost {
   }
 
   /** A move from this node: stops the app (the caller then ships the final snapshot). */
+  /**
+   * Before a move pauses the app: no scheduled snapshot or push starts any more, and one in
+   * progress is over, so none runs while requests are held (the move takes its own snapshots).
+   * `resumeSnapshots()` undoes it if the move gives up with the app still running here.
+   */
+  async holdSnapshots(): Promise<void> {
+    await this.schedule?.halt()
+  }
+
+  resumeSnapshots(): void {
+    if (this.supervisor !== null) this.schedule?.start()
+  }
+
   async stopForMove(): Promise<void> {
     this.moving = true
     await this.chain

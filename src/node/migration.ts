@@ -74,6 +74,7 @@ export async function moveApp(ctx: MoveContext, app: string, target: NodeId, emi
   const gate = traffic.gate(app)
   let paused = false
   let stopped = false
+  let snapshotsHeld = false
   // Every wait on the target gives up as soon as the target is declared dead, not at its timeout.
   const lost = targetLost(mesh, target, result.to)
   const untilLost = <T>(p: Promise<T>) => Promise.race([p, lost.promise])
@@ -100,7 +101,10 @@ export async function moveApp(ctx: MoveContext, app: string, target: NodeId, emi
       })
       emit({ tag: 'stage', data: { node: result.to, snapshot: staged } })
     }
-    // 3. Pause: hold new requests, let in-flight ones finish.
+    // 3. Pause: hold new requests, let in-flight ones finish. No background snapshot may run
+    // in the pause (the final snapshot and push would queue behind it).
+    await host.holdSnapshots()
+    snapshotsHeld = true
     gate.pause()
     paused = true
     const pausedAt = performance.now()
@@ -156,6 +160,7 @@ export async function moveApp(ctx: MoveContext, app: string, target: NodeId, emi
     result.code = e.code === 'UNKNOWN_NODE' || e.code === 'NOT_A_REPLICA' ? e.code : 'MIGRATION_ABORTED'
     host.moving = false
     if (stopped) await host.reconcile() // starts it here again: the epoch did not change
+    else if (snapshotsHeld) host.resumeSnapshots()
     if (paused) gate.release()
     emit({ tag: 'error', data: { code: e.code, message: e.message } })
     return result

@@ -14,7 +14,7 @@ export class SnapshotSchedule {
   private watcher: FSWatcher | null = null
   private dirty = true
   private lastScan = 0
-  private ticking = false
+  private ticking: Promise<void> | null = null
 
   constructor(
     private readonly dir: string,
@@ -47,16 +47,21 @@ export class SnapshotSchedule {
     this.watcher = null
   }
 
+  /** Stops, and resolves once a tick in progress (if any) is over. `start()` resumes. */
+  async halt(): Promise<void> {
+    this.stop()
+    await this.ticking
+  }
+
   private run(): void {
-    if (this.ticking) return
+    if (this.ticking !== null) return
     const scan = this.watcher === null || this.dirty || Date.now() - this.lastScan >= FULL_SCAN_MS
     if (scan) {
       this.dirty = false
       this.lastScan = Date.now()
     }
-    this.ticking = true
-    this.tick(scan)
+    this.ticking = this.tick(scan)
       .catch(this.onError)
-      .finally(() => (this.ticking = false))
+      .finally(() => (this.ticking = null))
   }
 }
