@@ -52,3 +52,24 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string, o
   }
   if (opts.sync) await fsyncDir(dirname(path))
 }
+
+/**
+ * Writes `data` beside `path` and fsyncs it; returns the temporary path, to be renamed onto
+ * `path` by the caller (whose folder fsync then makes the rename durable).
+ */
+export async function writeTmpSynced(path: string, data: Uint8Array): Promise<string> {
+  const tmp = tmpPathBeside(path)
+  try {
+    const fd = await open(tmp, 'w', 0o644)
+    try {
+      await fd.writeFile(data)
+      await fd.sync()
+    } finally {
+      await fd.close()
+    }
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined)
+    throw err
+  }
+  return tmp
+}

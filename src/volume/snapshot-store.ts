@@ -4,7 +4,7 @@ import { ShoalError } from '../core/errors.js'
 import type { Manifest, Snapnode } from '../core/snapnode.js'
 import type { Lineage } from '../core/snapshot-graph.js'
 import { decodeManifest, decodeSnapnode, encodeSnapnode } from '../protocol/volume-messages.js'
-import { TMP_PREFIX, fsyncDir, writeFileAtomic } from './fs-atomic.js'
+import { TMP_PREFIX, fsyncDir, writeFileAtomic, writeTmpSynced } from './fs-atomic.js'
 
 const HEX64 = /^[0-9a-f]{64}$/
 const STASH_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/
@@ -42,8 +42,14 @@ export class SnapshotStore {
         if (name.startsWith(TMP_PREFIX)) await unlink(join(this.dir, sub, name)).catch(() => undefined)
       }
     }
+    const manifests = new Set(await readdir(join(this.dir, 'manifests')))
     for (const name of await readdir(join(this.dir, 'nodes'))) {
       if (!HEX64.test(name)) continue
+      if (!manifests.has(name)) {
+        // A commit cut short between its two renames: it never happened.
+        await unlink(join(this.dir, 'nodes', name)).catch(() => undefined)
+        continue
+      }
       this.nodes.set(name, decodeSnapnode(await readFile(join(this.dir, 'nodes', name))))
     }
     for (const name of await readdir(join(this.dir, 'ghosts'))) {
@@ -96,8 +102,8 @@ export class SnapshotStore {
   }
 
   /**
-   * Commits a snapshot atomically: the manifest is written and fsynced first, then the snapnode,
-   * whose appearance is the commit. The caller must have checked the id, and must make the
+   * Commits a snapshot atomically: the snapnode's appearance (with its manifest beside it) is
+   * the commit. The caller must have checked the id, and must make the
    * snapshot's chunks durable either before or through `durable` (e.g. ChunkStore.sync), which
    * runs alongside the manifest write and is awaited before the commit. Committing an id already
    * present only merges holders.
@@ -112,8 +118,21 @@ export class SnapshotStore {
       return this.nodes.get(snapnode.id)!
     }
     const node = { ...snapnode, holders: [...new Set(snapnode.holders)].sort() }
-    await Promise.all([writeFileAtomic(join(this.dir, 'manifests', node.id), manifestBytes, { sync: true }), durable])
-    await writeFileAtomic(join(this.dir, 'nodes', node.id), encodeSnapnode(node), { sync: true })
+    // Manifest and snapnode are written and fsynced beside their names while the chunks are made
+    // durable; then both are renamed into place and their folders fsynced. A crash between the
+    // renames can leave a snapnode without its manifest: open() treats that as never committed.
+    const manifestPath = join(this.dir, 'manifests', node.id)
+    const nodePath = join(this.dir, 'nodes', node.id)
+    const writes = [writeTmpSynced(manifestPath, manifestBytes), writeTmpSynced(nodePath, encodeSnapnode(node))]
+    try {
+      const [manifestTmp, nodeTmp] = await Promise.all([...writes, durable])
+      await rename(manifestTmp!, manifestPath)
+      await rename(nodeTmp!, nodePath)
+    } catch (err) {
+      for (const w of writes) await w.then((tmp) => unlink(tmp), () => undefined).catch(() => undefined)
+      throw err
+    }
+    await Promise.all([fsyncDir(join(this.dir, 'manifests')), fsyncDir(join(this.dir, 'nodes'))])
     this.nodes.set(node.id, node)
     this.ghosts.delete(node.id)
     return node

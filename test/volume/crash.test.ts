@@ -89,4 +89,17 @@ describe('crash safety', () => {
     await checkout({ chunks, manifest: await after.readManifest(snapnode.id), target, mode: 'fresh' })
     await expectSameTree(master.root, target)
   })
+
+  it('a commit cut short between its renames (snapnode without manifest) counts as never made', async () => {
+    const base = await tempDir()
+    const node = await makeNode(join(base, 'm'), nodeIdOf(1))
+    await writeFile(join(node.root, 'a'), pseudoRandom(1000))
+    const { snapnode } = await node.snapshotter.snapshot({ epoch: 1 })
+    const { rm } = await import('node:fs/promises')
+    await rm(join(node.snapshots.dir, 'manifests', snapnode.id))
+    const reopened = new SnapshotStore(node.snapshots.dir)
+    await reopened.open()
+    expect(reopened.list()).toEqual([])
+    expect(reopened.head()).toBeNull()
+  })
 })
