@@ -1,16 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { BodyFraming, ChunkedScanner, INVALID, MORE } from '../../src/proxy/body-framing.js'
+import { feedPieces } from './helpers.js'
 
 /** Feeds `pieces` in turn; returns where the body ended within the whole, or MORE / INVALID. */
 function scan(framing: { feed(b: Uint8Array, s: number, e: number): number }, pieces: Buffer[]): number {
-  let base = 0
-  for (const p of pieces) {
-    const r = framing.feed(p, 0, p.length)
-    if (r === INVALID) return INVALID
-    if (r !== MORE) return base + r
-    base += p.length
-  }
-  return MORE
+  return feedPieces(framing, pieces, MORE, INVALID)
 }
 
 const NEXT = 'GET /next HTTP/1.1\r\n\r\n'

@@ -180,3 +180,18 @@ export async function openRaw(port: number): Promise<RawClient> {
 export function statuses(text: string): number[] {
   return [...text.matchAll(/HTTP\/1\.[01] (\d{3}) /g)].map((m) => Number(m[1]))
 }
+
+/**
+ * Feeds `pieces` in turn to an incremental framing scanner; returns where the message ended
+ * within the whole, or the scanner's MORE / INVALID answer.
+ */
+export function feedPieces(framing: { feed(b: Uint8Array, s: number, e: number): number }, pieces: Buffer[], more: number, invalid: number): number {
+  let base = 0
+  for (const p of pieces) {
+    const r = framing.feed(p, 0, p.length)
+    if (r === invalid) return invalid
+    if (r !== more) return base + r
+    base += p.length
+  }
+  return more
+}

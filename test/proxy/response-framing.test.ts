@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { INVALID, MORE } from '../../src/proxy/body-framing.js'
 import { ResponseFraming } from '../../src/proxy/response-framing.js'
+import { feedPieces } from './helpers.js'
 
 interface Case {
   name: string
@@ -32,14 +33,7 @@ const cases: Case[] = [
 
 function run(c: Case, pieces: Buffer[], framing = new ResponseFraming('timeout=5')): number {
   framing.begin(c.head ?? false)
-  let base = 0
-  for (const p of pieces) {
-    const r = framing.feed(p, 0, p.length)
-    if (r === INVALID) return INVALID
-    if (r !== MORE) return base + r
-    base += p.length
-  }
-  return MORE
+  return feedPieces(framing, pieces, MORE, INVALID)
 }
 
 describe('ResponseFraming', () => {
