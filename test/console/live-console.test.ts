@@ -1,3 +1,4 @@
+import { createServer } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs'
@@ -32,8 +33,20 @@ async function liveCluster(sshPort: number, authorizedKeys: string) {
   return { a, b, c }
 }
 
-function freePort(): number {
-  return 20_000 + Math.floor(Math.random() * 20_000)
+/**
+ * A port nothing listens on, below Linux's ephemeral range (32768 and up) so the kernel never
+ * hands it to an outgoing connection of another test meanwhile; checked by binding it.
+ */
+async function freePort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000)
+    const free = await new Promise<boolean>((resolve) => {
+      const s = createServer()
+      s.once('error', () => resolve(false))
+      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)))
+    })
+    if (free) return port
+  }
 }
 
 describe('the console against a real cluster', () => {
@@ -41,7 +54,7 @@ describe('the console against a real cluster', () => {
     const keys = mkdtempSync(join(tmpdir(), 'shoal-keys-'))
     dirs.push(keys)
     writeFileSync(join(keys, 'authorized_keys'), '')
-    const { a } = await liveCluster(freePort(), join(keys, 'authorized_keys'))
+    const { a } = await liveCluster(await freePort(), join(keys, 'authorized_keys'))
     const term = new TmuxSession(`${process.execPath} ${SHOAL_BIN} console --home ${a.home}`, 80, 24, { TERM: 'xterm-256color' })
     await term.waitFor(/3\/3 nodes alive/)
     term.keys('2')
@@ -65,7 +78,7 @@ describe('the console against a real cluster', () => {
     dirs.push(keys)
     for (const name of ['operator', 'stranger']) execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', name, '-f', join(keys, name)])
     writeFileSync(join(keys, 'authorized_keys'), readFileSync(join(keys, 'operator.pub')))
-    const port = freePort()
+    const port = await freePort()
     await liveCluster(port, join(keys, 'authorized_keys'))
     const args = (key: string) =>
       ['-F', '/dev/null', '-i', join(keys, key), '-p', String(port), '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR']
