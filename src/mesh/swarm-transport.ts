@@ -19,6 +19,8 @@ const debug = debuglog('shoal')
  * banned): on a loopback or LAN testnet hyperdht occasionally opens a connection on one side
  * only, and the quickest cure is to let hyperswarm dial again.
  */
+/** A graceful close waits at most this long for peers to close the connections it ended. */
+export const GRACEFUL_CLOSE_MS = 1_000
 export const ADMISSION_TIMEOUT_MS = 3000
 /** A peer that proved the wrong key (or speaks another protocol) is refused for this long. */
 export const BAN_MS = 60_000
@@ -191,11 +193,23 @@ export class SwarmTransport implements Transport {
     return this.suspended
   }
 
-  /** Closes every connection at once, as a crash would (used by drills and shutdown). */
-  async close(): Promise<void> {
+  /**
+   * Closes every connection: at once, as a crash would (drills), or with `graceful`, ending
+   * each one first so what was written (a `left` claim) still reaches the peer, waiting at most
+   * GRACEFUL_CLOSE_MS for them to close before cutting the rest.
+   */
+  async close(opts: { graceful?: boolean } = {}): Promise<void> {
     if (this.closing) return
     this.closing = true
     if (this.retryTimer !== null) clearTimeout(this.retryTimer)
+    if (opts.graceful) {
+      const open = [...this.sessions.values()].map((s) => s.conn).filter((c) => !c.destroyed)
+      const closed = open.map((c) => new Promise<void>((resolve) => c.once('close', () => resolve())))
+      for (const c of open) c.end()
+      let timer: NodeJS.Timeout | null = null
+      await Promise.race([Promise.all(closed), new Promise<void>((resolve) => (timer = setTimeout(resolve, GRACEFUL_CLOSE_MS)))])
+      if (timer !== null) clearTimeout(timer)
+    }
     for (const s of this.sessions.values()) s.conn.destroy()
     await this.swarm?.destroy({ force: true })
   }

@@ -69,6 +69,8 @@ export class ShoalNode {
   readonly events = new EventLog()
   mesh: Mesh | null = null
   transport: SwarmTransport | null = null
+  /** A graceful leave is under way: connections are ended, not cut. */
+  private leaving = false
   apps: LocalApps | null = null
   stashes: StashCatalog | null = null
   /** Set while a drill has made this node silent. */
@@ -293,6 +295,7 @@ export class ShoalNode {
    */
   async leave(): Promise<void> {
     if (this.closing === null) {
+      this.leaving = true
       await this.apps?.handOff()
       await this.mesh?.leave()
     }
@@ -311,7 +314,7 @@ export class ShoalNode {
     await this.control?.close()
     await this.apps?.close()
     this.mesh?.stop()
-    await this.transport?.close()
+    await this.transport?.close({ graceful: this.leaving })
     await this.unlock?.()
   }
 
