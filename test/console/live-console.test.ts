@@ -1,22 +1,21 @@
 import { createServer } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { SHOAL_BIN, shoal, startCluster } from '../helpers/processes.js'
+import { tempDirsPerTest } from '../helpers/temp-dirs.js'
 import { waitFor } from '../helpers/wait.js'
 import { TmuxSession } from './tmux-session.js'
 
 const COUNTER = fileURLToPath(new URL('../../examples/http-counter/server.mjs', import.meta.url))
 
 let cluster: Awaited<ReturnType<typeof startCluster>> | null = null
-const dirs: string[] = []
+const tempDir = tempDirsPerTest()
 afterEach(async () => {
   await cluster?.close()
   cluster = null
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
 })
 
 /** Three real nodes with the counter app running; node `a` serves the console over SSH. */
@@ -51,8 +50,7 @@ async function freePort(): Promise<number> {
 
 describe('the console against a real cluster', () => {
   it('in a real terminal: filter, open an app, move it with the picker and confirmation, see it done', async () => {
-    const keys = mkdtempSync(join(tmpdir(), 'shoal-keys-'))
-    dirs.push(keys)
+    const keys = tempDir('shoal-keys-')
     writeFileSync(join(keys, 'authorized_keys'), '')
     const { a } = await liveCluster(await freePort(), join(keys, 'authorized_keys'))
     const term = new TmuxSession(`${process.execPath} ${SHOAL_BIN} console --home ${a.home}`, 80, 24, { TERM: 'xterm-256color' })
@@ -74,8 +72,7 @@ describe('the console against a real cluster', () => {
   })
 
   it('over SSH with the real OpenSSH client: a listed key sees the console, an unknown key is refused', async () => {
-    const keys = mkdtempSync(join(tmpdir(), 'shoal-keys-'))
-    dirs.push(keys)
+    const keys = tempDir('shoal-keys-')
     for (const name of ['operator', 'stranger']) execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', name, '-f', join(keys, name)])
     writeFileSync(join(keys, 'authorized_keys'), readFileSync(join(keys, 'operator.pub')))
     const port = await freePort()

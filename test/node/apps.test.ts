@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { shoal, startCluster } from '../helpers/processes.js'
+import { tempDirsPerTest } from '../helpers/temp-dirs.js'
 import { request, tcpRoundTrip } from '../helpers/http.js'
 import { waitFor } from '../helpers/wait.js'
 
@@ -11,11 +11,10 @@ const COUNTER = fileURLToPath(new URL('../../examples/http-counter/server.mjs', 
 const ECHO = fileURLToPath(new URL('../../examples/tcp-echo/server.mjs', import.meta.url))
 
 let cluster: Awaited<ReturnType<typeof startCluster>> | null = null
-const dirs: string[] = []
+const tempDir = tempDirsPerTest()
 afterEach(async () => {
   await cluster?.close()
   cluster = null
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
 })
 
 async function threeNodes(extra: string[] = []) {
@@ -61,8 +60,7 @@ describe('apps on a three-node cluster of real processes', () => {
     }, 'the replica to catch up')
     const snaps = await json(['snapshots', 'counter', '--home', replica.home, '--json'])
     const newest = snaps.snapshots.at(-1)
-    const out = mkdtempSync(join(tmpdir(), 'shoal-co-'))
-    dirs.push(out)
+    const out = tempDir('shoal-co-')
     const target = join(out, 'restore')
     const co = await shoal(['snapshot', 'checkout', 'counter', newest.id.slice(0, 12), target, '--home', replica.home])
     expect(co.code).toBe(0)
@@ -121,8 +119,7 @@ describe('apps on a three-node cluster of real processes', () => {
 
   it('--data seeds the volume: the master starts with those files', async () => {
     const { nodes, ports } = await threeNodes()
-    const seed = mkdtempSync(join(tmpdir(), 'shoal-seed-'))
-    dirs.push(seed)
+    const seed = tempDir('shoal-seed-')
     mkdirSync(join(seed, 'sub'))
     writeFileSync(join(seed, 'records.jsonl'), ['one', 'two'].map((b, id) => JSON.stringify({ id, at: 'x', body: b })).join('\n') + '\n')
     await json(['app', 'add', 'seeded', '--home', nodes[0]!.home, '--json', '--cmd', `node ${COUNTER}`, '--http-host', 'seeded.test', '--health', 'http:/health', '--data', seed, '--replicas', '2', '--pin', 'c'])

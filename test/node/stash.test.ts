@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, writeFileSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { shoal, startCluster, type NodeProc } from '../helpers/processes.js'
+import { tempDirsPerTest } from '../helpers/temp-dirs.js'
 import { request } from '../helpers/http.js'
 import { waitFor } from '../helpers/wait.js'
 
@@ -11,11 +11,10 @@ const COUNTER = fileURLToPath(new URL('../../examples/http-counter/server.mjs', 
 const HOST = 'stash.test'
 
 let cluster: Awaited<ReturnType<typeof startCluster>> | null = null
-const dirs: string[] = []
+const tempDir = tempDirsPerTest()
 afterEach(async () => {
   await cluster?.close()
   cluster = null
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
 })
 
 const lastJson = (stdout: string) => JSON.parse(stdout.trim().split('\n').at(-1)!)
@@ -88,8 +87,7 @@ describe('stashes: a partition heals with every acknowledged write in the winner
     expect(table.stdout).toContain(report.stash)
 
     // Checkout runs only where the stash is; elsewhere the sentence names the holder.
-    const out = mkdtempSync(join(tmpdir(), 'shoal-stash-'))
-    dirs.push(out)
+    const out = tempDir('shoal-stash-')
     const wrong = await shoal(['stash', 'checkout', report.stash, join(out, 'x'), '--home', other.home])
     expect(wrong.code).toBe(9)
     expect(wrong.stderr).toContain(`held by ${old.name}`)
