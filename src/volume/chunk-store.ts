@@ -1,11 +1,11 @@
-import { close, fstat, open as openCb, read, type Stats } from 'node:fs'
-import { mkdir, open, readdir, rename, unlink } from 'node:fs/promises'
+import { close, type Stats } from 'node:fs'
+import { mkdir, readdir, rename, unlink } from 'node:fs/promises'
 import { randomBytes } from 'node:crypto'
-import { promisify } from 'node:util'
 import { join } from 'node:path'
 import { ShoalError } from '../core/errors.js'
 import { chunkHash } from './chunk-hash.js'
-import { TMP_PREFIX, fsyncDir, tmpPathBeside } from './fs-atomic.js'
+import { fdClose, fdOpen, fdReadExactly, fdStat } from './fd-io.js'
+import { TMP_PREFIX, fsyncDir, writeTmpSynced } from './fs-atomic.js'
 import { PACK_MAGIC, decodeTrailer, encodeTrailer, type PackEntry } from './pack-file.js'
 
 /** New chunks are written out as a pack once this many bytes wait in memory. */
@@ -16,10 +16,6 @@ export const MERGE_SMALL_PACKS = 8
 /** At most this many pack files are kept open for reading. */
 export const MAX_OPEN_PACKS = 128
 
-const openFd = promisify(openCb)
-const closeFd = promisify(close)
-const fstatFd = promisify(fstat) as (fd: number) => Promise<Stats>
-const readFd = promisify(read)
 
 const HEX64 = /^[0-9a-f]{64}$/
 const PACK_NAME = /^[0-9a-z]+-[0-9a-f]{8}\.pack$/
@@ -54,8 +50,7 @@ class Pack {
     readonly name: string,
     readonly path: string,
     readonly size: number,
-    readonly entries: number,
-    readonly mtimeMs: number
+    readonly entries: number
   ) {
     this.live = entries
   }
@@ -119,10 +114,10 @@ export class ChunkStore {
     const path = join(this.packDir, name)
     let entries: PackEntry[]
     let st: Stats
-    const fd = await openFd(path, 'r')
+    const fd = await fdOpen(path, 'r')
     try {
-      st = await fstatFd(fd)
-      entries = await decodeTrailer(st.size, (position, length) => readExactly(fd, position, length))
+      st = await fdStat(fd)
+      entries = await decodeTrailer(st.size, (position, length) => fdReadExactly(fd, position, length))
     } catch (err) {
       if (!ShoalError.is(err, 'BAD_CHUNK')) throw err
       // Never delete what might be someone's data: set it aside and say so.
@@ -130,9 +125,9 @@ export class ChunkStore {
       this.quarantined.push(`${name}: ${err.message}`)
       return
     } finally {
-      await closeFd(fd)
+      await fdClose(fd)
     }
-    const pack = new Pack(name, path, st.size, entries.length, st.mtimeMs)
+    const pack = new Pack(name, path, st.size, entries.length)
     this.packs.add(pack)
     for (const e of entries) {
       if (this.index.has(e.hash)) {
@@ -187,7 +182,7 @@ export class ChunkStore {
     const pack = at.home as Pack
     pack.readers++
     try {
-      const data = await readExactly(await this.fdOf(pack), at.offset, at.length)
+      const data = await fdReadExactly(await this.fdOf(pack), at.offset, at.length)
       if (data.length !== at.length) throw new ShoalError('BAD_CHUNK', `stored chunk ${hash.slice(0, 12)}… is cut short in ${pack.name}`)
       return data
     } finally {
@@ -257,27 +252,22 @@ export class ChunkStore {
     if (entries.length === 0) return null
     const name = `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}.pack`
     const path = join(this.packDir, name)
-    const tmp = tmpPathBeside(path)
+    let tmp: string | null = null
     try {
       const trailer = encodeTrailer(entries)
       data.push(trailer)
       size += trailer.length
-      const fh = await open(tmp, 'w', 0o644)
-      try {
-        await fh.writev(data)
-        await fh.sync()
-      } finally {
-        await fh.close()
-      }
-      await rename(tmp, path)
+      const written = await writeTmpSynced(path, data)
+      tmp = written
+      await rename(written, path)
       await fsyncDir(this.packDir)
     } catch (err) {
-      await unlink(tmp).catch(() => undefined)
+      if (tmp !== null) await unlink(tmp).catch(() => undefined)
       // Nothing of `b` is stored: forget it, so the next snapshot or transfer brings it again.
       for (const e of b.entries) if (this.index.get(e.hash)?.home === b) this.index.delete(e.hash)
       throw err
     }
-    const pack = new Pack(name, path, size, entries.length, Date.now())
+    const pack = new Pack(name, path, size, entries.length)
     this.packs.add(pack)
     for (const [i, e] of entries.entries()) {
       const at = this.index.get(e.hash)
@@ -285,7 +275,7 @@ export class ChunkStore {
         pack.live--
         continue
       }
-      if (at.home instanceof Pack) this.release(at.home)
+      if (at.home instanceof Pack) at.home.live--
       at.home = pack
       at.offset = e.offset
       at.data = null
@@ -303,7 +293,7 @@ export class ChunkStore {
     const at = this.index.get(hash)
     if (at === undefined) return
     this.index.delete(hash)
-    if (at.home instanceof Pack) this.release(at.home)
+    if (at.home instanceof Pack) at.home.live--
   }
 
   /**
@@ -314,12 +304,12 @@ export class ChunkStore {
     await this.flush()
     const small = [...this.packs].filter((p) => p.live === p.entries && p.size < SMALL_PACK_BYTES)
     const merge = small.length >= MERGE_SMALL_PACKS
-    const victims = [...this.packs].filter((p) => p.live < p.entries || (merge && small.includes(p)))
-    if (victims.length === 0) return { packsRemoved: 0, bytesFreed: 0 }
+    const victims = new Set([...this.packs].filter((p) => p.live < p.entries || (merge && small.includes(p))))
+    if (victims.size === 0) return { packsRemoved: 0, bytesFreed: 0 }
     const sealing: Promise<Pack | null>[] = []
     let b = new Building()
     for (const [hash, at] of [...this.index]) {
-      if (!(at.home instanceof Pack) || !victims.includes(at.home)) continue
+      if (!(at.home instanceof Pack) || !victims.has(at.home)) continue
       const from = at.home
       const data = await this.read(hash)
       if (this.index.get(hash)?.home !== from) continue
@@ -354,18 +344,13 @@ export class ChunkStore {
     return sealed
   }
 
-  /** One fewer live chunk in `pack`. */
-  private release(pack: Pack): void {
-    pack.live--
-  }
-
   private async fdOf(pack: Pack): Promise<number> {
     if (pack.fd !== null) {
       this.openPacks.delete(pack)
       this.openPacks.set(pack, true)
       return pack.fd
     }
-    pack.opening ??= openFd(pack.path, 'r').then((fd) => {
+    pack.opening ??= fdOpen(pack.path, 'r').then((fd) => {
       pack.fd = fd
       pack.opening = null
       this.openPacks.set(pack, true)
@@ -397,20 +382,9 @@ export class ChunkStore {
   }
 }
 
+/** A copy with its own memory (Buffer.from would put small ones in the shared pool's slabs). */
 function copyOf(data: Uint8Array): Buffer {
   const own = Buffer.allocUnsafeSlow(data.byteLength)
   own.set(data)
   return own
-}
-
-/** A positioned read of `length` bytes (fewer only at the end of the file). */
-async function readExactly(fd: number, position: number, length: number): Promise<Buffer> {
-  const buf = Buffer.allocUnsafe(length)
-  let got = 0
-  while (got < length) {
-    const { bytesRead } = await readFd(fd, buf, got, length - got, position + got)
-    if (bytesRead === 0) break
-    got += bytesRead
-  }
-  return got === length ? buf : buf.subarray(0, got)
 }

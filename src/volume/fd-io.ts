@@ -16,6 +16,18 @@ export async function fdRead(fd: number, buf: Buffer, offset: number, length: nu
   return (await readCb(fd, buf, offset, length, position)).bytesRead
 }
 
+/** A positioned read of `length` bytes into a new buffer (shorter only at the end of the file). */
+export async function fdReadExactly(fd: number, position: number, length: number): Promise<Buffer> {
+  const buf = Buffer.allocUnsafe(length)
+  let got = 0
+  while (got < length) {
+    const n = await fdRead(fd, buf, got, length - got, position + got)
+    if (n === 0) break
+    got += n
+  }
+  return got === length ? buf : buf.subarray(0, got)
+}
+
 /** Bytes gathered before one writev. */
 export const WRITE_BATCH_BYTES = 1024 * 1024
 

@@ -54,15 +54,16 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string, o
 }
 
 /**
- * Writes `data` beside `path` and fsyncs it; returns the temporary path, to be renamed onto
+ * Writes `data` (one buffer, or several back to back) beside `path` and fsyncs it; returns the temporary path, to be renamed onto
  * `path` by the caller (whose folder fsync then makes the rename durable).
  */
-export async function writeTmpSynced(path: string, data: Uint8Array): Promise<string> {
+export async function writeTmpSynced(path: string, data: Uint8Array | readonly Uint8Array[]): Promise<string> {
   const tmp = tmpPathBeside(path)
   try {
     const fd = await open(tmp, 'w', 0o644)
     try {
-      await fd.writeFile(data)
+      if (Array.isArray(data)) await fd.writev(data)
+      else await fd.writeFile(data as Uint8Array)
       await fd.sync()
     } finally {
       await fd.close()
