@@ -72,6 +72,23 @@ export function pickReplica(holding: PlacementCandidate[], candidates: Placement
   return (rest.find((c) => !zones.has(c.zone)) ?? rest[0])?.id ?? null
 }
 
+/**
+ * The replicas an app should have: the `current` ones still in the cluster, topped up with
+ * pickReplica() to `want` (the master `self` counts as holding the app) or cut down to it.
+ */
+export function replicaSet(current: readonly NodeId[], want: number, self: NodeId, candidates: PlacementCandidate[], gone: (id: NodeId) => boolean): NodeId[] {
+  let replicas = current.filter((r) => !gone(r))
+  const holding = candidates.filter((c) => c.id === self || replicas.includes(c.id))
+  while (replicas.length < want) {
+    const next = pickReplica(holding, candidates)
+    if (next === null) break
+    replicas.push(next)
+    holding.push(candidates.find((c) => c.id === next)!)
+  }
+  if (replicas.length > want) replicas = replicas.slice(0, Math.max(want, 0))
+  return replicas
+}
+
 /** Every live member as a placement candidate, with the masters and replicas it already holds. */
 export function placementCandidates(table: MemberTable, apps: AppTable): PlacementCandidate[] {
   const out: PlacementCandidate[] = []

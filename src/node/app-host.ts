@@ -1,7 +1,7 @@
 import { debuglog } from 'node:util'
 import type { AppSpec, Placement } from '../core/app-types.js'
 import { hasMajority, rankFailover } from '../core/failover-rank.js'
-import { pickReplica, type PlacementCandidate } from '../core/placement.js'
+import { replicaSet, type PlacementCandidate } from '../core/placement.js'
 import type { HeadRef, NodeId } from '../core/types.js'
 import type { Mesh } from '../mesh/mesh.js'
 import { AppSupervisor, type StateEvent } from '../runtime/supervisor.js'
@@ -212,18 +212,8 @@ export class AppHost {
   /** Keeps the number of copies at the spec's count: replaces dead replicas, adds or drops. */
   private async maintainReplicas(spec: AppSpec, pl: Placement): Promise<void> {
     const table = this.ctx.mesh.gossip.table
-    const live = pl.replicas.filter((r) => table.status(r) !== 'dead' && table.status(r) !== 'left')
-    let replicas = [...live]
-    const want = spec.replicas - 1
-    const candidates = this.ctx.candidates()
-    const holding = candidates.filter((c) => c.id === this.ctx.self || replicas.includes(c.id))
-    while (replicas.length < want) {
-      const next = pickReplica(holding, candidates)
-      if (next === null) break
-      replicas.push(next)
-      holding.push(candidates.find((c) => c.id === next)!)
-    }
-    if (replicas.length > want) replicas = replicas.slice(0, Math.max(want, 0))
+    const gone = (r: NodeId) => table.status(r) === 'dead' || table.status(r) === 'left'
+    const replicas = replicaSet(pl.replicas, spec.replicas - 1, this.ctx.self, this.ctx.candidates(), gone)
     if (replicas.join() !== pl.replicas.join()) {
       for (const dropped of pl.replicas.filter((r) => !replicas.includes(r))) this.ctx.hub.stop(dropped, this.app)
       this.ctx.mesh.gossip.applyPlacement({ ...pl, rev: pl.rev + 1, replicas }, null)

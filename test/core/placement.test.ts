@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { placeApp, pickReplica, type PlacementCandidate } from '../../src/core/placement.js'
+import { placeApp, pickReplica, replicaSet, type PlacementCandidate } from '../../src/core/placement.js'
 import { rankFailover, hasMajority } from '../../src/core/failover-rank.js'
 
 const node = (id: string, zone: string, extra: Partial<PlacementCandidate> = {}): PlacementCandidate => ({
@@ -43,6 +43,17 @@ describe('initial placement', () => {
     expect(pickReplica([nodes[0]!], nodes)).toBe('d')
     expect(pickReplica([nodes[0]!, nodes[3]!], nodes)).toBe('c')
     expect(pickReplica(nodes, nodes)).toBeNull()
+  })
+
+  it('keeps the replicas still here, replaces the gone ones, and trims to the wanted count', () => {
+    const nodes = [node('a', 'z1'), node('b', 'z1'), node('c', 'z2'), node('d', 'z3')]
+    const none = () => false
+    // a is the master; b died: its place goes to a node in a zone the app does not use yet.
+    expect(replicaSet(['b', 'c'], 2, 'a', nodes, (id) => id === 'b')).toEqual(['c', 'd'])
+    expect(replicaSet(['b', 'c'], 1, 'a', nodes, none)).toEqual(['b'])
+    expect(replicaSet([], 2, 'a', nodes, none)).toEqual(['c', 'd'])
+    expect(replicaSet(['b'], 5, 'a', nodes, none)).toEqual(['b', 'c', 'd'])
+    expect(replicaSet(['b'], 0, 'a', nodes, none)).toEqual([])
   })
 })
 
