@@ -18,7 +18,7 @@ export interface Admission {
  */
 export async function admitRequest(
   traffic: AppTraffic,
-  resolver: RouteResolver,
+  resolver: Pick<RouteResolver, 'target'>,
   app: string,
   quick: GatePass<Target> | null,
   waitMs: number,

@@ -3,11 +3,10 @@ import { socketBytesSinceLast } from './socket-bytes.js'
 import net, { type AddressInfo } from 'node:net'
 import { EventEmitter } from 'node:events'
 import { ShoalError } from '../core/errors.js'
-import type { GatePass } from './pause-gate.js'
-import type { RouteResolver, Target } from './route.js'
+import type { RouteResolver } from './route.js'
 import { connectTarget, splice } from './target-connect.js'
 import { AppTraffic } from './traffic.js'
-import { waitForTarget } from './wait-for-target.js'
+import { admitRequest } from './request-admission.js'
 
 /** A connection for an app with no target waits this long for one, then is closed. */
 export const NO_TARGET_WAIT_MS = 2_000
@@ -100,22 +99,15 @@ export class TcpFront extends EventEmitter {
     socket.once('close', onGone)
     // Hold the client's first bytes (it may speak first) until the target is there.
     socket.pause()
-    let pass: GatePass<Target>
-    try {
-      pass = await this.traffic.gate(this.app).enter({ signal: abort.signal })
-    } catch (err) {
-      this.emit('refused', { app: this.app, reason: (err as Error).message })
-      socket.destroy()
-      return
-    }
-    const target = pass.target ?? (await waitForTarget(this.opts.resolver, this.app, this.opts.noTargetWaitMs ?? NO_TARGET_WAIT_MS, abort.signal))
+    const got = await admitRequest(this.traffic, this.opts.resolver, this.app, null, this.opts.noTargetWaitMs ?? NO_TARGET_WAIT_MS, abort.signal)
     socket.off('close', onGone)
-    if (!target || abort.signal.aborted) {
-      if (!target) this.emit('refused', { app: this.app, reason: 'no target' })
-      pass.leave()
+    if (got === null || abort.signal.aborted) {
+      if (got === null && !abort.signal.aborted) this.emit('refused', { app: this.app, reason: 'held too long, or no healthy master in time' })
+      got?.pass.leave()
       socket.destroy()
       return
     }
+    const { pass, target } = got
     const metrics = this.traffic.metrics(this.app)
     metrics.connectionOpened()
     const upstream = connectTarget(target)
