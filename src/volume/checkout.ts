@@ -166,7 +166,7 @@ async function checkoutInPlace(opts: CheckoutOptions, stats: CheckoutStats): Pro
       }
       const tmp = tmpPathBeside(abs)
       const prev = previous?.get(e.path)
-      const basis = st?.isFile() && prev?.kind === 'file' ? await basisOf(opts.chunks, abs, prev.chunks) : undefined
+      const basis = st?.isFile() && prev?.kind === 'file' ? basisOf(opts.chunks, abs, prev.chunks) : undefined
       try {
         await writeFileEntry(opts.chunks, tmp, e, stats, basis)
         await rename(tmp, abs)
@@ -229,11 +229,11 @@ interface Basis {
   at: Map<string, { offset: number; length: number }>
 }
 
-async function basisOf(chunks: ChunkStore, path: string, list: string[]): Promise<Basis | undefined> {
+function basisOf(chunks: ChunkStore, path: string, list: string[]): Basis | undefined {
   const at = new Map<string, { offset: number; length: number }>()
   let offset = 0
   for (const h of list) {
-    const length = await chunks.size(h)
+    const length = chunks.size(h)
     if (length === undefined) return undefined
     if (!at.has(h)) at.set(h, { offset, length })
     offset += length

@@ -138,8 +138,8 @@ export class ChunkStore {
     }
   }
 
-  has(hash: string): Promise<boolean> {
-    return Promise.resolve(this.index.has(hash))
+  has(hash: string): boolean {
+    return this.index.has(hash)
   }
 
   /**
@@ -199,8 +199,8 @@ export class ChunkStore {
   }
 
   /** Size in bytes of a stored chunk, or undefined when it is not stored. */
-  size(hash: string): Promise<number | undefined> {
-    return Promise.resolve(this.index.get(hash)?.length)
+  size(hash: string): number | undefined {
+    return this.index.get(hash)?.length
   }
 
   /** Number of chunks stored (written out or not). */

@@ -37,7 +37,7 @@ export async function collectGarbage(opts: { chunks: ChunkStore; stores: Snapsho
       result.kept++
       continue
     }
-    const size = (await opts.chunks.size(hash)) ?? 0
+    const size = opts.chunks.size(hash) ?? 0
     await opts.chunks.delete(hash)
     result.deleted++
     result.bytesFreed += size

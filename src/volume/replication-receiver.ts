@@ -3,7 +3,6 @@ import type { Manifest, Snapnode } from '../core/snapnode.js'
 import { MAX_CHUNK_BYTES, MAX_MANIFEST_BYTES, decodeManifest, decodeReplication, encodeReplication, type ReplicationMessage } from '../protocol/volume-messages.js'
 import { chunkHash } from './chunk-hash.js'
 import type { ChunkStore } from './chunk-store.js'
-import { runLimited } from './run-limited.js'
 import type { Link } from './link.js'
 import { checkChunkSizes, checkManifest, type ManifestLimits } from './manifest-check.js'
 import { manifestPieces } from './manifest-pieces.js'
@@ -19,7 +18,6 @@ export const WANT_BATCH = 128
 export const WINDOW_CHUNKS = 512
 /** Chunk writes in flight. */
 export const WRITE_CONCURRENCY = 8
-const STAT_CONCURRENCY = 16
 const NO_ID = '0'.repeat(64)
 
 export interface ReceiverOptions {
@@ -51,7 +49,6 @@ interface Transfer {
   outstanding: Set<string>
   writes: Array<{ hash: string; data: Uint8Array }>
   writing: number
-  sizes: Map<string, number>
   stored: string[]
   manifest: Manifest | null
   manifestBytes: Buffer | null
@@ -160,7 +157,6 @@ export class ReplicationReceiver {
       outstanding: new Set(),
       writes: [],
       writing: 0,
-      sizes: new Map(),
       stored: [],
       manifest: null,
       manifestBytes: null,
@@ -213,7 +209,6 @@ export class ReplicationReceiver {
           // meanwhile: a resumed transfer then need not fetch them again.
           this.pumpWrites(t)
           if (this.transfer !== t) return
-          t.sizes.set(hash, data.byteLength)
           t.stored.push(hash)
           t.meter.add(data.byteLength)
           this.opts.onProgress?.(t.meter.snapshot(t.phase))
@@ -263,7 +258,7 @@ export class ReplicationReceiver {
     t.manifestBytes = bytes
     const all = new Set<string>()
     for (const e of manifest.entries) if (e.kind === 'file') for (const h of e.chunks) all.add(h)
-    t.pending = await missing(chunks, [...all])
+    t.pending = missing(chunks, [...all])
     if (this.transfer !== t) return
     t.meter = new ProgressMeter(t.snapnode.id)
     t.meter.totalChunks = t.pending.length
@@ -276,14 +271,7 @@ export class ReplicationReceiver {
     t.phase = 'commit'
     const { chunks, snapshots, self } = this.opts
     const manifest = t.manifest!
-    const sizes = t.sizes
-    const unknown = new Set<string>()
-    for (const e of manifest.entries) if (e.kind === 'file') for (const h of e.chunks) if (!sizes.has(h)) unknown.add(h)
-    await runLimited([...unknown], STAT_CONCURRENCY, async (h) => {
-      const s = await chunks.size(h)
-      if (s !== undefined) sizes.set(h, s)
-    })
-    checkChunkSizes(manifest, (h) => sizes.get(h))
+    checkChunkSizes(manifest, (h) => chunks.size(h))
     if (this.transfer !== t) return
     const committed = await snapshots.commit({ ...t.snapnode, holders: [...t.snapnode.holders, self] }, t.manifestBytes!, chunks.sync(t.stored))
     t.done = true
@@ -331,16 +319,8 @@ function snapshotsHave(snapshots: SnapshotStore, id: string | null): string | nu
   return id !== null && snapshots.has(id) ? id : null
 }
 
-async function missing(chunks: ChunkStore, hashes: string[]): Promise<string[]> {
-  const have = new Array<boolean>(hashes.length)
-  await runLimited(
-    hashes.map((h, i) => [h, i] as const),
-    STAT_CONCURRENCY,
-    async ([h, i]) => {
-      have[i] = await chunks.has(h)
-    }
-  )
-  return hashes.filter((_, i) => !have[i])
+function missing(chunks: ChunkStore, hashes: string[]): string[] {
+  return hashes.filter((h) => !chunks.has(h))
 }
 
 export function toShoalError(err: unknown): ShoalError {
