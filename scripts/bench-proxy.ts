@@ -8,6 +8,7 @@
  *
  * Each party runs in its own process, as it would on real nodes. Everything binds 127.0.0.1.
  * BENCH_SECONDS (default 5) per HTTP run, BENCH_CONNECTIONS (default 50), BENCH_TCP_SECONDS (3).
+ * BENCH_PROFILE=DIR writes a CPU profile of every party to DIR (node --cpu-prof).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import crypto from 'node:crypto'
@@ -28,6 +29,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2)
 const CLK_TCK = 100
 const HOST = 'bench.test'
 const PIPE = 'bare byte pipe (reference)'
+const PROFILE_DIR = process.env.BENCH_PROFILE ? path.resolve(process.env.BENCH_PROFILE) : null
 const SELF = path.resolve(import.meta.dirname, 'bench-proxy.ts')
 const ROOT = path.resolve(import.meta.dirname, '..')
 /**
@@ -215,7 +217,8 @@ function cpuSeconds(pid: number): number {
 }
 
 function start(role: string, ...args: string[]): Promise<Ready & { pid: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', SELF, role, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const prof = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.join(PROFILE_DIR, role)}`] : []
+  const child = spawn(process.execPath, [...prof, '--import', 'tsx', SELF, role, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
   children.push(child)
   return new Promise((resolve, reject) => {
     const rl = readline.createInterface({ input: child.stdout! })
@@ -386,7 +389,13 @@ async function main(): Promise<void> {
         `remote ≥ 0.4×direct (worst of direct/tunnel): ${(remote / base).toFixed(2)} ${remote / base >= 0.4 ? 'ok' : 'MISSED'}`
     )
   } finally {
-    for (const c of children) c.kill('SIGKILL')
+    // SIGTERM lets a profiled child write its profile on the way out.
+    await Promise.all(children.map((c) => new Promise<void>((resolve) => {
+      if (c.exitCode !== null || c.signalCode !== null) return resolve()
+      c.once('exit', () => resolve())
+      c.kill(PROFILE_DIR ? 'SIGTERM' : 'SIGKILL')
+      setTimeout(() => c.kill('SIGKILL'), 5000).unref()
+    })))
     await testnet.destroy()
   }
 }
@@ -407,3 +416,4 @@ run.catch((err: unknown) => {
 })
 // A child whose conductor died must not linger.
 if (role) process.stdin.on?.('close', () => process.exit(0))
+if (role) process.on('SIGTERM', () => process.exit(0))

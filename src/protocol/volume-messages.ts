@@ -10,7 +10,8 @@ export const REPLICATION = {
   want: 2,
   chunk: 3,
   ack: 4,
-  error: 5
+  error: 5,
+  patch: 6
 } as const
 
 export const MAX_PATH_CHARS = 4096
@@ -22,20 +23,57 @@ export const MAX_MANIFEST_PIECES = 65_536
 export const MAX_WANT_HASHES = 65_536
 export const MAX_HOLDERS = 4096
 
+/**
+ * A run of consecutive chunks of one file that a receiver lacks (`chunks`, in file order), with
+ * the chunks it holds that stood in their place in an older version of the file (`old`).
+ */
+export interface ChunkRun {
+  chunks: string[]
+  old: string[]
+}
+
+/** One piece of a patched chunk: bytes of a chunk the receiver holds, or new bytes. */
+export type PatchPiece = { base: string; offset: number; length: number } | { literal: Uint8Array }
+
+/** Pieces in one patch frame, at most. */
+export const MAX_PATCH_PIECES = 256
+
 export type ReplicationMessage =
   /**
    * Sender → receiver: here is a snapshot. Its manifest (encoded with `manifestCodec`,
    * `manifestSize` bytes) is itself split into content-defined pieces, listed in order, so an
    * incremental snapshot only ships the pieces of the manifest that changed.
    */
-  | { type: 'offer'; snapnode: Snapnode; manifestSize: number; manifestPieces: string[] }
+  | {
+      type: 'offer'
+      snapnode: Snapnode
+      manifestSize: number
+      manifestPieces: string[]
+      /** The sender can answer wants that name bases with patch frames (flag; older senders cannot). */
+      patches?: true
+    }
   /**
    * Receiver → sender: send these chunks (or manifest pieces) of snapshot `id`. Sent in batches
    * as room frees up; `total` is how many this phase asks for in all (for progress figures).
    */
-  | { type: 'want'; id: string; total: number; hashes: string[] }
+  | {
+      type: 'want'
+      id: string
+      total: number
+      hashes: string[]
+      /**
+       * Only to a sender whose offer said `patches`: runs (see volume/chunk-runs.ts) whose first
+       * chunk is in `hashes`; their chunks may come as patches on the old ones.
+       */
+      runs?: ChunkRun[]
+    }
   /** Sender → receiver: one chunk; the receiver checks that sha256(data) is `hash`. */
   | { type: 'chunk'; hash: string; data: Uint8Array }
+  /**
+   * Sender → receiver: chunk `hash` as its bytes in order, pieces of chunks the receiver holds
+   * and new bytes. The receiver rebuilds it and checks sha256 as for a chunk.
+   */
+  | { type: 'patch'; hash: string; pieces: PatchPiece[] }
   /** Receiver → sender: snapshot `id` is committed on `holder`. */
   | { type: 'ack'; id: string; holder: string }
   /** Either way: the transfer of `id` failed with a ShoalError code. */
@@ -104,6 +142,13 @@ const hashList = fittedArray(hex32, MAX_WANT_HASHES, 32)
 const holders = fittedArray(hex32, MAX_HOLDERS, 32)
 
 const HAS_PARENT = 1
+/** offer: the sender sends patches. */
+const OFFER_PATCHES = 1
+/** want: a list of runs follows the hashes. */
+const WANT_RUNS = 1
+/** A patch piece: copied bytes, or new ones. */
+const PIECE_COPY = 0
+const PIECE_LITERAL = 1
 
 export const snapnodeCodec: Encoding<Snapnode> = {
   preencode(state, n) {
@@ -217,13 +262,68 @@ const chunkData: Encoding<Uint8Array> = {
   }
 }
 
+const runCodec: Encoding<ChunkRun> = {
+  preencode(state, r) {
+    hashList.preencode(state, r.chunks)
+    hashList.preencode(state, r.old)
+  },
+  encode(state, r) {
+    hashList.encode(state, r.chunks)
+    hashList.encode(state, r.old)
+  },
+  decode(state) {
+    return { chunks: hashList.decode(state), old: hashList.decode(state) }
+  }
+}
+const runList = fittedArray(runCodec, MAX_WANT_HASHES, 2)
+const pieceLength = uintMax(MAX_CHUNK_BYTES, 'patch piece')
+
+const pieceCodec: Encoding<PatchPiece> = {
+  preencode(state, p) {
+    c.uint8.preencode(state, 0)
+    if ('literal' in p) chunkData.preencode(state, p.literal)
+    else {
+      hex32.preencode(state, p.base)
+      pieceLength.preencode(state, p.offset)
+      pieceLength.preencode(state, p.length)
+    }
+  },
+  encode(state, p) {
+    c.uint8.encode(state, 'literal' in p ? PIECE_LITERAL : PIECE_COPY)
+    if ('literal' in p) chunkData.encode(state, p.literal)
+    else {
+      hex32.encode(state, p.base)
+      pieceLength.encode(state, p.offset)
+      pieceLength.encode(state, p.length)
+    }
+  },
+  decode(state) {
+    const kind = c.uint8.decode(state)
+    if (kind === PIECE_LITERAL) return { literal: chunkData.decode(state) }
+    if (kind !== PIECE_COPY) throw badFrame(`unknown patch piece kind ${kind}`)
+    return { base: hex32.decode(state), offset: pieceLength.decode(state), length: pieceLength.decode(state) }
+  }
+}
+const pieceList = fittedArray(pieceCodec, MAX_PATCH_PIECES, 2)
+
 const manifestSize = uintMax(MAX_MANIFEST_BYTES, 'manifest')
 const pieces = fittedArray(hex32, MAX_MANIFEST_PIECES, 32)
 const codeString = boundedString(64)
 const messageString = boundedString(1024)
 
+function bodyFlags(m: ReplicationMessage): number {
+  switch (m.type) {
+    case 'offer':
+      return m.patches ? OFFER_PATCHES : 0
+    case 'want':
+      return m.runs !== undefined ? WANT_RUNS : 0
+    default:
+      return 0
+  }
+}
+
 function encodeBody(state: State, m: ReplicationMessage, pass: 'preencode' | 'encode'): void {
-  flags[pass](state, 0)
+  flags[pass](state, bodyFlags(m))
   switch (m.type) {
     case 'offer':
       snapnodeCodec[pass](state, m.snapnode)
@@ -234,10 +334,15 @@ function encodeBody(state: State, m: ReplicationMessage, pass: 'preencode' | 'en
       hex32[pass](state, m.id)
       safeUint[pass](state, m.total)
       hashList[pass](state, m.hashes)
+      if (m.runs !== undefined) runList[pass](state, m.runs)
       return
     case 'chunk':
       hex32[pass](state, m.hash)
       chunkData[pass](state, m.data)
+      return
+    case 'patch':
+      hex32[pass](state, m.hash)
+      pieceList[pass](state, m.pieces)
       return
     case 'ack':
       hex32[pass](state, m.id)
@@ -262,14 +367,22 @@ export const replicationMessage: Encoding<ReplicationMessage> = {
   },
   decode(state) {
     const kind = c.uint8.decode(state)
-    flags.decode(state)
+    const f = flags.decode(state)
     switch (kind) {
-      case REPLICATION.offer:
-        return { type: 'offer', snapnode: snapnodeCodec.decode(state), manifestSize: manifestSize.decode(state), manifestPieces: pieces.decode(state) }
-      case REPLICATION.want:
-        return { type: 'want', id: hex32.decode(state), total: safeUint.decode(state), hashes: hashList.decode(state) }
+      case REPLICATION.offer: {
+        const offer: ReplicationMessage = { type: 'offer', snapnode: snapnodeCodec.decode(state), manifestSize: manifestSize.decode(state), manifestPieces: pieces.decode(state) }
+        if (f & OFFER_PATCHES) offer.patches = true
+        return offer
+      }
+      case REPLICATION.want: {
+        const want: ReplicationMessage = { type: 'want', id: hex32.decode(state), total: safeUint.decode(state), hashes: hashList.decode(state) }
+        if (f & WANT_RUNS) want.runs = runList.decode(state)
+        return want
+      }
       case REPLICATION.chunk:
         return { type: 'chunk', hash: hex32.decode(state), data: chunkData.decode(state) }
+      case REPLICATION.patch:
+        return { type: 'patch', hash: hex32.decode(state), pieces: pieceList.decode(state) }
       case REPLICATION.ack:
         return { type: 'ack', id: hex32.decode(state), holder: hex32.decode(state) }
       case REPLICATION.error:

@@ -5,8 +5,11 @@ export const MEMORY_LINK_HIGH_WATER = 64
 
 export interface MemoryLinkOptions {
   highWater?: number
-  /** Called for every frame as it is delivered; return false to cut the link right there. */
-  onDeliver?: (frame: Uint8Array, from: 'a' | 'b') => boolean | void
+  /**
+   * Called for every frame as it is delivered; return false to cut the link right there, or
+   * other bytes to deliver in its place (a peer that lies).
+   */
+  onDeliver?: (frame: Uint8Array, from: 'a' | 'b') => boolean | void | Uint8Array
 }
 
 /** A connected in-process pair of links for tests. Delivery is asynchronous (a microtask later). */
@@ -65,11 +68,12 @@ class MemoryLinkEnd implements Link {
       const frame = this.inbox.shift()!
       this.peer.queued--
       this.pair.bytes[this.peer.name] += frame.byteLength
-      if (this.opts.onDeliver?.(frame, this.peer.name) === false) {
+      const verdict = this.opts.onDeliver?.(frame, this.peer.name)
+      if (verdict === false) {
         this.pair.cut()
         return
       }
-      this.handler.onFrame(frame)
+      this.handler.onFrame(verdict instanceof Uint8Array ? verdict : frame)
       this.peer.maybeDrain()
     }
   }

@@ -1,6 +1,16 @@
 import { ShoalError, isErrorCode } from '../core/errors.js'
 import type { Manifest, Snapnode } from '../core/snapnode.js'
-import { MAX_CHUNK_BYTES, MAX_MANIFEST_BYTES, decodeManifest, decodeReplication, encodeReplication, type ReplicationMessage } from '../protocol/volume-messages.js'
+import {
+  MAX_CHUNK_BYTES,
+  MAX_MANIFEST_BYTES,
+  decodeManifest,
+  decodeReplication,
+  encodeReplication,
+  type ChunkRun,
+  type ReplicationMessage
+} from '../protocol/volume-messages.js'
+import { applyPatch } from './chunk-patch.js'
+import { changedRuns } from './chunk-runs.js'
 import { chunkHash } from './chunk-hash.js'
 import type { ChunkStore } from './chunk-store.js'
 import type { Link } from './link.js'
@@ -55,6 +65,12 @@ interface Transfer {
   meter: ProgressMeter
   done: boolean
   loading: boolean
+  /** The sender takes bases and answers with patches. */
+  patches: boolean
+  /** The local manifest the pieces came from: where bases are looked for. */
+  baseManifest: Buffer | null
+  /** Runs to name in wants, by the hash of their first chunk. */
+  runs: Map<string, ChunkRun[]>
 }
 
 /**
@@ -121,6 +137,9 @@ export class ReplicationReceiver {
       case 'chunk':
         this.onChunk(msg.hash, msg.data)
         return
+      case 'patch':
+        this.onPatch(msg)
+        return
       case 'error': {
         const t = this.transfer
         if (t && t.snapnode.id === msg.id) {
@@ -162,14 +181,21 @@ export class ReplicationReceiver {
       manifestBytes: null,
       meter: new ProgressMeter(snapnode.id),
       done: false,
-      loading: false
+      loading: false,
+      patches: offer.patches === true,
+      baseManifest: null,
+      runs: new Map()
     }
     if (this.transfer !== null || this.closed) return // a newer offer came in while we waited
     this.transfer = t
     // Most of a new manifest is unchanged from its parent (or our newest one): take those pieces
     // from the local copy and fetch only the rest.
     const local = snapshotsHave(snapshots, snapnode.parent) ?? snapshots.head()?.id ?? null
-    if (local) for (const p of manifestPieces(await snapshots.readManifestBytes(local))) t.pieceData.set(p.hash, p.data)
+    if (local) {
+      const bytes = await snapshots.readManifestBytes(local)
+      for (const p of manifestPieces(bytes)) t.pieceData.set(p.hash, p.data)
+      if (t.patches) t.baseManifest = bytes
+    }
     if (this.transfer !== t) return
     t.pending = [...new Set(offer.manifestPieces)].filter((h) => !t.pieceData.has(h))
     t.meter.totalChunks = t.pending.length
@@ -184,16 +210,40 @@ export class ReplicationReceiver {
       this.fail(t, new ShoalError('BAD_CHUNK', `chunk ${hash.slice(0, 12)}… does not match its hash`), true)
       return
     }
-    t.outstanding.delete(hash)
     // Copy: the transport may reuse the frame's memory once this handler returns.
-    const copy = Buffer.from(data)
+    this.verified(t, hash, Buffer.from(data))
+  }
+
+  /** A chunk sent as pieces of chunks this node holds and new bytes. */
+  private onPatch(msg: Extract<ReplicationMessage, { type: 'patch' }>): void {
+    const t = this.transfer
+    if (!t || !t.outstanding.has(msg.hash)) return
+    const { chunks } = this.opts
+    if (t.phase !== 'chunks' || msg.pieces.some((p) => 'base' in p && !chunks.has(p.base))) {
+      this.fail(t, new ShoalError('BAD_CHUNK', `patch for ${msg.hash.slice(0, 12)}… copies from a chunk this node does not hold`), true)
+      return
+    }
+    // The frame's memory may be reused once this handler returns.
+    const pieces = msg.pieces.map((p) => ('literal' in p ? { literal: Buffer.from(p.literal) } : p))
+    applyPatch(pieces, (h) => chunks.read(h), MAX_CHUNK_BYTES)
+      .then((data) => {
+        if (this.transfer !== t) return
+        if (chunkHash(data) !== msg.hash) throw new ShoalError('BAD_CHUNK', `patched chunk ${msg.hash.slice(0, 12)}… does not match its hash`)
+        this.verified(t, msg.hash, data)
+      })
+      .catch((err: unknown) => this.fail(t, toShoalError(err), true))
+  }
+
+  /** A chunk whose hash checked out; `data` is owned by the receiver. */
+  private verified(t: Transfer, hash: string, data: Buffer): void {
+    t.outstanding.delete(hash)
     if (t.phase === 'manifest') {
-      t.pieceData.set(hash, copy)
-      t.meter.add(copy.byteLength)
+      t.pieceData.set(hash, data)
+      t.meter.add(data.byteLength)
       this.advance(t)
       return
     }
-    t.writes.push({ hash, data: copy })
+    t.writes.push({ hash, data })
     this.pumpWrites(t)
   }
 
@@ -230,7 +280,12 @@ export class ReplicationReceiver {
       if (t.pending.length === 0 || room < Math.min(WANT_BATCH, t.pending.length)) break
       const batch = t.pending.splice(0, Math.min(room, WANT_BATCH))
       for (const h of batch) t.outstanding.add(h)
-      this.send({ type: 'want', id: t.snapnode.id, total: t.meter.totalChunks, hashes: batch })
+      const want: ReplicationMessage = { type: 'want', id: t.snapnode.id, total: t.meter.totalChunks, hashes: batch }
+      if (t.runs.size > 0) {
+        const runs = runsFor(t.runs, batch)
+        if (runs.length > 0) want.runs = runs
+      }
+      this.send(want)
     }
     if (t.pending.length || t.outstanding.size || t.writes.length || t.writing) return
     if (t.phase === 'manifest') t.loading = true
@@ -259,6 +314,14 @@ export class ReplicationReceiver {
     const all = new Set<string>()
     for (const e of manifest.entries) if (e.kind === 'file') for (const h of e.chunks) all.add(h)
     t.pending = missing(chunks, [...all])
+    if (t.baseManifest !== null && t.pending.length > 0) {
+      const lacking = new Set(t.pending)
+      for (const run of changedRuns(manifest, decodeManifest(t.baseManifest), (h) => lacking.has(h))) {
+        const first = run.chunks[0]!
+        t.runs.set(first, [...(t.runs.get(first) ?? []), run])
+      }
+      t.baseManifest = null
+    }
     if (this.transfer !== t) return
     t.meter = new ProgressMeter(t.snapnode.id)
     t.meter.totalChunks = t.pending.length
@@ -313,6 +376,23 @@ export class ReplicationReceiver {
   private send(msg: ReplicationMessage): void {
     if (!this.closed) this.opts.link.send(encodeReplication(msg))
   }
+}
+
+/** Hashes of runs one want frame may carry (keeps it far below the link's frame limit). */
+export const MAX_RUN_HASHES_PER_WANT = 16_384
+
+/** The runs starting at hashes of `batch`, as many as fit in one want frame. */
+function runsFor(runs: Map<string, ChunkRun[]>, batch: string[]): ChunkRun[] {
+  const out: ChunkRun[] = []
+  let hashes = 0
+  for (const h of batch) {
+    for (const run of runs.get(h) ?? []) {
+      hashes += run.chunks.length + run.old.length
+      if (hashes > MAX_RUN_HASHES_PER_WANT) return out
+      out.push(run)
+    }
+  }
+  return out
 }
 
 function snapshotsHave(snapshots: SnapshotStore, id: string | null): string | null {

@@ -1,11 +1,12 @@
 import { ShoalError, isErrorCode } from '../core/errors.js'
 import type { Snapnode } from '../core/snapnode.js'
-import { decodeReplication, encodeReplication, type ReplicationMessage } from '../protocol/volume-messages.js'
+import { decodeReplication, encodeReplication, type ChunkRun, type PatchPiece, type ReplicationMessage } from '../protocol/volume-messages.js'
 import type { ChunkStore } from './chunk-store.js'
 import type { Link } from './link.js'
 import { manifestPieces } from './manifest-pieces.js'
 import { STALL_TIMEOUT_MS, toShoalError } from './replication-receiver.js'
 import type { SnapshotStore } from './snapshot-store.js'
+import { alignRun, patchPieces, type RunAlignment } from './run-alignment.js'
 import { ProgressMeter, type ReplicationProgress } from './transfer-progress.js'
 
 /** Chunks read ahead of the link while sending. */
@@ -27,6 +28,11 @@ export interface SenderOptions {
   bandwidthLimit?: number
   /** See SEND_SLACK_BYTES. */
   sendSlackBytes?: number
+  /**
+   * Offer to send changed chunks as patches on chunks the receiver holds (default true). False
+   * behaves as a sender from before patches existed.
+   */
+  patches?: boolean
   onProgress?: (p: ReplicationProgress) => void
 }
 
@@ -40,11 +46,20 @@ export interface SendResult {
   durationMs: number
 }
 
+type ChunkFrame = Extract<ReplicationMessage, { type: 'chunk' | 'patch' }>
+
+interface RunState {
+  run: ChunkRun
+  alignment: Promise<RunAlignment | null> | null
+}
+
 interface Outgoing {
   id: string
   snapnode: Snapnode
   pieces: Map<string, Uint8Array>
   queue: string[]
+  /** Runs the receiver named (see chunk-runs.ts), by the hashes of their new chunks. */
+  runs: Map<string, { run: RunState; index: number }>
   meter: ProgressMeter
   bytesSent: number
   started: number
@@ -126,6 +141,7 @@ export class ReplicationSender {
         snapnode,
         pieces: new Map(pieces.map((p) => [p.hash, p.data])),
         queue: [],
+        runs: new Map(),
         meter: new ProgressMeter(id),
         bytesSent: 0,
         started: Date.now(),
@@ -136,7 +152,9 @@ export class ReplicationSender {
       }
       this.current = out
       this.lastActivity = Date.now()
-      this.emit(out, { type: 'offer', snapnode, manifestSize: bytes.byteLength, manifestPieces: pieces.map((p) => p.hash) })
+      const offer: ReplicationMessage = { type: 'offer', snapnode, manifestSize: bytes.byteLength, manifestPieces: pieces.map((p) => p.hash) }
+      if (this.opts.patches !== false) offer.patches = true
+      this.emit(out, offer)
     })
   }
 
@@ -158,6 +176,14 @@ export class ReplicationSender {
         out.totals.set(phase, Math.max(out.totals.get(phase) ?? 0, msg.total))
         out.meter.totalChunks = [...out.totals.values()].reduce((a, b) => a + b, 0)
         out.queue.push(...msg.hashes)
+        if (msg.runs !== undefined && this.opts.patches !== false) {
+          for (const run of msg.runs) {
+            const state: RunState = { run, alignment: null }
+            run.chunks.forEach((h, index) => {
+              if (!out.runs.has(h)) out.runs.set(h, { run: state, index })
+            })
+          }
+        }
         this.pump(out).catch((err: unknown) => this.failLocal(out, toShoalError(err)))
         return
       }
@@ -183,24 +209,22 @@ export class ReplicationSender {
     if (this.pumping) return
     this.pumping = true
     try {
-      const ahead: Array<{ hash: string; data: Promise<Uint8Array> }> = []
+      const ahead: Array<Promise<ChunkFrame>> = []
       for (;;) {
         while (ahead.length < READ_AHEAD && out.queue.length > 0) {
-          const hash = out.queue.shift()!
-          const piece = out.pieces.get(hash)
-          const data = piece ? Promise.resolve(piece) : this.opts.chunks.read(hash)
-          data.catch(() => undefined) // awaited below; this only keeps a dropped read quiet
-          ahead.push({ hash, data })
+          const frame = this.frameFor(out, out.queue.shift()!)
+          frame.catch(() => undefined) // awaited below; this only keeps a dropped read quiet
+          ahead.push(frame)
         }
         if (ahead.length === 0 || out.settled) break
-        const next = ahead.shift()!
-        const data = await next.data
+        const msg = await ahead.shift()!
         if (out.settled) break
         await this.throttle(out)
-        const ok = this.emit(out, { type: 'chunk', hash: next.hash, data })
-        out.meter.add(data.byteLength)
+        const ok = this.emit(out, msg)
+        const payload = msg.type === 'chunk' ? msg.data.byteLength : literalBytes(msg.pieces)
+        out.meter.add(payload)
         this.opts.onProgress?.(out.meter.snapshot('chunks'))
-        if (!ok) this.queuedSinceDrain += data.byteLength
+        if (!ok) this.queuedSinceDrain += payload
         if (!ok && this.queuedSinceDrain > (this.opts.sendSlackBytes ?? SEND_SLACK_BYTES) && !out.settled) {
           await new Promise<void>((resolve) => (this.drainWaiter = resolve))
         }
@@ -209,6 +233,21 @@ export class ReplicationSender {
       this.pumping = false
     }
     if (!out.settled && out.queue.length > 0) await this.pump(out)
+  }
+
+  /** The frame that carries `hash`: the chunk itself, or a patch on the old run it replaced. */
+  private async frameFor(out: Outgoing, hash: string): Promise<ChunkFrame> {
+    const piece = out.pieces.get(hash)
+    if (piece) return { type: 'chunk', hash, data: piece }
+    const { chunks } = this.opts
+    const data = await chunks.read(hash)
+    const at = out.runs.get(hash)
+    if (at === undefined) return { type: 'chunk', hash, data }
+    // Aligned once per run; a run this store cannot align (a chunk gone) is sent whole.
+    at.run.alignment ??= alignRun(at.run.run, chunks).catch(() => null)
+    const alignment = await at.run.alignment
+    const pieces = alignment !== null ? patchPieces(alignment, at.index, data) : null
+    return pieces === null ? { type: 'chunk', hash, data } : { type: 'patch', hash, pieces }
   }
 
   private async throttle(out: Outgoing): Promise<void> {
@@ -257,4 +296,10 @@ export class ReplicationSender {
     clearInterval(this.timer)
     if (this.current) this.settle(this.current, err)
   }
+}
+
+function literalBytes(pieces: PatchPiece[]): number {
+  let n = 0
+  for (const p of pieces) if ('literal' in p) n += p.literal.byteLength
+  return n
 }

@@ -30,7 +30,11 @@ const manifest: Manifest = {
 const messages: ReplicationMessage[] = [
   { type: 'offer', snapnode, manifestSize: 4096, manifestPieces: [h(9), h(10)] },
   { type: 'offer', snapnode: rootSnapnode, manifestSize: 0, manifestPieces: [] },
+  { type: 'offer', snapnode, manifestSize: 4096, manifestPieces: [h(9)], patches: true },
   { type: 'want', id: h(1), total: 2, hashes: [h(5), h(6)] },
+  { type: 'want', id: h(1), total: 3, hashes: [h(5), h(6)], runs: [{ chunks: [h(5), h(7)], old: [h(11)] }, { chunks: [h(6)], old: [h(12), h(13)] }] },
+  { type: 'patch', hash: h(5), pieces: [{ base: h(11), offset: 0, length: 6397 }, { literal: Buffer.from('new bytes') }, { base: h(12), offset: 100, length: 40_000 }] },
+  { type: 'patch', hash: h(6), pieces: [] },
   { type: 'want', id: h(1), total: 0, hashes: [] },
   { type: 'chunk', hash: h(5), data: randomBytes(1000) },
   { type: 'chunk', hash: h(6), data: new Uint8Array(0) },
@@ -55,6 +59,9 @@ describe('replication codecs', () => {
     if (m.type === 'chunk' && back.type === 'chunk') {
       expect(Buffer.from(back.data).equals(Buffer.from(m.data))).toBe(true)
       expect(back.hash).toBe(m.hash)
+    } else if (m.type === 'patch' && back.type === 'patch') {
+      expect(back.hash).toBe(m.hash)
+      expect(back.pieces.map((p) => ('literal' in p ? Buffer.from(p.literal).toString() : p))).toEqual(m.pieces.map((p) => ('literal' in p ? Buffer.from(p.literal).toString() : p)))
     } else expect(back).toEqual(m)
     expect(encodeReplication(back).equals(bytes)).toBe(true)
   })
@@ -77,6 +84,12 @@ describe('replication codecs', () => {
     expectBadFrame(() => decodeReplication(Buffer.from([99, 0])))
     // A want claiming 60 000 hashes in a 40-byte frame.
     expectBadFrame(() => decodeReplication(Buffer.concat([Buffer.from([2, 0]), Buffer.from(h(1), 'hex'), Buffer.from([0]), Buffer.from([0xfd, 0x60, 0xea, 0, 0])])))
+    // A patch piece of an unknown kind, and one copying more than a chunk can hold.
+    const patch = encodeReplication({ type: 'patch', hash: h(5), pieces: [{ base: h(11), offset: 0, length: 10 }] })
+    const badKind = Buffer.from(patch)
+    badKind[patch.length - 32 - 2 - 1] = 7
+    expectBadFrame(() => decodeReplication(badKind))
+    expectBadFrame(() => decodeReplication(encodeReplication({ type: 'patch', hash: h(5), pieces: [{ base: h(11), offset: 0, length: 5 * 1024 * 1024 }] })))
     // A manifest claiming millions of entries.
     expectBadFrame(() => decodeManifest(Buffer.from([0, 0xfe, 0xff, 0xff, 0x3f, 0])))
   })

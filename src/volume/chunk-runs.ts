@@ -1,0 +1,46 @@
+import type { Manifest } from '../core/snapnode.js'
+import type { ChunkRun } from '../protocol/volume-messages.js'
+
+/** Runs longer than this (either side) are sent whole: their edges are a small share of them. */
+export const MAX_RUN_CHUNKS = 4096
+
+/**
+ * The runs of chunks a receiver lacks, each with the chunks it holds that the run most likely
+ * grew out of. Found by content, not offsets: an edit in a file turns the chunks between two
+ * unchanged neighbours into new ones, and what stood between the same neighbours in the old
+ * file (`base`, a manifest the receiver holds) is what they were. The sender then sends each new
+ * chunk as pieces of the old run plus only the bytes that are really new (see run-alignment.ts).
+ * Files absent from `base`, and runs whose neighbours cannot be found in it, get no run.
+ */
+export function changedRuns(next: Manifest, base: Manifest, lacks: (hash: string) => boolean): ChunkRun[] {
+  const runs: ChunkRun[] = []
+  const old = new Map<string, string[]>()
+  for (const e of base.entries) if (e.kind === 'file' && e.chunks.length > 0) old.set(e.path, e.chunks)
+  for (const e of next.entries) {
+    if (e.kind !== 'file') continue
+    const was = old.get(e.path)
+    if (was === undefined) continue
+    let position: Map<string, number> | null = null
+    const chunks = e.chunks
+    for (let i = 0; i < chunks.length; ) {
+      if (!lacks(chunks[i]!)) {
+        i++
+        continue
+      }
+      let j = i
+      while (j + 1 < chunks.length && lacks(chunks[j + 1]!)) j++
+      if (position === null) {
+        position = new Map()
+        for (let k = was.length - 1; k >= 0; k--) position.set(was[k]!, k)
+      }
+      const left = i === 0 ? -1 : position.get(chunks[i - 1]!)
+      const right = j === chunks.length - 1 ? was.length : position.get(chunks[j + 1]!)
+      const length = j - i + 1
+      if (left !== undefined && right !== undefined && right - left > 1 && right - left - 1 <= MAX_RUN_CHUNKS && length <= MAX_RUN_CHUNKS) {
+        runs.push({ chunks: chunks.slice(i, j + 1), old: was.slice(left + 1, right) })
+      }
+      i = j + 1
+    }
+  }
+  return runs
+}
