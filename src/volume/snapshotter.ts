@@ -51,6 +51,8 @@ export interface SnapshotStats {
   /** Entries left out, with why (escaping symlinks, sockets, unsupported names). */
   skipped: Array<{ path: string; reason: string }>
   durationMs: number
+  /** Where the time went: listing the tree, reading changed files, committing (ms). */
+  phases: { walkMs: number; readMs: number; commitMs: number }
 }
 
 export interface SnapshotResult {
@@ -133,10 +135,12 @@ export class Snapshotter {
     if (parentId && !parent) throw new ShoalError('NOT_FOUND', `parent snapshot ${parentId.slice(0, 12)}… is not in this store`)
     const cache = await this.loadCache()
 
-    const stats: SnapshotStats = { entries: 0, filesRead: 0, bytesRead: 0, newChunks: 0, newBytes: 0, skipped: [], durationMs: 0 }
+    const stats: SnapshotStats = { entries: 0, filesRead: 0, bytesRead: 0, newChunks: 0, newBytes: 0, skipped: [], durationMs: 0, phases: { walkMs: 0, readMs: 0, commitMs: 0 } }
     const found: Found[] = []
+    let t = performance.now()
     await this.walk('', found, stats)
     found.sort((a, b) => comparePaths(a.path, b.path))
+    stats.phases.walkMs = performance.now() - t
 
     const newHashes: string[] = []
     const nextCache = new Map<string, CachedFile>()
@@ -153,6 +157,7 @@ export class Snapshotter {
         nextCache.set(f.path, hit)
       } else toRead.push(f)
     }
+    t = performance.now()
     await runLimited(toRead, this.opts.readConcurrency, async (f) => {
       const st = f.st!
       const file = await this.readFile(f.path, stats, newHashes)
@@ -163,6 +168,8 @@ export class Snapshotter {
       if (file.mtimeMs < racyFrom && file.ctimeMs < racyFrom) nextCache.set(f.path, file)
     })
 
+    stats.phases.readMs = performance.now() - t
+    t = performance.now()
     const manifest: Manifest = { entries: found.map((f) => f.entry!) }
     stats.entries = manifest.entries.length
     const bytes = encodeManifest(manifest)
@@ -181,6 +188,7 @@ export class Snapshotter {
     const committed = await snapshots.commit(snapnode, bytes, chunks.sync(newHashes))
     this.last = { id: committed.id, bytes }
     await this.saveCache(nextCache, committed.id)
+    stats.phases.commitMs = performance.now() - t
     stats.durationMs = Date.now() - started
     return { snapnode: committed, manifest, changed: true, stats }
   }
