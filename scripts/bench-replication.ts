@@ -212,7 +212,7 @@ async function startProfile(file: string): Promise<() => Promise<void>> {
  */
 async function replicaRole(home: string, topicHex: string, bootstrap: Array<{ host: string; port: number }>): Promise<void> {
   const chunks = new ChunkStore(join(home, 'chunks'))
-  const snapshots = new SnapshotStore(join(home, 'volumes/bench'))
+  const snapshots = new SnapshotStore(join(home, 'volumes/bench'), chunks)
   await chunks.open()
   await snapshots.open()
   const swarm = new Hyperswarm({ dht: new DHT({ bootstrap, host: '127.0.0.1' }) })
@@ -355,7 +355,7 @@ async function main(): Promise<void> {
 
     const masterId = randomBytes(32).toString('hex')
     const mChunks = new ChunkStore(join(base, 'master/chunks'))
-    const mSnaps = new SnapshotStore(join(base, 'master/volumes/bench'))
+    const mSnaps = new SnapshotStore(join(base, 'master/volumes/bench'), mChunks)
     for (const s of [mChunks, mSnaps]) await s.open()
     const snapshotter = new Snapshotter({ root: src, chunks: mChunks, snapshots: mSnaps, origin: masterId, chunker })
     const replicaDir = join(base, 'replica/app')

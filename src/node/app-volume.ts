@@ -27,7 +27,7 @@ export class AppVolume {
   ) {
     this.dir = join(home, 'apps', app)
     this.live = join(this.dir, 'live')
-    this.store = new SnapshotStore(join(this.dir, 'snapshots'))
+    this.store = new SnapshotStore(join(this.dir, 'snapshots'), chunks)
     this.snapshotter = new Snapshotter({ root: this.live, chunks, snapshots: this.store, origin: self })
   }
 

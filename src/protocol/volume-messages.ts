@@ -250,6 +250,86 @@ export const manifestCodec: Encoding<Manifest> = {
   }
 }
 
+/**
+ * Encodes a manifest and reports where its parts end: the header first, then each entry. Pieces
+ * cut at these offsets hold whole entries, which can be read on their own.
+ */
+export function encodeManifestBounded(m: Manifest): { bytes: Buffer; ends: number[] } {
+  const bytes = encodeManifest(m)
+  const state: State = { start: 0, end: 0, buffer: null as unknown as Buffer }
+  flags.preencode(state, 0)
+  c.uint.preencode(state, m.entries.length)
+  const ends = [state.end]
+  for (const e of m.entries) {
+    entryCodec.preencode(state, e)
+    ends.push(state.end)
+  }
+  return { bytes, ends }
+}
+
+/**
+ * The entries in one piece of an encoded manifest that holds whole entries (the first piece also
+ * holds the header, which is skipped). Throws BAD_FRAME on anything else.
+ */
+export function decodeManifestEntries(piece: Uint8Array, withHeader: boolean): ManifestEntry[] {
+  const state: State = { start: 0, end: piece.byteLength, buffer: piece }
+  const out: ManifestEntry[] = []
+  try {
+    if (withHeader) {
+      flags.decode(state)
+      c.uint.decode(state)
+    }
+    while (state.start < state.end) out.push(entryCodec.decode(state))
+  } catch (err) {
+    if (err instanceof Error && (err as { code?: string }).code === 'BAD_FRAME') throw err
+    throw badFrame(`malformed manifest piece: ${(err as Error).message}`)
+  }
+  if (state.start !== state.end) throw badFrame('manifest piece ends inside an entry')
+  return out
+}
+
+/**
+ * How a node keeps a manifest on disk: the hashes of its pieces (stored as chunks, shared by
+ * every snapshot that has them), each flagged when it holds whole entries.
+ */
+export interface PieceList {
+  manifestSize: number
+  pieces: Array<{ hash: string; whole: boolean }>
+}
+
+const WHOLE_ENTRIES = 1
+const pieceRef: Encoding<{ hash: string; whole: boolean }> = {
+  preencode(state, p) {
+    flags.preencode(state, 0)
+    hex32.preencode(state, p.hash)
+  },
+  encode(state, p) {
+    flags.encode(state, p.whole ? WHOLE_ENTRIES : 0)
+    hex32.encode(state, p.hash)
+  },
+  decode(state) {
+    const f = flags.decode(state)
+    return { whole: (f & WHOLE_ENTRIES) !== 0, hash: hex32.decode(state) }
+  }
+}
+
+export const pieceListCodec: Encoding<PieceList> = {
+  preencode(state, l) {
+    flags.preencode(state, 0)
+    manifestSizeUint.preencode(state, l.manifestSize)
+    pieceRefs.preencode(state, l.pieces)
+  },
+  encode(state, l) {
+    flags.encode(state, 0)
+    manifestSizeUint.encode(state, l.manifestSize)
+    pieceRefs.encode(state, l.pieces)
+  },
+  decode(state) {
+    flags.decode(state)
+    return { manifestSize: manifestSizeUint.decode(state), pieces: pieceRefs.decode(state) }
+  }
+}
+
 const chunkData: Encoding<Uint8Array> = {
   preencode: (state, b) => c.buffer.preencode(state, b as Buffer),
   encode: (state, b) => c.buffer.encode(state, b as Buffer),
@@ -305,8 +385,10 @@ const pieceCodec: Encoding<PatchPiece> = {
   }
 }
 const pieceList = fittedArray(pieceCodec, MAX_PATCH_PIECES, 2)
+const pieceRefs = fittedArray(pieceRef, Number.MAX_SAFE_INTEGER, 33)
 
 const manifestSize = uintMax(MAX_MANIFEST_BYTES, 'manifest')
+const manifestSizeUint = manifestSize
 const pieces = fittedArray(hex32, MAX_MANIFEST_PIECES, 32)
 const codeString = boundedString(64)
 const messageString = boundedString(1024)
@@ -397,6 +479,8 @@ export const encodeReplication = (m: ReplicationMessage): Buffer => encodeExact(
 /** Throws ShoalError BAD_FRAME on anything malformed. A chunk's data is a view into `buf`. */
 export const decodeReplication = (buf: Uint8Array): ReplicationMessage => decodeExact(replicationMessage, buf)
 export const encodeManifest = (m: Manifest): Buffer => encodeExact(manifestCodec, m)
+export const encodePieceList = (l: PieceList): Buffer => encodeExact(pieceListCodec, l)
+export const decodePieceList = (buf: Uint8Array): PieceList => decodeExact(pieceListCodec, buf)
 export const decodeManifest = (buf: Uint8Array): Manifest => decodeExact(manifestCodec, buf)
 export const encodeSnapnode = (n: Snapnode): Buffer => encodeExact(snapnodeCodec, n)
 export const decodeSnapnode = (buf: Uint8Array): Snapnode => decodeExact(snapnodeCodec, buf)

@@ -5,6 +5,7 @@ import {
   MAX_MANIFEST_BYTES,
   decodeManifest,
   decodeReplication,
+  encodeManifestBounded,
   encodeReplication,
   type ChunkRun,
   type ReplicationMessage
@@ -15,7 +16,6 @@ import { chunkHash } from './chunk-hash.js'
 import type { ChunkStore } from './chunk-store.js'
 import type { Link } from './link.js'
 import { checkChunkSizes, checkManifest, type ManifestLimits } from './manifest-check.js'
-import { manifestPieces } from './manifest-pieces.js'
 import { snapshotId } from './snapshot-id.js'
 import type { SnapshotStore } from './snapshot-store.js'
 import { ProgressMeter, type ReplicationProgress } from './transfer-progress.js'
@@ -192,9 +192,13 @@ export class ReplicationReceiver {
     // from the local copy and fetch only the rest.
     const local = snapshotsHave(snapshots, snapnode.parent) ?? snapshots.head()?.id ?? null
     if (local) {
-      const bytes = await snapshots.readManifestBytes(local)
-      for (const p of manifestPieces(bytes)) t.pieceData.set(p.hash, p.data)
-      if (t.patches) t.baseManifest = bytes
+      const pieces = await snapshots.readPieces(local)
+      for (const p of pieces) t.pieceData.set(p.hash, p.data)
+      if (t.patches) t.baseManifest = Buffer.concat(pieces.map((p) => p.data))
+    }
+    // Pieces of any other manifest this node keeps are chunks in its store too.
+    for (const h of new Set(offer.manifestPieces)) {
+      if (!t.pieceData.has(h) && chunks.has(h)) t.pieceData.set(h, await chunks.get(h))
     }
     if (this.transfer !== t) return
     t.pending = [...new Set(offer.manifestPieces)].filter((h) => !t.pieceData.has(h))
@@ -336,7 +340,10 @@ export class ReplicationReceiver {
     const manifest = t.manifest!
     checkChunkSizes(manifest, (h) => chunks.size(h))
     if (this.transfer !== t) return
-    const committed = await snapshots.commit({ ...t.snapnode, holders: [...t.snapnode.holders, self] }, t.manifestBytes!, chunks.sync(t.stored))
+    // Where the entries end, so the manifest is kept as pieces of whole entries (canonical bytes only).
+    const bounded = encodeManifestBounded(manifest)
+    const ends = bounded.bytes.equals(t.manifestBytes!) ? bounded.ends : undefined
+    const committed = await snapshots.commit({ ...t.snapnode, holders: [...t.snapnode.holders, self] }, t.manifestBytes!, chunks.sync(t.stored), ends)
     t.done = true
     this.transfer = null
     this.send({ type: 'ack', id: committed.id, holder: self })

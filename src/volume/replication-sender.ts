@@ -3,7 +3,6 @@ import type { Snapnode } from '../core/snapnode.js'
 import { decodeReplication, encodeReplication, type ChunkRun, type PatchPiece, type ReplicationMessage } from '../protocol/volume-messages.js'
 import type { ChunkStore } from './chunk-store.js'
 import type { Link } from './link.js'
-import { manifestPieces } from './manifest-pieces.js'
 import { STALL_TIMEOUT_MS, toShoalError } from './replication-receiver.js'
 import type { SnapshotStore } from './snapshot-store.js'
 import { alignRun, patchPieces, type RunAlignment } from './run-alignment.js'
@@ -129,8 +128,8 @@ export class ReplicationSender {
     await snapshots.open()
     const snapnode = snapshots.get(id)
     if (!snapnode) throw new ShoalError('NOT_FOUND', `snapshot ${id.slice(0, 12)}… is not in this store`)
-    const bytes = await snapshots.readManifestBytes(id)
-    const pieces = manifestPieces(bytes)
+    const pieces = await snapshots.readPieces(id)
+    const manifestSize = pieces.reduce((n, p) => n + p.data.byteLength, 0)
     return new Promise<SendResult>((resolve, reject) => {
       if (this.closed) {
         reject(new ShoalError('LINK_CLOSED', 'replication link is closed'))
@@ -152,7 +151,7 @@ export class ReplicationSender {
       }
       this.current = out
       this.lastActivity = Date.now()
-      const offer: ReplicationMessage = { type: 'offer', snapnode, manifestSize: bytes.byteLength, manifestPieces: pieces.map((p) => p.hash) }
+      const offer: ReplicationMessage = { type: 'offer', snapnode, manifestSize, manifestPieces: pieces.map((p) => p.hash) }
       if (this.opts.patches !== false) offer.patches = true
       this.emit(out, offer)
     })

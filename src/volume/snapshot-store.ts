@@ -3,15 +3,31 @@ import { join } from 'node:path'
 import { ShoalError } from '../core/errors.js'
 import type { Manifest, Snapnode } from '../core/snapnode.js'
 import type { Lineage } from '../core/snapshot-graph.js'
-import { decodeManifest, decodeSnapnode, encodeSnapnode } from '../protocol/volume-messages.js'
+import {
+  decodeManifest,
+  decodePieceList,
+  decodeSnapnode,
+  encodeManifestBounded,
+  encodePieceList,
+  encodeSnapnode,
+  type PieceList
+} from '../protocol/volume-messages.js'
+import type { ChunkStore } from './chunk-store.js'
 import { TMP_PREFIX, fsyncDir, writeFileAtomic, writeTmpSynced } from './fs-atomic.js'
+import { cutManifest, type ManifestPiece } from './manifest-pieces.js'
 
 const HEX64 = /^[0-9a-f]{64}$/
 const STASH_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/
+/** Starts a manifest kept as a piece list. A manifest kept whole (older nodes) starts with 0. */
+const PIECE_LIST_MAGIC = Buffer.from('SHMP')
+/** Manifest pieces read at once. */
+const PIECE_READS = 16
 
 /**
  * The snapshots of one volume on this node, on disk under `dir`:
- *   manifests/<id>   encoded manifest       nodes/<id>  encoded snapnode (its presence = committed)
+ *   manifests/<id>   the manifest's piece list (see manifest-pieces.ts; the pieces are chunks
+ *                    in the node's chunk store), or, as older nodes wrote it, the whole manifest
+ *   nodes/<id>       encoded snapnode (its presence = committed)
  *   ghosts/<id>      snapnode of a pruned snapshot, kept so lineages stay walkable
  *   stashes/<name>   JSON list of ids kept under a named branch
  * Snapnodes are held in memory; manifests are read on demand. Not safe for two processes.
@@ -25,7 +41,11 @@ export class SnapshotStore {
   /** Serialises holder updates so the last write carries every holder. */
   private writes: Promise<void> = Promise.resolve()
 
-  constructor(dir: string) {
+  constructor(
+    dir: string,
+    /** The node's chunk store, where manifest pieces are kept. */
+    readonly chunks: ChunkStore
+  ) {
     this.dir = dir
   }
 
@@ -93,12 +113,46 @@ export class SnapshotStore {
   }
 
   async readManifestBytes(id: string): Promise<Buffer> {
-    if (!this.nodes.has(id)) throw new ShoalError('NOT_FOUND', `snapshot ${id.slice(0, 12)}… is not in this store`)
-    return readFile(join(this.dir, 'manifests', id))
+    const pieces = await this.readPieces(id)
+    return Buffer.concat(pieces.map((p) => p.data))
   }
 
   async readManifest(id: string): Promise<Manifest> {
     return decodeManifest(await this.readManifestBytes(id))
+  }
+
+  /**
+   * A snapshot's manifest as its pieces, bytes included. Pieces are checked against their hashes
+   * (BAD_CHUNK when the disk corrupted one). A manifest kept whole is cut as it would travel.
+   */
+  async readPieces(id: string): Promise<ManifestPiece[]> {
+    const raw = await this.readRecord(id)
+    if (!isPieceList(raw)) return cutManifest(raw)
+    const list = decodePieceList(raw.subarray(PIECE_LIST_MAGIC.length))
+    const out: ManifestPiece[] = new Array(list.pieces.length)
+    let next = 0
+    const worker = async () => {
+      while (next < list.pieces.length) {
+        const i = next++
+        const p = list.pieces[i]!
+        out[i] = { hash: p.hash, whole: p.whole, data: await this.chunks.get(p.hash) }
+      }
+    }
+    await Promise.all(Array.from({ length: Math.min(PIECE_READS, list.pieces.length) }, worker))
+    const size = out.reduce((n, p) => n + p.data.byteLength, 0)
+    if (size !== list.manifestSize) throw new ShoalError('BAD_MANIFEST', `manifest of ${id.slice(0, 12)}… is ${size} bytes, its piece list says ${list.manifestSize}`)
+    return out
+  }
+
+  /** The piece list of a snapshot's manifest, or null when it is kept whole (older nodes). */
+  async pieceList(id: string): Promise<PieceList | null> {
+    const raw = await this.readRecord(id)
+    return isPieceList(raw) ? decodePieceList(raw.subarray(PIECE_LIST_MAGIC.length)) : null
+  }
+
+  private async readRecord(id: string): Promise<Buffer> {
+    if (!this.nodes.has(id)) throw new ShoalError('NOT_FOUND', `snapshot ${id.slice(0, 12)}… is not in this store`)
+    return readFile(join(this.dir, 'manifests', id))
   }
 
   /**
@@ -108,7 +162,7 @@ export class SnapshotStore {
    * runs alongside the manifest write and is awaited before the commit. Committing an id already
    * present only merges holders.
    */
-  async commit(snapnode: Snapnode, manifestBytes: Uint8Array, durable?: Promise<void>): Promise<Snapnode> {
+  async commit(snapnode: Snapnode, manifestBytes: Uint8Array, durable?: Promise<void>, ends?: readonly number[]): Promise<Snapnode> {
     durable?.catch(() => undefined) // awaited below; this only keeps an early return quiet
     await this.open()
     const existing = this.nodes.get(snapnode.id)
@@ -123,9 +177,15 @@ export class SnapshotStore {
     // renames can leave a snapnode without its manifest: open() treats that as never committed.
     const manifestPath = join(this.dir, 'manifests', node.id)
     const nodePath = join(this.dir, 'nodes', node.id)
-    const writes = [writeTmpSynced(manifestPath, manifestBytes), writeTmpSynced(nodePath, encodeSnapnode(node))]
+    // The manifest is kept as pieces in the chunk store, made durable with the snapshot's chunks.
+    const pieces = cutManifest(manifestBytes, ends ?? entryEnds(manifestBytes))
+    for (const p of pieces) await this.chunks.put(p.hash, p.data)
+    const piecesDurable = this.chunks.sync(pieces.map((p) => p.hash))
+    piecesDurable.catch(() => undefined) // awaited below
+    const list = encodePieceList({ manifestSize: manifestBytes.byteLength, pieces: pieces.map((p) => ({ hash: p.hash, whole: p.whole })) })
+    const writes = [writeTmpSynced(manifestPath, [PIECE_LIST_MAGIC, list]), writeTmpSynced(nodePath, encodeSnapnode(node))]
     try {
-      const [manifestTmp, nodeTmp] = await Promise.all([...writes, durable])
+      const [manifestTmp, nodeTmp] = await Promise.all([...writes, durable, piecesDurable])
       await rename(manifestTmp!, manifestPath)
       await rename(nodeTmp!, nodePath)
     } catch (err) {
@@ -186,5 +246,19 @@ export class SnapshotStore {
   /** Every id kept by some stash. */
   stashedIds(): Set<string> {
     return new Set([...this.stashMap.values()].flat())
+  }
+}
+
+function isPieceList(raw: Buffer): boolean {
+  return raw.byteLength >= PIECE_LIST_MAGIC.length && raw.subarray(0, PIECE_LIST_MAGIC.length).equals(PIECE_LIST_MAGIC)
+}
+
+/** Where the entries of encoded manifest bytes end, or null when they are not canonical. */
+function entryEnds(bytes: Uint8Array): number[] | null {
+  try {
+    const { bytes: again, ends } = encodeManifestBounded(decodeManifest(bytes))
+    return again.equals(bytes) ? ends : null
+  } catch {
+    return null
   }
 }

@@ -4,7 +4,7 @@ import { lstatSync, readdirSync, readlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { ShoalError } from '../core/errors.js'
 import { comparePaths, type Manifest, type ManifestEntry, type Snapnode } from '../core/snapnode.js'
-import { encodeManifest } from '../protocol/volume-messages.js'
+import { encodeManifestBounded } from '../protocol/volume-messages.js'
 import { chunkHash } from './chunk-hash.js'
 import type { ChunkStore } from './chunk-store.js'
 import { runLimited } from './run-limited.js'
@@ -172,7 +172,7 @@ export class Snapshotter {
     t = performance.now()
     const manifest: Manifest = { entries: found.map((f) => f.entry!) }
     stats.entries = manifest.entries.length
-    const bytes = encodeManifest(manifest)
+    const { bytes, ends } = encodeManifestBounded(manifest)
     if (parent && !args.force) {
       const parentBytes = this.last?.id === parent.id ? this.last.bytes : await snapshots.readManifestBytes(parent.id)
       this.last = { id: parent.id, bytes: parentBytes }
@@ -185,7 +185,7 @@ export class Snapshotter {
     }
     const base = { parent: parent?.id ?? null, origin: this.opts.origin, epoch: args.epoch, seq: args.seq ?? (parent ? parent.seq + 1 : 1) }
     const snapnode: Snapnode = { id: snapshotId(bytes, base), ...base, time: args.time ?? started, holders: [this.opts.origin] }
-    const committed = await snapshots.commit(snapnode, bytes, chunks.sync(newHashes))
+    const committed = await snapshots.commit(snapnode, bytes, chunks.sync(newHashes), ends)
     this.last = { id: committed.id, bytes }
     await this.saveCache(nextCache, committed.id)
     stats.phases.commitMs = performance.now() - t

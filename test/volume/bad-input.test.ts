@@ -6,7 +6,7 @@ import { decodeReplication, encodeManifest, encodeReplication, type ReplicationM
 import { chunkHash } from '../../src/volume/chunk-hash.js'
 import { TMP_PREFIX } from '../../src/volume/fs-atomic.js'
 import type { Link } from '../../src/volume/link.js'
-import { manifestPieces } from '../../src/volume/manifest-pieces.js'
+import { cutManifest } from '../../src/volume/manifest-pieces.js'
 import { ReplicationSender } from '../../src/volume/replication-sender.js'
 import { snapshotId } from '../../src/volume/snapshot-id.js'
 import { nodeIdOf, waitFor } from './helpers.js'
@@ -29,7 +29,7 @@ interface Evil {
 /** A hostile or broken sender speaking the protocol by hand on `link`. */
 function evilSender(link: Link, evil: Evil): { received: ReplicationMessage[] } {
   const bytes = encodeManifest(evil.manifest)
-  const pieces = new Map(manifestPieces(bytes).map((p) => [p.hash, p.data]))
+  const pieces = new Map(cutManifest(bytes).map((p) => [p.hash, p.data]))
   const base = { parent: null, origin: nodeIdOf(9), epoch: 1, seq: 1 }
   const id = evil.forgeId ? nodeIdOf(0xee) : snapshotId(bytes, base)
   const received: ReplicationMessage[] = []

@@ -9,7 +9,6 @@ import { checkout } from '../../src/volume/checkout.js'
 import { ReplicationSender } from '../../src/volume/replication-sender.js'
 import { SnapshotStore } from '../../src/volume/snapshot-store.js'
 import { StreamLink } from './fixtures/stream-link.js'
-import { manifestPieces } from '../../src/volume/manifest-pieces.js'
 import { expectSameTree, makeNode, nodeIdOf, pseudoRandom, tempDir } from './helpers.js'
 
 /** Small packs, so that some are written out before the kill. */
@@ -65,26 +64,27 @@ describe('crash safety', () => {
     // What survived: no torn chunk under its real name, no committed snapshot.
     const storedAfterCrash = await expectNoCorruptChunks(join(replicaHome, 'chunks'))
     expect(storedAfterCrash).toBeGreaterThan(0)
-    const snapshots = new SnapshotStore(join(replicaHome, 'volumes', 'app'))
+    const crashedChunks = new ChunkStore(join(replicaHome, 'chunks'))
+    await crashedChunks.open()
+    const snapshots = new SnapshotStore(join(replicaHome, 'volumes', 'app'), crashedChunks)
     await snapshots.open()
     expect(snapshots.list()).toEqual([])
-    await new ChunkStore(join(replicaHome, 'chunks')).open()
 
     // A new replica process resumes without receiving the stored chunks again.
     const second = startReplica(replicaHome)
     const resumed = await new ReplicationSender({ link: second.link, chunks: master.chunks, snapshots: master.snapshots }).send(snapnode.id)
     // No chunk that survived the crash is sent again: survivors + resent = every chunk (plus the
     // manifest's pieces, which are kept in memory only and so are sent again).
-    const pieces = manifestPieces(await master.snapshots.readManifestBytes(snapnode.id)).length
+    const pieces = (await master.snapshots.readPieces(snapnode.id)).length
     expect(resumed.chunksSent).toBe(stats.newChunks - storedAfterCrash + pieces)
     second.link.close()
     second.child.kill('SIGKILL')
 
-    const after = new SnapshotStore(join(replicaHome, 'volumes', 'app'))
-    await after.open()
-    expect(after.list().map((n) => n.id)).toEqual([snapnode.id])
     const chunks = new ChunkStore(join(replicaHome, 'chunks'))
     await chunks.open()
+    const after = new SnapshotStore(join(replicaHome, 'volumes', 'app'), chunks)
+    await after.open()
+    expect(after.list().map((n) => n.id)).toEqual([snapnode.id])
     const target = join(base, 'restored')
     await checkout({ chunks, manifest: await after.readManifest(snapnode.id), target, mode: 'fresh' })
     await expectSameTree(master.root, target)
@@ -97,7 +97,7 @@ describe('crash safety', () => {
     const { snapnode } = await node.snapshotter.snapshot({ epoch: 1 })
     const { rm } = await import('node:fs/promises')
     await rm(join(node.snapshots.dir, 'manifests', snapnode.id))
-    const reopened = new SnapshotStore(node.snapshots.dir)
+    const reopened = new SnapshotStore(node.snapshots.dir, node.chunks)
     await reopened.open()
     expect(reopened.list()).toEqual([])
     expect(reopened.head()).toBeNull()

@@ -27,7 +27,7 @@ export async function makeNode(home: string, id: string, root = join(home, 'live
   await mkdir(root, { recursive: true })
   const chunks = new ChunkStore(join(home, 'chunks'))
   await chunks.open()
-  const snapshots = new SnapshotStore(join(home, 'volumes', 'app'))
+  const snapshots = new SnapshotStore(join(home, 'volumes', 'app'), chunks)
   await snapshots.open()
   const snapshotter = new Snapshotter({ root, chunks, snapshots, origin: id, racyMs: 0 })
   return { id, home, root, chunks, snapshots, snapshotter }

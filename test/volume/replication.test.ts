@@ -4,7 +4,6 @@ import { join } from 'node:path'
 import { checkout } from '../../src/volume/checkout.js'
 import { decodeReplication } from '../../src/protocol/volume-messages.js'
 import type { ReplicationProgress } from '../../src/volume/transfer-progress.js'
-import { manifestPieces } from '../../src/volume/manifest-pieces.js'
 
 import { buildTree, expectSameTree, pseudoRandom, waitFor } from './helpers.js'
 import { connect, twoNodes } from './replication-harness.js'
@@ -53,8 +52,8 @@ describe('replication over a link', () => {
 
     const inc = await sender.send(second.snapnode.id)
     // Exactly the new file chunks plus the changed pieces of the manifest, nothing else.
-    const oldPieces = new Set(manifestPieces(await master.snapshots.readManifestBytes(first.snapnode.id)).map((p) => p.hash))
-    const newPieces = manifestPieces(await master.snapshots.readManifestBytes(second.snapnode.id)).filter((p) => !oldPieces.has(p.hash)).length
+    const oldPieces = new Set((await master.snapshots.readPieces(first.snapnode.id)).map((p) => p.hash))
+    const newPieces = (await master.snapshots.readPieces(second.snapnode.id)).filter((p) => !oldPieces.has(p.hash)).length
     expect(inc.chunksSent).toBe(fileChunksNew + newPieces)
     expect(inc.bytesSent).toBeLessThan(full.bytesSent / 8)
 
@@ -80,7 +79,7 @@ describe('replication over a link', () => {
     // Every chunk frame that reached the replica (all but the one the cut swallowed) was verified;
     // the file chunks among them are stored even though the transfer was aborted. (Manifest
     // pieces, sent first, live in memory only.)
-    const pieces = manifestPieces(await master.snapshots.readManifestBytes(snapnode.id)).length
+    const pieces = (await master.snapshots.readPieces(snapnode.id)).length
     const stored = delivered - 1 - pieces
     await waitFor(() => replica.chunks.count === stored)
 
@@ -89,7 +88,8 @@ describe('replication over a link', () => {
     expect(replica.snapshots.has(snapnode.id)).toBe(true)
     // Only what never arrived is sent again (plus the small manifest).
     expect(resumed.chunksSent).toBe(totalChunks - stored + pieces)
-    expect(replica.chunks.count).toBe(totalChunks)
+    // Every file chunk, plus the manifest's pieces, which the commit keeps as chunks.
+    expect(replica.chunks.count).toBe(totalChunks + pieces)
     const target = join(replica.home, 'app')
     await checkout({ chunks: replica.chunks, manifest: await replica.snapshots.readManifest(snapnode.id), target, mode: 'fresh' })
     await expectSameTree(master.root, target)

@@ -113,7 +113,7 @@ describe('snapshot and checkout', () => {
     await writeFile(join(node.root, 'a'), 'a')
     const { snapnode } = await node.snapshotter.snapshot({ epoch: 1 })
     await node.snapshots.stash('lost-split-2', [snapnode.id])
-    const again = new SnapshotStore(node.snapshots.dir)
+    const again = new SnapshotStore(node.snapshots.dir, node.chunks)
     await again.open()
     expect(again.stashes()).toEqual({ 'lost-split-2': [snapnode.id] })
     await expect(again.delete(snapnode.id)).rejects.toMatchObject({ code: 'BAD_ARGUMENT' })
