@@ -196,9 +196,14 @@ export class ReplicationReceiver {
       for (const p of pieces) t.pieceData.set(p.hash, p.data)
       if (t.patches) t.baseManifest = Buffer.concat(pieces.map((p) => p.data))
     }
-    // Pieces of any other manifest this node keeps are chunks in its store too.
+    // Pieces of any other manifest this node keeps are chunks in its store too. More bytes
+    // than the offered manifest's size cannot all be its pieces: an offer naming them is a lie.
+    let held = 0
     for (const h of new Set(offer.manifestPieces)) {
-      if (!t.pieceData.has(h) && chunks.has(h)) t.pieceData.set(h, await chunks.get(h))
+      if (t.pieceData.has(h) || !chunks.has(h)) continue
+      held += chunks.size(h) ?? 0
+      if (held > offer.manifestSize) throw new ShoalError('BAD_MANIFEST', `offer names more manifest pieces than its ${offer.manifestSize} bytes can hold`)
+      t.pieceData.set(h, await chunks.get(h))
     }
     if (this.transfer !== t) return
     t.pending = [...new Set(offer.manifestPieces)].filter((h) => !t.pieceData.has(h))

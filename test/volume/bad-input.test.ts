@@ -9,7 +9,7 @@ import type { Link } from '../../src/volume/link.js'
 import { cutManifest } from '../../src/volume/manifest-pieces.js'
 import { ReplicationSender } from '../../src/volume/replication-sender.js'
 import { snapshotId } from '../../src/volume/snapshot-id.js'
-import { nodeIdOf, waitFor } from './helpers.js'
+import { nodeIdOf, pseudoRandom, waitFor } from './helpers.js'
 import { connect, twoNodes } from './replication-harness.js'
 
 const good = Buffer.from('hello, replica')
@@ -106,6 +106,34 @@ describe('the receiver refuses bad input', () => {
     })
     await expect(sender.send(snapnode.id)).rejects.toMatchObject({ code: 'NOT_A_REPLICA' })
     expect(replica.snapshots.list()).toEqual([])
+  })
+
+  it('an offer naming as manifest pieces more held chunks than its size allows is refused before they are loaded', async () => {
+    const { master, replica } = await twoNodes()
+    // The replica holds a megabyte of chunks; a lying offer names them all as its "manifest".
+    await writeFile(join(master.root, 'big'), pseudoRandom(1024 * 1024))
+    const { snapnode } = await master.snapshotter.snapshot({ epoch: 1 })
+    await connect(master, replica).sender.send(snapnode.id)
+    const held = (await replica.snapshots.readManifest(snapnode.id)).entries.flatMap((e) => (e.kind === 'file' ? e.chunks : []))
+    expect(held.length).toBeGreaterThan(10)
+    // The receiver reads its own newest manifest's pieces, and nothing the offer named.
+    const ownPieces = (await replica.snapshots.pieceList(snapnode.id))!.pieces.length
+    let loaded = 0
+    const get = replica.chunks.get.bind(replica.chunks)
+    replica.chunks.get = (h: string) => {
+      loaded++
+      return get(h)
+    }
+    const { pair, errors } = connect(master, replica)
+    const received: ReplicationMessage[] = []
+    pair.a.setHandler({ onFrame: (f) => received.push(decodeReplication(f)), onDrain() {}, onClose() {} })
+    const base = { parent: null, origin: nodeIdOf(9), epoch: 2, seq: 1 }
+    pair.a.send(encodeReplication({ type: 'offer', snapnode: { id: nodeIdOf(0xab), ...base, time: 5, holders: [] }, manifestSize: held.length, manifestPieces: held }))
+    await waitFor(() => errors.length > 0)
+    expect(errors.map((e) => e.code)).toEqual(['BAD_MANIFEST'])
+    expect(loaded).toBe(ownPieces)
+    await waitFor(() => received.some((m) => m.type === 'error'))
+    expect(replica.snapshots.list().map((n) => n.id)).toEqual([snapnode.id])
   })
 
   it('the sender times out a silent receiver with STREAM_STALLED', async () => {
