@@ -2,6 +2,7 @@ import net, { type AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { EventEmitter } from 'node:events'
 import { ClientConnection, type FrontContext } from './client-connection.js'
+import { listen } from './listen.js'
 import type { RouteResolver } from './route.js'
 import { AppTraffic } from './traffic.js'
 
@@ -108,14 +109,9 @@ export class HttpFront extends EventEmitter implements FrontContext {
 
   /** Starts listening (idempotent). Resolves with the bound address. */
   ready(): Promise<AddressInfo> {
-    this.opening ??= new Promise<AddressInfo>((resolve, reject) => {
-      this.server.once('error', reject)
-      this.server.listen(this.settings.port, this.settings.host, () => {
-        this.server.off('error', reject)
-        const addr = this.server.address() as AddressInfo
-        this.emit('listening', { host: addr.address, port: addr.port })
-        resolve(addr)
-      })
+    this.opening ??= listen(this.server, this.settings.port, this.settings.host).then((addr) => {
+      this.emit('listening', { host: addr.address, port: addr.port })
+      return addr
     })
     return this.opening
   }

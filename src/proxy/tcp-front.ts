@@ -1,8 +1,9 @@
 import type { Duplex } from 'node:stream'
-import { socketBytesSinceLast } from './socket-bytes.js'
 import net, { type AddressInfo } from 'node:net'
 import { EventEmitter } from 'node:events'
 import { ShoalError } from '../core/errors.js'
+import { listen } from './listen.js'
+import { socketBytesSinceLast } from './socket-bytes.js'
 import type { RouteResolver } from './route.js'
 import { connectTarget, splice } from './target-connect.js'
 import { AppTraffic } from './traffic.js'
@@ -64,14 +65,9 @@ export class TcpFront extends EventEmitter {
 
   /** Starts listening (idempotent); resolves with the bound address. */
   ready(): Promise<AddressInfo> {
-    this.opening ??= new Promise<AddressInfo>((resolve, reject) => {
-      this.server.once('error', reject)
-      this.server.listen(this.opts.port, this.opts.host ?? '127.0.0.1', () => {
-        this.server.off('error', reject)
-        const addr = this.server.address() as AddressInfo
-        this.emit('listening', { port: addr.port })
-        resolve(addr)
-      })
+    this.opening ??= listen(this.server, this.opts.port, this.opts.host ?? '127.0.0.1').then((addr) => {
+      this.emit('listening', { port: addr.port })
+      return addr
     })
     return this.opening
   }
