@@ -83,6 +83,26 @@ describe('changed chunks travel as patches', () => {
     await expectReplicaHolds(master, replica, second.snapnode.id)
   })
 
+  it('a link cut in the middle of the patches resumes on a new link, and the replica ends byte-identical', async () => {
+    const files: Record<string, Buffer> = {}
+    for (let i = 0; i < 6; i++) files[`f${i}`] = pseudoRandom(1024 * 1024)
+    const { master, replica } = await syncedPair(files)
+    for (let i = 0; i < 6; i++) {
+      const f = files[`f${i}`]!
+      await writeFile(join(master.root, `f${i}`), Buffer.concat([f.subarray(0, 300_000 + i), pseudoRandom(2000), f.subarray(300_000 + i)]))
+    }
+    const second = await master.snapshotter.snapshot({ epoch: 1 })
+    let patches = 0
+    const cut = connect(master, replica, { link: { onDeliver: (f, from) => !(from === 'a' && decodeReplication(f).type === 'patch' && ++patches > 2) } })
+    await expect(cut.sender.send(second.snapnode.id)).rejects.toMatchObject({ code: 'LINK_CLOSED' })
+    expect(replica.snapshots.has(second.snapnode.id)).toBe(false)
+
+    const kinds = frameKinds()
+    await connect(master, replica, { link: { onDeliver: kinds.onDeliver } }).sender.send(second.snapnode.id)
+    expect(kinds.seen.patch).toBeGreaterThanOrEqual(1)
+    await expectReplicaHolds(master, replica, second.snapnode.id)
+  })
+
   it('a sender without patches (as before they existed) sends whole chunks, and the receiver names no bases to it', async () => {
     const big = pseudoRandom(2 * 1024 * 1024)
     const { master, replica } = await syncedPair({ 'big.bin': big })
