@@ -10,6 +10,8 @@ import { ProgressMeter, type ReplicationProgress } from './transfer-progress.js'
 
 /** Chunks read ahead of the link while sending. */
 export const READ_AHEAD = 8
+/** Plain chunks read in one batch (back-to-back ones in one read). */
+export const READ_BATCH = 32
 /**
  * Bytes the sender may queue past the link's "buffer full" signal before it waits for a drain.
  * Stream buffers signal full at a few KiB, below one chunk; waiting on every chunk would turn
@@ -211,9 +213,18 @@ export class ReplicationSender {
       const ahead: Array<Promise<ChunkFrame>> = []
       for (;;) {
         while (ahead.length < READ_AHEAD && out.queue.length > 0) {
-          const frame = this.frameFor(out, out.queue.shift()!)
-          frame.catch(() => undefined) // awaited below; this only keeps a dropped read quiet
-          ahead.push(frame)
+          // Plain chunks next in line are read together (see ChunkStore.readMany).
+          const batch: string[] = []
+          while (batch.length < READ_BATCH && out.queue.length > 0 && !out.pieces.has(out.queue[0]!) && !out.runs.has(out.queue[0]!)) batch.push(out.queue.shift()!)
+          const frames: Array<Promise<ChunkFrame>> = []
+          if (batch.length > 0) {
+            const read = this.opts.chunks.readMany(batch)
+            batch.forEach((hash, i) => frames.push(read.then((data) => ({ type: 'chunk', hash, data: data[i]! }))))
+          } else frames.push(this.frameFor(out, out.queue.shift()!))
+          for (const frame of frames) {
+            frame.catch(() => undefined) // awaited below; this only keeps a dropped read quiet
+            ahead.push(frame)
+          }
         }
         if (ahead.length === 0 || out.settled) break
         const msg = await ahead.shift()!

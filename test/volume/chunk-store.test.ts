@@ -126,6 +126,30 @@ describe('ChunkStore', () => {
     for (const c of chunks.slice(15)) expect((await reopened.get(c.hash)).equals(c.data)).toBe(true)
   })
 
+  it('readMany returns each chunk whole, from packs and from memory alike, in the order asked', async () => {
+    const store = new ChunkStore(join(await tempDir(), 'chunks'))
+    await store.open()
+    const first = Array.from({ length: 40 }, () => chunk(30_000))
+    for (const c of first) await store.put(c.hash, c.data)
+    await store.sync([])
+    const second = Array.from({ length: 5 }, () => chunk(20_000))
+    for (const c of second) await store.put(c.hash, c.data)
+    await store.sync([])
+    const pending = chunk(5_000) // not written out yet
+    await store.put(pending.hash, pending.data)
+    // In and out of pack order, across both packs and memory, with a repeat.
+    const asked = [...first.slice(10, 30), second[3]!, first[2]!, pending, ...second, first[2]!]
+    const got = await store.readMany(asked.map((c) => c.hash))
+    expect(got).toHaveLength(asked.length)
+    for (const [i, c] of asked.entries()) expect(got[i]!.equals(c.data)).toBe(true)
+    await expect(store.readMany([first[0]!.hash, 'ab'.repeat(32)])).rejects.toMatchObject({ code: 'NOT_FOUND' })
+    // While the packs are compacted away under it, a batch still comes back whole.
+    await store.delete(first[0]!.hash)
+    const during = store.readMany(first.slice(1).map((c) => c.hash))
+    await store.compact()
+    for (const [i, data] of (await during).entries()) expect(data.equals(first[i + 1]!.data)).toBe(true)
+  })
+
   it('merges many small packs into one', async () => {
     const store = new ChunkStore(join(await tempDir(), 'chunks'))
     await store.open()
