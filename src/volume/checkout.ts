@@ -3,7 +3,6 @@ import { lstatSync, readdirSync } from 'node:fs'
 import type { Stats } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import type { Manifest, ManifestEntry } from '../core/snapnode.js'
-import { ShoalError } from '../core/errors.js'
 import { chunkHash } from './chunk-hash.js'
 import type { ChunkStore } from './chunk-store.js'
 import { runLimited } from './run-limited.js'
@@ -15,8 +14,6 @@ import { WriteBatcher, fdChmod, fdClose, fdOpen, fdRead, fdUtimes } from './fd-i
 export const WRITE_CONCURRENCY = 4
 /** Largest single read from the old version of a file during an in-place update. */
 export const BASIS_RUN_BYTES = 4 * 1024 * 1024
-/** Chunks read from the store in one batch while writing a file. */
-export const STORE_BATCH = 32
 
 export interface CheckoutOptions {
   chunks: ChunkStore
@@ -258,18 +255,10 @@ async function writeFileEntry(chunks: ChunkStore, path: string, e: Extract<Manif
     for (let i = 0; i < list.length; ) {
       const first = old !== null ? basis!.at.get(list[i]!) : undefined
       if (old === null || first === undefined) {
-        // Chunks not in the old file, read from the store a batch at a time (back-to-back ones
-        // in one read), each checked against its hash.
-        let j = i + 1
-        while (j < list.length && j - i < STORE_BATCH && (old === null || !basis!.at.has(list[j]!))) j++
-        const batch = list.slice(i, j)
-        const datas = await chunks.readMany(batch)
-        for (const [k, data] of datas.entries()) {
-          if (chunkHash(data) !== batch[k]) throw new ShoalError('BAD_CHUNK', `stored chunk ${batch[k]!.slice(0, 12)}… is corrupt`)
-          await out.push(data)
-          stats.bytesWritten += data.byteLength
-        }
-        i = j
+        const data = await chunks.get(list[i]!)
+        await out.push(data)
+        stats.bytesWritten += data.byteLength
+        i++
         continue
       }
       // A run of chunks lying back to back in the old file is read with one pread.
