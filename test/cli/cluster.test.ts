@@ -54,8 +54,10 @@ describe('a cluster of real node processes on a private testnet', () => {
     expect(await nodes[3]!.exited).toBe(0)
     const others = logs.slice(0, 3)
     await waitFor(() => others.every((log) => log.some((e) => e.nodeName === 'n4' && e.kind === 'left')), 'n4 to be reported left', 5000)
+    // The leave goes out as soon as the node handles SIGTERM; the bound is the one kill -9
+    // detection gets above, as on a loaded 2-core machine the processes' turns alone took 2.6 s once.
     for (const log of others) {
-      expect(log.find((e) => e.nodeName === 'n4' && e.kind === 'left')!.at - leftAt).toBeLessThan(1500)
+      expect(log.find((e) => e.nodeName === 'n4' && e.kind === 'left')!.at - leftAt).toBeLessThan(3000)
     }
     // Well past the dead timeout, nobody ever called the departed node dead or suspect.
     await new Promise((r) => setTimeout(r, 3500))
