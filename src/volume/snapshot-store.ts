@@ -12,6 +12,7 @@ import {
   encodeSnapnode,
   type PieceList
 } from '../protocol/volume-messages.js'
+import { chunkHash } from './chunk-hash.js'
 import type { ChunkStore } from './chunk-store.js'
 import { TMP_PREFIX, fsyncDir, writeFileAtomic, writeTmpSynced } from './fs-atomic.js'
 import { cutManifest, type ManifestPiece } from './manifest-pieces.js'
@@ -20,8 +21,6 @@ const HEX64 = /^[0-9a-f]{64}$/
 const STASH_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/
 /** Starts a manifest kept as a piece list. A manifest kept whole (older nodes) starts with 0. */
 const PIECE_LIST_MAGIC = Buffer.from('SHMP')
-/** Manifest pieces read at once. */
-const PIECE_READS = 16
 
 /**
  * The snapshots of one volume on this node, on disk under `dir`:
@@ -129,16 +128,12 @@ export class SnapshotStore {
     const raw = await this.readRecord(id)
     if (!isPieceList(raw)) return cutManifest(raw)
     const list = decodePieceList(raw.subarray(PIECE_LIST_MAGIC.length))
-    const out: ManifestPiece[] = new Array(list.pieces.length)
-    let next = 0
-    const worker = async () => {
-      while (next < list.pieces.length) {
-        const i = next++
-        const p = list.pieces[i]!
-        out[i] = { hash: p.hash, whole: p.whole, data: await this.chunks.get(p.hash) }
-      }
-    }
-    await Promise.all(Array.from({ length: Math.min(PIECE_READS, list.pieces.length) }, worker))
+    // Pieces written by one commit lie back to back in a pack: read together, checked one by one.
+    const datas = await this.chunks.readMany(list.pieces.map((p) => p.hash))
+    const out: ManifestPiece[] = list.pieces.map((p, i) => {
+      if (chunkHash(datas[i]!) !== p.hash) throw new ShoalError('BAD_CHUNK', `manifest piece ${p.hash.slice(0, 12)}… of ${id.slice(0, 12)}… is corrupt`)
+      return { hash: p.hash, whole: p.whole, data: datas[i]! }
+    })
     const size = out.reduce((n, p) => n + p.data.byteLength, 0)
     if (size !== list.manifestSize) throw new ShoalError('BAD_MANIFEST', `manifest of ${id.slice(0, 12)}… is ${size} bytes, its piece list says ${list.manifestSize}`)
     return out
