@@ -6,14 +6,12 @@
 // the first write acknowledged afterwards. Also reports the RPO (acknowledged writes lost).
 //
 //   npm run measure:failover [-- --runs 5 --json]
-import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { shoal, startCluster } from '../test/helpers/processes.js'
 import { request } from '../test/helpers/http.js'
 import { waitFor } from '../test/helpers/wait.js'
 import { missing, percentile, WriteLoad } from '../test/helpers/write-load.js'
+import { startCounterCluster } from './counter-cluster.js'
 
-const COUNTER = fileURLToPath(new URL('../examples/http-counter/server.mjs', import.meta.url))
 const HOST = 'counter.failover'
 /** Answers already on their way when the master died still count as before the kill. */
 const IN_FLIGHT_MARGIN_MS = 100
@@ -30,20 +28,13 @@ interface Run {
 }
 
 async function once(): Promise<Run> {
-  const cluster = await startCluster()
+  const { cluster, nodes, status, ctl } = await startCounterCluster(HOST, 2)
   let load: WriteLoad | null = null
   stopAll = async () => {
     await load?.stop()
     await cluster.close()
   }
   try {
-    const nodes = ['a', 'b', 'c'].map((n, i) => cluster.start(n, ['--port-offset', String(i * 10)]))
-    for (const n of nodes) await cluster.waitAlive(n, ['a', 'b', 'c'], 60_000)
-    const status = (await cluster.status(nodes[0]!)).nodes
-    const added = await shoal(['app', 'add', 'counter', '--home', nodes[0]!.home, '--cmd', `node ${COUNTER}`, '--http-host', HOST, '--health', 'http:/health', '--replicas', '2'])
-    if (added.code !== 0) throw new Error(`app add failed: ${added.stderr}`)
-    await waitFor(async () => (await request(status[0]!.httpPort, HOST, { path: '/count' })).status === 200, 'the app to answer', 30_000)
-    const ctl = await cluster.client(nodes[0]!)
     const app = (await ctl.apps()).apps[0]!
     const master = nodes.find((n) => n.name === app.master)!
     const survivors = nodes.filter((n) => n !== master)

@@ -6,14 +6,11 @@
 // master's newest snapshot over the replica's newest; 0 when they hold the same) every 200 ms.
 //
 //   npm run measure:lag [-- --seconds 30 --clients 4 --json]
-import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { shoal, startCluster } from '../test/helpers/processes.js'
-import { request } from '../test/helpers/http.js'
 import { waitFor } from '../test/helpers/wait.js'
 import { percentile, WriteLoad } from '../test/helpers/write-load.js'
+import { startCounterCluster } from './counter-cluster.js'
 
-const COUNTER = fileURLToPath(new URL('../examples/http-counter/server.mjs', import.meta.url))
 const HOST = 'counter.lag'
 const SAMPLE_MS = 200
 
@@ -23,16 +20,9 @@ const { values: opt } = parseArgs({
 const log = (s: string) => (opt.json ? process.stderr.write(`${s}\n`) : console.log(s))
 
 async function main(): Promise<void> {
-  const cluster = await startCluster()
+  const { cluster, status, ctl } = await startCounterCluster(HOST, 3)
   let load: WriteLoad | null = null
   try {
-    const nodes = ['a', 'b', 'c'].map((n, i) => cluster.start(n, ['--port-offset', String(i * 10)]))
-    for (const n of nodes) await cluster.waitAlive(n, ['a', 'b', 'c'], 60_000)
-    const status = (await cluster.status(nodes[0]!)).nodes
-    const added = await shoal(['app', 'add', 'counter', '--home', nodes[0]!.home, '--cmd', `node ${COUNTER}`, '--http-host', HOST, '--health', 'http:/health', '--replicas', '3'])
-    if (added.code !== 0) throw new Error(`app add failed: ${added.stderr}`)
-    await waitFor(async () => (await request(status[0]!.httpPort, HOST, { path: '/count' })).status === 200, 'the app to answer', 30_000)
-    const ctl = await cluster.client(nodes[0]!)
     await waitFor(async () => (await ctl.apps()).apps[0]!.replicas.length === 2, 'two replicas', 30_000)
     load = new WriteLoad({ ports: status.map((n) => n.httpPort), host: HOST, clients: Number(opt.clients), failureGapMs: 10 })
     await load.waitAcked(100)
