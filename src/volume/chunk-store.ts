@@ -178,24 +178,13 @@ export class ChunkStore {
    * Throws NOT_FOUND when absent.
    */
   async read(hash: string): Promise<Buffer> {
-    const at = this.index.get(hash)
-    if (at === undefined) throw new ShoalError('NOT_FOUND', `chunk ${hash.slice(0, 12)}… is not in the store`)
-    if (at.data !== null) return at.data // not written out yet
-    const pack = at.home as Pack
-    pack.readers++
-    try {
-      const data = await fdReadExactly(await this.fdOf(pack), at.offset, at.length)
-      if (data.length !== at.length) throw new ShoalError('BAD_CHUNK', `stored chunk ${hash.slice(0, 12)}… is cut short in ${pack.name}`)
-      return data
-    } finally {
-      pack.readers--
-      if (pack.readers === 0 && pack.retired) void this.dispose(pack)
-    }
+    return (await this.readMany([hash]))[0]!
   }
 
   /**
-   * Reads several chunks, like `read` each, but chunks lying back to back in one pack (as a
-   * snapshot's new chunks do, in file order) are read together, up to READ_SPAN_BYTES a read:
+   * Reads several chunks (in the order asked, NOT_FOUND when one is absent, no hash check).
+   * Chunks lying back to back in one pack (as a snapshot's new chunks do, in file order) are
+   * read together, up to READ_SPAN_BYTES a read:
    * a full sync asks for tens of thousands of chunks, and each read costs a thread-pool round
    * trip. The buffers returned may be views into a shared one.
    */
@@ -205,12 +194,12 @@ export class ChunkStore {
     for (let i = 0; i < hashes.length; ) {
       const at = this.index.get(hashes[i]!)
       if (at === undefined) throw new ShoalError('NOT_FOUND', `chunk ${hashes[i]!.slice(0, 12)}… is not in the store`)
-      if (at.data !== null || !(at.home instanceof Pack)) {
-        out[i] = at.data!
+      if (at.data !== null) {
+        out[i] = at.data // not written out yet
         i++
         continue
       }
-      const pack = at.home
+      const pack = at.home as Pack
       const lengths = [at.length]
       let end = at.offset + at.length
       while (i + lengths.length < hashes.length && end - at.offset < READ_SPAN_BYTES) {

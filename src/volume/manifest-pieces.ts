@@ -1,3 +1,5 @@
+import type { Manifest } from '../core/snapnode.js'
+import { decodeManifest, encodeManifestBounded } from '../protocol/volume-messages.js'
 import { chunkHash } from './chunk-hash.js'
 import { nextCut, type ChunkerParams } from './chunker.js'
 
@@ -47,4 +49,18 @@ export function cutManifest(bytes: Uint8Array, ends: readonly number[] | null = 
     at = cut
   }
   return out
+}
+
+/**
+ * Where the header and each entry of encoded manifest bytes end (for cutManifest), or null when
+ * the bytes are not the canonical encoding of their manifest. Pass the decoded manifest when it
+ * is at hand.
+ */
+export function entryEnds(bytes: Uint8Array, manifest?: Manifest): number[] | null {
+  try {
+    const bounded = encodeManifestBounded(manifest ?? decodeManifest(bytes))
+    return bounded.bytes.equals(bytes) ? bounded.ends : null
+  } catch {
+    return null
+  }
 }

@@ -5,7 +5,6 @@ import {
   MAX_MANIFEST_BYTES,
   decodeManifest,
   decodeReplication,
-  encodeManifestBounded,
   encodeReplication,
   type ChunkRun,
   type ReplicationMessage
@@ -16,6 +15,7 @@ import { chunkHash } from './chunk-hash.js'
 import type { ChunkStore } from './chunk-store.js'
 import type { Link } from './link.js'
 import { checkChunkSizes, checkManifest, type ManifestLimits } from './manifest-check.js'
+import { entryEnds } from './manifest-pieces.js'
 import { snapshotId } from './snapshot-id.js'
 import type { SnapshotStore } from './snapshot-store.js'
 import { ProgressMeter, type ReplicationProgress } from './transfer-progress.js'
@@ -345,10 +345,10 @@ export class ReplicationReceiver {
     const manifest = t.manifest!
     checkChunkSizes(manifest, (h) => chunks.size(h))
     if (this.transfer !== t) return
-    // Where the entries end, so the manifest is kept as pieces of whole entries (canonical bytes only).
-    const bounded = encodeManifestBounded(manifest)
-    const ends = bounded.bytes.equals(t.manifestBytes!) ? bounded.ends : undefined
-    const committed = await snapshots.commit({ ...t.snapnode, holders: [...t.snapnode.holders, self] }, t.manifestBytes!, chunks.sync(t.stored), ends)
+    const committed = await snapshots.commit({ ...t.snapnode, holders: [...t.snapnode.holders, self] }, t.manifestBytes!, {
+      chunks: t.stored,
+      ends: entryEnds(t.manifestBytes!, manifest)
+    })
     t.done = true
     this.transfer = null
     this.send({ type: 'ack', id: committed.id, holder: self })

@@ -7,7 +7,6 @@ import {
   decodeManifest,
   decodePieceList,
   decodeSnapnode,
-  encodeManifestBounded,
   encodePieceList,
   encodeSnapnode,
   type PieceList
@@ -15,7 +14,7 @@ import {
 import { chunkHash } from './chunk-hash.js'
 import type { ChunkStore } from './chunk-store.js'
 import { TMP_PREFIX, fsyncDir, writeFileAtomic, writeTmpSynced } from './fs-atomic.js'
-import { cutManifest, type ManifestPiece } from './manifest-pieces.js'
+import { cutManifest, entryEnds, type ManifestPiece } from './manifest-pieces.js'
 
 const HEX64 = /^[0-9a-f]{64}$/
 const STASH_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/
@@ -152,35 +151,35 @@ export class SnapshotStore {
 
   /**
    * Commits a snapshot atomically: the snapnode's appearance (with its manifest beside it) is
-   * the commit. The caller must have checked the id, and must make the
-   * snapshot's chunks durable either before or through `durable` (e.g. ChunkStore.sync), which
-   * runs alongside the manifest write and is awaited before the commit. Committing an id already
+   * the commit. The caller must have checked the id. `chunks` (the snapshot's chunks not yet
+   * durable, e.g. those a snapshot or transfer just stored) are made durable in the same pack
+   * as the manifest's pieces, alongside the manifest write, before the commit. `ends` (from
+   * encodeManifestBounded) spares finding where the entries end. Committing an id already
    * present only merges holders.
    */
-  async commit(snapnode: Snapnode, manifestBytes: Uint8Array, durable?: Promise<void>, ends?: readonly number[]): Promise<Snapnode> {
-    durable?.catch(() => undefined) // awaited below; this only keeps an early return quiet
+  async commit(snapnode: Snapnode, manifestBytes: Uint8Array, opts: { chunks?: readonly string[]; ends?: readonly number[] | null } = {}): Promise<Snapnode> {
     await this.open()
     const existing = this.nodes.get(snapnode.id)
     if (existing) {
-      await durable
+      await this.chunks.sync(opts.chunks ?? [])
       for (const h of snapnode.holders) await this.addHolder(snapnode.id, h)
       return this.nodes.get(snapnode.id)!
     }
     const node = { ...snapnode, holders: [...new Set(snapnode.holders)].sort() }
-    // Manifest and snapnode are written and fsynced beside their names while the chunks are made
-    // durable; then both are renamed into place and their folders fsynced. A crash between the
-    // renames can leave a snapnode without its manifest: open() treats that as never committed.
+    // The manifest is kept as pieces in the chunk store, written out with the snapshot's chunks.
+    const pieces = cutManifest(manifestBytes, opts.ends !== undefined ? opts.ends : entryEnds(manifestBytes))
+    for (const p of pieces) await this.chunks.put(p.hash, p.data)
+    const durable = this.chunks.sync([...(opts.chunks ?? []), ...pieces.map((p) => p.hash)])
+    durable.catch(() => undefined) // awaited below
+    // Piece list and snapnode are written and fsynced beside their names while the chunks are
+    // made durable; then both are renamed into place and their folders fsynced. A crash between
+    // the renames can leave a snapnode without its manifest: open() treats that as never committed.
     const manifestPath = join(this.dir, 'manifests', node.id)
     const nodePath = join(this.dir, 'nodes', node.id)
-    // The manifest is kept as pieces in the chunk store, made durable with the snapshot's chunks.
-    const pieces = cutManifest(manifestBytes, ends ?? entryEnds(manifestBytes))
-    for (const p of pieces) await this.chunks.put(p.hash, p.data)
-    const piecesDurable = this.chunks.sync(pieces.map((p) => p.hash))
-    piecesDurable.catch(() => undefined) // awaited below
     const list = encodePieceList({ manifestSize: manifestBytes.byteLength, pieces: pieces.map((p) => ({ hash: p.hash, whole: p.whole })) })
     const writes = [writeTmpSynced(manifestPath, [PIECE_LIST_MAGIC, list]), writeTmpSynced(nodePath, encodeSnapnode(node))]
     try {
-      const [manifestTmp, nodeTmp] = await Promise.all([...writes, durable, piecesDurable])
+      const [manifestTmp, nodeTmp] = await Promise.all([...writes, durable])
       await rename(manifestTmp!, manifestPath)
       await rename(nodeTmp!, nodePath)
     } catch (err) {
@@ -246,14 +245,4 @@ export class SnapshotStore {
 
 function isPieceList(raw: Buffer): boolean {
   return raw.byteLength >= PIECE_LIST_MAGIC.length && raw.subarray(0, PIECE_LIST_MAGIC.length).equals(PIECE_LIST_MAGIC)
-}
-
-/** Where the entries of encoded manifest bytes end, or null when they are not canonical. */
-function entryEnds(bytes: Uint8Array): number[] | null {
-  try {
-    const { bytes: again, ends } = encodeManifestBounded(decodeManifest(bytes))
-    return again.equals(bytes) ? ends : null
-  } catch {
-    return null
-  }
 }

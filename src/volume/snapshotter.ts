@@ -128,7 +128,7 @@ export class Snapshotter {
 
   private async take(args: { epoch: number; parent?: string | null; seq?: number; time?: number; force?: boolean }): Promise<SnapshotResult> {
     const started = Date.now()
-    const { chunks, snapshots } = this.opts
+    const { snapshots } = this.opts
     await snapshots.open()
     const parentId = args.parent === undefined ? (snapshots.head()?.id ?? null) : args.parent
     const parent = parentId ? snapshots.get(parentId) : undefined
@@ -185,7 +185,7 @@ export class Snapshotter {
     }
     const base = { parent: parent?.id ?? null, origin: this.opts.origin, epoch: args.epoch, seq: args.seq ?? (parent ? parent.seq + 1 : 1) }
     const snapnode: Snapnode = { id: snapshotId(bytes, base), ...base, time: args.time ?? started, holders: [this.opts.origin] }
-    const committed = await snapshots.commit(snapnode, bytes, chunks.sync(newHashes), ends)
+    const committed = await snapshots.commit(snapnode, bytes, { chunks: newHashes, ends })
     this.last = { id: committed.id, bytes }
     await this.saveCache(nextCache, committed.id)
     stats.phases.commitMs = performance.now() - t
