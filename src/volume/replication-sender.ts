@@ -213,15 +213,7 @@ export class ReplicationSender {
       const ahead: Array<Promise<ChunkFrame>> = []
       for (;;) {
         while (ahead.length < READ_AHEAD && out.queue.length > 0) {
-          // Plain chunks next in line are read together (see ChunkStore.readMany).
-          const batch: string[] = []
-          while (batch.length < READ_BATCH && out.queue.length > 0 && !out.pieces.has(out.queue[0]!) && !out.runs.has(out.queue[0]!)) batch.push(out.queue.shift()!)
-          const frames: Array<Promise<ChunkFrame>> = []
-          if (batch.length > 0) {
-            const read = this.opts.chunks.readMany(batch)
-            batch.forEach((hash, i) => frames.push(read.then((data) => ({ type: 'chunk', hash, data: data[i]! }))))
-          } else frames.push(this.frameFor(out, out.queue.shift()!))
-          for (const frame of frames) {
+          for (const frame of this.nextFrames(out)) {
             frame.catch(() => undefined) // awaited below; this only keeps a dropped read quiet
             ahead.push(frame)
           }
@@ -243,6 +235,19 @@ export class ReplicationSender {
       this.pumping = false
     }
     if (!out.settled && out.queue.length > 0) await this.pump(out)
+  }
+
+  /**
+   * Starts reading the frames for the next wanted hashes: plain chunks next in line together
+   * (see ChunkStore.readMany), else one manifest piece or one chunk of a run.
+   */
+  private nextFrames(out: Outgoing): Array<Promise<ChunkFrame>> {
+    const plain = (h: string) => !out.pieces.has(h) && !out.runs.has(h)
+    const batch: string[] = []
+    while (batch.length < READ_BATCH && out.queue.length > 0 && plain(out.queue[0]!)) batch.push(out.queue.shift()!)
+    if (batch.length === 0) return [this.frameFor(out, out.queue.shift()!)]
+    const read = this.opts.chunks.readMany(batch)
+    return batch.map((hash, i) => read.then((data): ChunkFrame => ({ type: 'chunk', hash, data: data[i]! })))
   }
 
   /** The frame that carries `hash`: the chunk itself, or a patch on the old run it replaced. */
