@@ -2,20 +2,27 @@ import c, { type Encoding, type State } from 'compact-encoding'
 import b4a from 'b4a'
 import { badFrame } from '../core/errors.js'
 
-/** A node id: 32 bytes on the wire, lowercase hex in memory. */
-export const nodeId: Encoding<string> = {
+/** 32 bytes on the wire, lowercase hex in memory (snapshot ids, chunk hashes, node ids). */
+export const hex32: Encoding<string> = {
   preencode(state) {
     state.end += 32
   },
-  encode(state, id) {
-    const bytes = b4a.from(id, 'hex')
-    if (bytes.byteLength !== 32) throw badFrame('node id must be 32 bytes')
-    c.fixed32.encode(state, bytes)
+  encode(state, hex) {
+    // Written in place when the target is a Buffer (the usual case): manifests hold many hashes.
+    const buf = state.buffer
+    const written = hex.length === 64 ? (b4a.isBuffer(buf) ? buf.write(hex, state.start, 32, 'hex') : -1) : 0
+    const bytes = written === -1 ? b4a.from(hex, 'hex') : null
+    if (bytes?.byteLength === 32) return c.fixed32.encode(state, bytes)
+    if (written !== 32) throw badFrame('expected 32 bytes of hex')
+    state.start += 32
   },
   decode(state) {
     return b4a.toString(c.fixed32.decode(state), 'hex')
   }
 }
+
+/** A node id: 32 bytes on the wire, lowercase hex in memory. */
+export const nodeId: Encoding<string> = hex32
 
 /** A finite non-negative float. NaN and infinities are refused on decode. */
 export const finite: Encoding<number> = {
@@ -78,4 +85,42 @@ export function decodeExact<T>(enc: Encoding<T>, buf: Uint8Array): T {
   }
   if (state.start !== state.end) throw badFrame('trailing bytes after frame')
   return value
+}
+
+/**
+ * An array with a length cap that also refuses counts the remaining bytes cannot hold (each
+ * element takes at least `minBytes`), so a forged count never allocates anything large.
+ */
+export function fittedArray<T>(enc: Encoding<T>, max: number, minBytes: number): Encoding<T[]> {
+  return {
+    preencode(state, v) {
+      c.uint.preencode(state, v.length)
+      for (const x of v) enc.preencode(state, x)
+    },
+    encode(state, v) {
+      c.uint.encode(state, v.length)
+      for (const x of v) enc.encode(state, x)
+    },
+    decode(state) {
+      const n = c.uint.decode(state)
+      if (n > max) throw badFrame(`array longer than ${max}`)
+      if (n * minBytes > state.end - state.start) throw badFrame('array longer than its frame')
+      const out = new Array<T>(n)
+      for (let i = 0; i < n; i++) out[i] = enc.decode(state)
+      return out
+    }
+  }
+}
+
+/** An unsigned integer refused on decode above `max` (`what` names it in the error). */
+export function uintMax(max: number, what: string): Encoding<number> {
+  return {
+    preencode: (state, n) => c.uint.preencode(state, n),
+    encode: (state, n) => c.uint.encode(state, n),
+    decode(state) {
+      const n = c.uint.decode(state)
+      if (n > max) throw badFrame(`${what} too large`)
+      return n
+    }
+  }
 }

@@ -1,8 +1,8 @@
 import c, { type Encoding, type State } from 'compact-encoding'
-import b4a from 'b4a'
 import { badFrame } from '../core/errors.js'
-import type { Manifest, ManifestEntry, Snapnode } from '../core/snapnode.js'
-import { boundedString, decodeExact, encodeExact, finite } from './codec-util.js'
+import type { Snapnode } from '../core/snapnode.js'
+import { boundedString, decodeExact, encodeExact, fittedArray, hex32, uintMax } from './codec-util.js'
+import { MAX_MANIFEST_BYTES } from './manifest-codec.js'
 
 /** Frame kinds on the replication channel. Values are stable; new kinds are appended. */
 export const REPLICATION = {
@@ -14,11 +14,8 @@ export const REPLICATION = {
   patch: 6
 } as const
 
-export const MAX_PATH_CHARS = 4096
-export const MAX_ENTRIES = 5_000_000
 /** Hard cap on one chunk's payload, whatever chunker parameters the sender uses. */
 export const MAX_CHUNK_BYTES = 4 * 1024 * 1024
-export const MAX_MANIFEST_BYTES = 256 * 1024 * 1024
 export const MAX_MANIFEST_PIECES = 65_536
 export const MAX_WANT_HASHES = 65_536
 export const MAX_HOLDERS = 4096
@@ -79,64 +76,7 @@ export type ReplicationMessage =
   /** Either way: the transfer of `id` failed with a ShoalError code. */
   | { type: 'error'; id: string; code: string; message: string }
 
-/** 32 bytes on the wire, lowercase hex in memory (snapshot ids, chunk hashes, node ids). */
-export const hex32: Encoding<string> = {
-  preencode(state) {
-    state.end += 32
-  },
-  encode(state, hex) {
-    // Written in place when the target is a Buffer (the usual case): manifests hold many hashes.
-    const buf = state.buffer
-    const written = hex.length === 64 ? (b4a.isBuffer(buf) ? buf.write(hex, state.start, 32, 'hex') : -1) : 0
-    const bytes = written === -1 ? b4a.from(hex, 'hex') : null
-    if (bytes?.byteLength === 32) return c.fixed32.encode(state, bytes)
-    if (written !== 32) throw badFrame('expected 32 bytes of hex')
-    state.start += 32
-  },
-  decode(state) {
-    return b4a.toString(c.fixed32.decode(state), 'hex')
-  }
-}
-
-/**
- * An array with a length cap that also refuses counts the remaining bytes cannot hold (each
- * element takes at least `minBytes`), so a forged count never allocates anything large.
- */
-function fittedArray<T>(enc: Encoding<T>, max: number, minBytes: number): Encoding<T[]> {
-  return {
-    preencode(state, v) {
-      c.uint.preencode(state, v.length)
-      for (const x of v) enc.preencode(state, x)
-    },
-    encode(state, v) {
-      c.uint.encode(state, v.length)
-      for (const x of v) enc.encode(state, x)
-    },
-    decode(state) {
-      const n = c.uint.decode(state)
-      if (n > max) throw badFrame(`array longer than ${max}`)
-      if (n * minBytes > state.end - state.start) throw badFrame('array longer than its frame')
-      const out = new Array<T>(n)
-      for (let i = 0; i < n; i++) out[i] = enc.decode(state)
-      return out
-    }
-  }
-}
-
-function uintMax(max: number, what: string): Encoding<number> {
-  return {
-    preencode: (state, n) => c.uint.preencode(state, n),
-    encode: (state, n) => c.uint.encode(state, n),
-    decode(state) {
-      const n = c.uint.decode(state)
-      if (n > max) throw badFrame(`${what} too large`)
-      return n
-    }
-  }
-}
-
 const flags = c.uint
-const pathString = boundedString(MAX_PATH_CHARS)
 const safeUint = uintMax(Number.MAX_SAFE_INTEGER, 'integer')
 const hashList = fittedArray(hex32, MAX_WANT_HASHES, 32)
 const holders = fittedArray(hex32, MAX_HOLDERS, 32)
@@ -183,153 +123,6 @@ export const snapnodeCodec: Encoding<Snapnode> = {
   }
 }
 
-const KIND = { file: 0, dir: 1, symlink: 2 } as const
-const MAX_FILE_BYTES = Number.MAX_SAFE_INTEGER
-const fileSize = uintMax(MAX_FILE_BYTES, 'file size')
-const chunkList = fittedArray(hex32, Number.MAX_SAFE_INTEGER, 32)
-const modeUint = uintMax(0o177777, 'mode')
-
-const entryCodec: Encoding<ManifestEntry> = {
-  preencode(state, e) {
-    flags.preencode(state, 0)
-    c.uint8.preencode(state, KIND[e.kind])
-    pathString.preencode(state, e.path)
-    c.uint.preencode(state, e.mode)
-    finite.preencode(state, e.mtimeMs)
-    if (e.kind === 'file') {
-      fileSize.preencode(state, e.size)
-      chunkList.preencode(state, e.chunks)
-    } else if (e.kind === 'symlink') pathString.preencode(state, e.target)
-  },
-  encode(state, e) {
-    flags.encode(state, 0)
-    c.uint8.encode(state, KIND[e.kind])
-    pathString.encode(state, e.path)
-    c.uint.encode(state, e.mode)
-    finite.encode(state, e.mtimeMs)
-    if (e.kind === 'file') {
-      fileSize.encode(state, e.size)
-      chunkList.encode(state, e.chunks)
-    } else if (e.kind === 'symlink') pathString.encode(state, e.target)
-  },
-  decode(state) {
-    flags.decode(state)
-    const kind = c.uint8.decode(state)
-    const path = pathString.decode(state)
-    const mode = modeUint.decode(state)
-    const mtimeMs = finite.decode(state)
-    switch (kind) {
-      case KIND.file:
-        return { path, kind: 'file', mode, mtimeMs, size: fileSize.decode(state), chunks: chunkList.decode(state) }
-      case KIND.dir:
-        return { path, kind: 'dir', mode, mtimeMs, size: 0 }
-      case KIND.symlink:
-        return { path, kind: 'symlink', mode, mtimeMs, size: 0, target: pathString.decode(state) }
-      default:
-        throw badFrame(`unknown entry kind ${kind}`)
-    }
-  }
-}
-
-/** Smallest encoded entry: flags, kind, empty path, mode, float64 mtime. */
-const MIN_ENTRY_BYTES = 12
-const entries = fittedArray(entryCodec, MAX_ENTRIES, MIN_ENTRY_BYTES)
-
-export const manifestCodec: Encoding<Manifest> = {
-  preencode(state, m) {
-    flags.preencode(state, 0)
-    entries.preencode(state, m.entries)
-  },
-  encode(state, m) {
-    flags.encode(state, 0)
-    entries.encode(state, m.entries)
-  },
-  decode(state) {
-    flags.decode(state)
-    return { entries: entries.decode(state) }
-  }
-}
-
-/**
- * Encodes a manifest and reports where its parts end: the header first, then each entry. Pieces
- * cut at these offsets hold whole entries, which can be read on their own.
- */
-export function encodeManifestBounded(m: Manifest): { bytes: Buffer; ends: number[] } {
-  const bytes = encodeManifest(m)
-  const state: State = { start: 0, end: 0, buffer: null as unknown as Buffer }
-  flags.preencode(state, 0)
-  c.uint.preencode(state, m.entries.length)
-  const ends = [state.end]
-  for (const e of m.entries) {
-    entryCodec.preencode(state, e)
-    ends.push(state.end)
-  }
-  return { bytes, ends }
-}
-
-/**
- * The entries in one piece of an encoded manifest that holds whole entries (the first piece also
- * holds the header, which is skipped). Throws BAD_FRAME on anything else.
- */
-export function decodeManifestEntries(piece: Uint8Array, withHeader: boolean): ManifestEntry[] {
-  const state: State = { start: 0, end: piece.byteLength, buffer: piece }
-  const out: ManifestEntry[] = []
-  try {
-    if (withHeader) {
-      flags.decode(state)
-      c.uint.decode(state)
-    }
-    while (state.start < state.end) out.push(entryCodec.decode(state))
-  } catch (err) {
-    if (err instanceof Error && (err as { code?: string }).code === 'BAD_FRAME') throw err
-    throw badFrame(`malformed manifest piece: ${(err as Error).message}`)
-  }
-  if (state.start !== state.end) throw badFrame('manifest piece ends inside an entry')
-  return out
-}
-
-/**
- * How a node keeps a manifest on disk: the hashes of its pieces (stored as chunks, shared by
- * every snapshot that has them), each flagged when it holds whole entries.
- */
-export interface PieceList {
-  manifestSize: number
-  pieces: Array<{ hash: string; whole: boolean }>
-}
-
-const WHOLE_ENTRIES = 1
-const pieceRef: Encoding<{ hash: string; whole: boolean }> = {
-  preencode(state, p) {
-    flags.preencode(state, 0)
-    hex32.preencode(state, p.hash)
-  },
-  encode(state, p) {
-    flags.encode(state, p.whole ? WHOLE_ENTRIES : 0)
-    hex32.encode(state, p.hash)
-  },
-  decode(state) {
-    const f = flags.decode(state)
-    return { whole: (f & WHOLE_ENTRIES) !== 0, hash: hex32.decode(state) }
-  }
-}
-
-export const pieceListCodec: Encoding<PieceList> = {
-  preencode(state, l) {
-    flags.preencode(state, 0)
-    manifestSizeUint.preencode(state, l.manifestSize)
-    pieceRefs.preencode(state, l.pieces)
-  },
-  encode(state, l) {
-    flags.encode(state, 0)
-    manifestSizeUint.encode(state, l.manifestSize)
-    pieceRefs.encode(state, l.pieces)
-  },
-  decode(state) {
-    flags.decode(state)
-    return { manifestSize: manifestSizeUint.decode(state), pieces: pieceRefs.decode(state) }
-  }
-}
-
 const chunkData: Encoding<Uint8Array> = {
   preencode: (state, b) => c.buffer.preencode(state, b as Buffer),
   encode: (state, b) => c.buffer.encode(state, b as Buffer),
@@ -358,7 +151,7 @@ const runCodec: Encoding<ChunkRun> = {
 const runList = fittedArray(runCodec, MAX_WANT_HASHES, 2)
 const pieceLength = uintMax(MAX_CHUNK_BYTES, 'patch piece')
 
-const pieceCodec: Encoding<PatchPiece> = {
+const patchPieceCodec: Encoding<PatchPiece> = {
   preencode(state, p) {
     c.uint8.preencode(state, 0)
     if ('literal' in p) chunkData.preencode(state, p.literal)
@@ -384,11 +177,9 @@ const pieceCodec: Encoding<PatchPiece> = {
     return { base: hex32.decode(state), offset: pieceLength.decode(state), length: pieceLength.decode(state) }
   }
 }
-const pieceList = fittedArray(pieceCodec, MAX_PATCH_PIECES, 2)
-const pieceRefs = fittedArray(pieceRef, Number.MAX_SAFE_INTEGER, 33)
+const patchPieces = fittedArray(patchPieceCodec, MAX_PATCH_PIECES, 2)
 
 const manifestSize = uintMax(MAX_MANIFEST_BYTES, 'manifest')
-const manifestSizeUint = manifestSize
 const pieces = fittedArray(hex32, MAX_MANIFEST_PIECES, 32)
 const codeString = boundedString(64)
 const messageString = boundedString(1024)
@@ -424,7 +215,7 @@ function encodeBody(state: State, m: ReplicationMessage, pass: 'preencode' | 'en
       return
     case 'patch':
       hex32[pass](state, m.hash)
-      pieceList[pass](state, m.pieces)
+      patchPieces[pass](state, m.pieces)
       return
     case 'ack':
       hex32[pass](state, m.id)
@@ -464,7 +255,7 @@ export const replicationMessage: Encoding<ReplicationMessage> = {
       case REPLICATION.chunk:
         return { type: 'chunk', hash: hex32.decode(state), data: chunkData.decode(state) }
       case REPLICATION.patch:
-        return { type: 'patch', hash: hex32.decode(state), pieces: pieceList.decode(state) }
+        return { type: 'patch', hash: hex32.decode(state), pieces: patchPieces.decode(state) }
       case REPLICATION.ack:
         return { type: 'ack', id: hex32.decode(state), holder: hex32.decode(state) }
       case REPLICATION.error:
@@ -478,9 +269,5 @@ export const replicationMessage: Encoding<ReplicationMessage> = {
 export const encodeReplication = (m: ReplicationMessage): Buffer => encodeExact(replicationMessage, m)
 /** Throws ShoalError BAD_FRAME on anything malformed. A chunk's data is a view into `buf`. */
 export const decodeReplication = (buf: Uint8Array): ReplicationMessage => decodeExact(replicationMessage, buf)
-export const encodeManifest = (m: Manifest): Buffer => encodeExact(manifestCodec, m)
-export const encodePieceList = (l: PieceList): Buffer => encodeExact(pieceListCodec, l)
-export const decodePieceList = (buf: Uint8Array): PieceList => decodeExact(pieceListCodec, buf)
-export const decodeManifest = (buf: Uint8Array): Manifest => decodeExact(manifestCodec, buf)
 export const encodeSnapnode = (n: Snapnode): Buffer => encodeExact(snapnodeCodec, n)
 export const decodeSnapnode = (buf: Uint8Array): Snapnode => decodeExact(snapnodeCodec, buf)

@@ -1,4 +1,4 @@
-import { decodeManifestEntries } from '../protocol/volume-messages.js'
+import { decodeManifestEntries } from '../protocol/manifest-codec.js'
 import type { ChunkStore } from './chunk-store.js'
 import type { SnapshotStore } from './snapshot-store.js'
 

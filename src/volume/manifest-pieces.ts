@@ -1,5 +1,5 @@
 import type { Manifest } from '../core/snapnode.js'
-import { decodeManifest, encodeManifestBounded } from '../protocol/volume-messages.js'
+import { decodeManifest, encodeManifestBounded } from '../protocol/manifest-codec.js'
 import { chunkHash } from './chunk-hash.js'
 import { nextCut, type ChunkerParams } from './chunker.js'
 

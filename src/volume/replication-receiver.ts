@@ -1,14 +1,7 @@
 import { ShoalError, isErrorCode } from '../core/errors.js'
 import type { Manifest, Snapnode } from '../core/snapnode.js'
-import {
-  MAX_CHUNK_BYTES,
-  MAX_MANIFEST_BYTES,
-  decodeManifest,
-  decodeReplication,
-  encodeReplication,
-  type ChunkRun,
-  type ReplicationMessage
-} from '../protocol/volume-messages.js'
+import { MAX_MANIFEST_BYTES, decodeManifest } from '../protocol/manifest-codec.js'
+import { MAX_CHUNK_BYTES, decodeReplication, encodeReplication, type ChunkRun, type ReplicationMessage } from '../protocol/volume-messages.js'
 import { applyPatch } from './chunk-patch.js'
 import { changedRuns } from './chunk-runs.js'
 import { chunkHash } from './chunk-hash.js'

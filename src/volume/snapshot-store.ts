@@ -3,14 +3,8 @@ import { join } from 'node:path'
 import { ShoalError } from '../core/errors.js'
 import type { Manifest, Snapnode } from '../core/snapnode.js'
 import type { Lineage } from '../core/snapshot-graph.js'
-import {
-  decodeManifest,
-  decodePieceList,
-  decodeSnapnode,
-  encodePieceList,
-  encodeSnapnode,
-  type PieceList
-} from '../protocol/volume-messages.js'
+import { decodeManifest, decodePieceList, encodePieceList, type PieceList } from '../protocol/manifest-codec.js'
+import { decodeSnapnode, encodeSnapnode } from '../protocol/volume-messages.js'
 import { chunkHash } from './chunk-hash.js'
 import type { ChunkStore } from './chunk-store.js'
 import { TMP_PREFIX, fsyncDir, writeFileAtomic, writeTmpSynced } from './fs-atomic.js'

@@ -2,15 +2,8 @@ import { describe, expect, it } from 'vitest'
 import { randomBytes } from 'node:crypto'
 import { ShoalError } from '../../src/core/errors.js'
 import type { Manifest, Snapnode } from '../../src/core/snapnode.js'
-import {
-  decodeManifest,
-  decodeReplication,
-  decodeSnapnode,
-  encodeManifest,
-  encodeReplication,
-  encodeSnapnode,
-  type ReplicationMessage
-} from '../../src/protocol/volume-messages.js'
+import { decodeManifest, encodeManifest } from '../../src/protocol/manifest-codec.js'
+import { decodeReplication, decodeSnapnode, encodeReplication, encodeSnapnode, type ReplicationMessage } from '../../src/protocol/volume-messages.js'
 
 const h = (n: number) => n.toString(16).padStart(2, '0').repeat(32)
 

@@ -1,0 +1,170 @@
+import c, { type Encoding, type State } from 'compact-encoding'
+import { badFrame } from '../core/errors.js'
+import type { Manifest, ManifestEntry } from '../core/snapnode.js'
+import { boundedString, decodeExact, encodeExact, finite, fittedArray, hex32, uintMax } from './codec-util.js'
+
+/**
+ * How a volume's content is encoded: a manifest (the snapshot id hashes these bytes, and they
+ * travel in pieces), its entries read piece by piece, and the piece list a node keeps on disk.
+ */
+export const MAX_PATH_CHARS = 4096
+export const MAX_ENTRIES = 5_000_000
+export const MAX_MANIFEST_BYTES = 256 * 1024 * 1024
+
+const flags = c.uint
+const pathString = boundedString(MAX_PATH_CHARS)
+const manifestSize = uintMax(MAX_MANIFEST_BYTES, 'manifest')
+
+const KIND = { file: 0, dir: 1, symlink: 2 } as const
+const MAX_FILE_BYTES = Number.MAX_SAFE_INTEGER
+const fileSize = uintMax(MAX_FILE_BYTES, 'file size')
+const chunkList = fittedArray(hex32, Number.MAX_SAFE_INTEGER, 32)
+const modeUint = uintMax(0o177777, 'mode')
+
+const entryCodec: Encoding<ManifestEntry> = {
+  preencode(state, e) {
+    flags.preencode(state, 0)
+    c.uint8.preencode(state, KIND[e.kind])
+    pathString.preencode(state, e.path)
+    c.uint.preencode(state, e.mode)
+    finite.preencode(state, e.mtimeMs)
+    if (e.kind === 'file') {
+      fileSize.preencode(state, e.size)
+      chunkList.preencode(state, e.chunks)
+    } else if (e.kind === 'symlink') pathString.preencode(state, e.target)
+  },
+  encode(state, e) {
+    flags.encode(state, 0)
+    c.uint8.encode(state, KIND[e.kind])
+    pathString.encode(state, e.path)
+    c.uint.encode(state, e.mode)
+    finite.encode(state, e.mtimeMs)
+    if (e.kind === 'file') {
+      fileSize.encode(state, e.size)
+      chunkList.encode(state, e.chunks)
+    } else if (e.kind === 'symlink') pathString.encode(state, e.target)
+  },
+  decode(state) {
+    flags.decode(state)
+    const kind = c.uint8.decode(state)
+    const path = pathString.decode(state)
+    const mode = modeUint.decode(state)
+    const mtimeMs = finite.decode(state)
+    switch (kind) {
+      case KIND.file:
+        return { path, kind: 'file', mode, mtimeMs, size: fileSize.decode(state), chunks: chunkList.decode(state) }
+      case KIND.dir:
+        return { path, kind: 'dir', mode, mtimeMs, size: 0 }
+      case KIND.symlink:
+        return { path, kind: 'symlink', mode, mtimeMs, size: 0, target: pathString.decode(state) }
+      default:
+        throw badFrame(`unknown entry kind ${kind}`)
+    }
+  }
+}
+
+/** Smallest encoded entry: flags, kind, empty path, mode, float64 mtime. */
+const MIN_ENTRY_BYTES = 12
+const entries = fittedArray(entryCodec, MAX_ENTRIES, MIN_ENTRY_BYTES)
+
+export const manifestCodec: Encoding<Manifest> = {
+  preencode(state, m) {
+    flags.preencode(state, 0)
+    entries.preencode(state, m.entries)
+  },
+  encode(state, m) {
+    flags.encode(state, 0)
+    entries.encode(state, m.entries)
+  },
+  decode(state) {
+    flags.decode(state)
+    return { entries: entries.decode(state) }
+  }
+}
+
+/**
+ * Encodes a manifest and reports where its parts end: the header first, then each entry. Pieces
+ * cut at these offsets hold whole entries, which can be read on their own.
+ */
+export function encodeManifestBounded(m: Manifest): { bytes: Buffer; ends: number[] } {
+  const bytes = encodeManifest(m)
+  const state: State = { start: 0, end: 0, buffer: null as unknown as Buffer }
+  flags.preencode(state, 0)
+  c.uint.preencode(state, m.entries.length)
+  const ends = [state.end]
+  for (const e of m.entries) {
+    entryCodec.preencode(state, e)
+    ends.push(state.end)
+  }
+  return { bytes, ends }
+}
+
+/**
+ * The entries in one piece of an encoded manifest that holds whole entries (the first piece also
+ * holds the header, which is skipped). Throws BAD_FRAME on anything else.
+ */
+export function decodeManifestEntries(piece: Uint8Array, withHeader: boolean): ManifestEntry[] {
+  const state: State = { start: 0, end: piece.byteLength, buffer: piece }
+  const out: ManifestEntry[] = []
+  try {
+    if (withHeader) {
+      flags.decode(state)
+      c.uint.decode(state)
+    }
+    while (state.start < state.end) out.push(entryCodec.decode(state))
+  } catch (err) {
+    if (err instanceof Error && (err as { code?: string }).code === 'BAD_FRAME') throw err
+    throw badFrame(`malformed manifest piece: ${(err as Error).message}`)
+  }
+  if (state.start !== state.end) throw badFrame('manifest piece ends inside an entry')
+  return out
+}
+
+/**
+ * How a node keeps a manifest on disk: the hashes of its pieces (stored as chunks, shared by
+ * every snapshot that has them), each flagged when it holds whole entries.
+ */
+export interface PieceList {
+  manifestSize: number
+  pieces: Array<{ hash: string; whole: boolean }>
+}
+
+const WHOLE_ENTRIES = 1
+const pieceRef: Encoding<{ hash: string; whole: boolean }> = {
+  preencode(state, p) {
+    flags.preencode(state, 0)
+    hex32.preencode(state, p.hash)
+  },
+  encode(state, p) {
+    flags.encode(state, p.whole ? WHOLE_ENTRIES : 0)
+    hex32.encode(state, p.hash)
+  },
+  decode(state) {
+    const f = flags.decode(state)
+    return { whole: (f & WHOLE_ENTRIES) !== 0, hash: hex32.decode(state) }
+  }
+}
+
+export const pieceListCodec: Encoding<PieceList> = {
+  preencode(state, l) {
+    flags.preencode(state, 0)
+    manifestSize.preencode(state, l.manifestSize)
+    pieceRefs.preencode(state, l.pieces)
+  },
+  encode(state, l) {
+    flags.encode(state, 0)
+    manifestSize.encode(state, l.manifestSize)
+    pieceRefs.encode(state, l.pieces)
+  },
+  decode(state) {
+    flags.decode(state)
+    return { manifestSize: manifestSize.decode(state), pieces: pieceRefs.decode(state) }
+  }
+}
+
+const pieceRefs = fittedArray(pieceRef, Number.MAX_SAFE_INTEGER, 33)
+
+export const encodeManifest = (m: Manifest): Buffer => encodeExact(manifestCodec, m)
+export const decodeManifest = (buf: Uint8Array): Manifest => decodeExact(manifestCodec, buf)
+export const encodePieceList = (l: PieceList): Buffer => encodeExact(pieceListCodec, l)
+export const decodePieceList = (buf: Uint8Array): PieceList => decodeExact(pieceListCodec, buf)
