@@ -44,3 +44,32 @@ export function changedRuns(next: Manifest, base: Manifest, lacks: (hash: string
   }
   return runs
 }
+
+/** Runs by the hash of their first chunk: a run is named in the want that asks for that chunk. */
+export function byFirstChunk(runs: ChunkRun[]): Map<string, ChunkRun[]> {
+  const out = new Map<string, ChunkRun[]>()
+  for (const run of runs) {
+    const first = run.chunks[0]!
+    const list = out.get(first)
+    if (list === undefined) out.set(first, [run])
+    else list.push(run)
+  }
+  return out
+}
+
+/** Hashes of runs one want frame may carry (keeps it far below the link's frame limit). */
+export const MAX_RUN_HASHES_PER_WANT = 16_384
+
+/** The runs starting at hashes of `batch`, as many as fit in one want frame. */
+export function runsFor(runs: Map<string, ChunkRun[]>, batch: readonly string[]): ChunkRun[] {
+  const out: ChunkRun[] = []
+  let hashes = 0
+  for (const h of batch) {
+    for (const run of runs.get(h) ?? []) {
+      hashes += run.chunks.length + run.old.length
+      if (hashes > MAX_RUN_HASHES_PER_WANT) return out
+      out.push(run)
+    }
+  }
+  return out
+}

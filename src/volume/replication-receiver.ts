@@ -3,7 +3,7 @@ import type { Manifest, Snapnode } from '../core/snapnode.js'
 import { MAX_MANIFEST_BYTES, decodeManifest } from '../protocol/manifest-codec.js'
 import { MAX_CHUNK_BYTES, decodeReplication, encodeReplication, type ChunkRun, type ReplicationMessage } from '../protocol/volume-messages.js'
 import { applyPatch } from './chunk-patch.js'
-import { changedRuns } from './chunk-runs.js'
+import { byFirstChunk, changedRuns, runsFor } from './chunk-runs.js'
 import { chunkHash } from './chunk-hash.js'
 import type { ChunkStore } from './chunk-store.js'
 import type { Link } from './link.js'
@@ -318,10 +318,7 @@ export class ReplicationReceiver {
     t.pending = missing(chunks, [...all])
     if (t.baseManifest !== null && t.pending.length > 0) {
       const lacking = new Set(t.pending)
-      for (const run of changedRuns(manifest, decodeManifest(t.baseManifest), (h) => lacking.has(h))) {
-        const first = run.chunks[0]!
-        t.runs.set(first, [...(t.runs.get(first) ?? []), run])
-      }
+      t.runs = byFirstChunk(changedRuns(manifest, decodeManifest(t.baseManifest), (h) => lacking.has(h)))
       t.baseManifest = null
     }
     if (this.transfer !== t) return
@@ -381,23 +378,6 @@ export class ReplicationReceiver {
   private send(msg: ReplicationMessage): void {
     if (!this.closed) this.opts.link.send(encodeReplication(msg))
   }
-}
-
-/** Hashes of runs one want frame may carry (keeps it far below the link's frame limit). */
-export const MAX_RUN_HASHES_PER_WANT = 16_384
-
-/** The runs starting at hashes of `batch`, as many as fit in one want frame. */
-function runsFor(runs: Map<string, ChunkRun[]>, batch: string[]): ChunkRun[] {
-  const out: ChunkRun[] = []
-  let hashes = 0
-  for (const h of batch) {
-    for (const run of runs.get(h) ?? []) {
-      hashes += run.chunks.length + run.old.length
-      if (hashes > MAX_RUN_HASHES_PER_WANT) return out
-      out.push(run)
-    }
-  }
-  return out
 }
 
 function snapshotsHave(snapshots: SnapshotStore, id: string | null): string | null {
