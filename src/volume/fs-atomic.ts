@@ -34,36 +34,30 @@ export async function fsyncFile(path: string): Promise<void> {
  * temporary file beside it, optional fsync, rename. With `sync`, the directory is fsynced too.
  */
 export async function writeFileAtomic(path: string, data: Uint8Array | string, opts: { sync?: boolean; mode?: number } = {}): Promise<void> {
-  const tmp = tmpPathBeside(path)
+  let tmp: string | null = null
   try {
-    if (opts.sync) {
-      const fd = await open(tmp, 'w', opts.mode ?? 0o644)
-      try {
-        await fd.writeFile(data)
-        await fd.sync()
-      } finally {
-        await fd.close()
-      }
-    } else await writeFile(tmp, data, { mode: opts.mode ?? 0o644 })
+    if (opts.sync) tmp = await writeTmpSynced(path, data, opts.mode)
+    else await writeFile((tmp = tmpPathBeside(path)), data, { mode: opts.mode ?? 0o644 })
     await rename(tmp, path)
   } catch (err) {
-    await unlink(tmp).catch(() => undefined)
+    if (tmp !== null) await unlink(tmp).catch(() => undefined)
     throw err
   }
   if (opts.sync) await fsyncDir(dirname(path))
 }
 
 /**
- * Writes `data` (one buffer, or several back to back) beside `path` and fsyncs it; returns the temporary path, to be renamed onto
- * `path` by the caller (whose folder fsync then makes the rename durable).
+ * Writes `data` (one buffer or string, or several buffers back to back) beside `path` and
+ * fsyncs it; returns the temporary path, to be renamed onto `path` by the caller (whose folder
+ * fsync then makes the rename durable).
  */
-export async function writeTmpSynced(path: string, data: Uint8Array | readonly Uint8Array[]): Promise<string> {
+export async function writeTmpSynced(path: string, data: Uint8Array | string | readonly Uint8Array[], mode = 0o644): Promise<string> {
   const tmp = tmpPathBeside(path)
   try {
-    const fd = await open(tmp, 'w', 0o644)
+    const fd = await open(tmp, 'w', mode)
     try {
       if (Array.isArray(data)) await fd.writev(data)
-      else await fd.writeFile(data as Uint8Array)
+      else await fd.writeFile(data as Uint8Array | string)
       await fd.sync()
     } finally {
       await fd.close()
