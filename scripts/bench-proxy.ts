@@ -9,6 +9,11 @@
  * Each party runs in its own process, as it would on real nodes. Everything binds 127.0.0.1.
  * BENCH_SECONDS (default 5) per HTTP run, BENCH_CONNECTIONS (default 50), BENCH_TCP_SECONDS (3).
  * BENCH_PROFILE=DIR writes a CPU profile of every party to DIR (node --cpu-prof).
+ *
+ * References beside Shoal, to tell what this machine allows: two bare byte pipes in a row (the
+ * least any two Node processes forwarding HTTP can cost, as the remote path needs), and, when
+ * `haproxy` is installed (apt-get install -y haproxy), HAProxy with one thread adding the same
+ * forwarding headers, once and as two hops: what a proxy written in C reaches here.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import crypto from 'node:crypto'
@@ -23,12 +28,15 @@ import { pathToFileURL } from 'node:url'
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50)
 const TCP_SECONDS = Number(process.env.BENCH_TCP_SECONDS ?? 3)
-/** Every HTTP path is measured this many times, interleaved; the best run counts (the machine
- * is shared, and contention only ever makes a run slower). */
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2)
+/** Every HTTP path is measured this many times, interleaved; each figure is the median run's
+ * (the machine is shared: one run alone can be far off either way). */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const CLK_TCK = 100
 const HOST = 'bench.test'
 const PIPE = 'bare byte pipe (reference)'
+const PIPE2 = 'two byte pipes (reference)'
+const HAPROXY = 'haproxy, 1 thread (reference)'
+const HAPROXY2 = 'two haproxy hops (reference)'
 const PROFILE_DIR = process.env.BENCH_PROFILE ? path.resolve(process.env.BENCH_PROFILE) : null
 const SELF = path.resolve(import.meta.dirname, 'bench-proxy.ts')
 const ROOT = path.resolve(import.meta.dirname, '..')
@@ -209,6 +217,63 @@ async function roleBytePipe(appHttp: number): Promise<void> {
 
 const children: ChildProcess[] = []
 
+/** A port nothing listens on right now (for a child that cannot report its own). */
+async function freePort(): Promise<number> {
+  const probe = net.createServer()
+  const port = await listen(probe)
+  await new Promise((resolve) => probe.close(resolve))
+  return port
+}
+
+/**
+ * HAProxy in front of `upstream`, one thread, keep-alive both ways, adding the headers Shoal's
+ * front adds (X-Forwarded-For/-Host/-Proto and a hop counter). Null when haproxy is not installed.
+ */
+async function startHaproxy(upstream: number): Promise<{ http: number; pid: number } | null> {
+  if (spawnSync('haproxy', ['-v']).error) return null
+  const port = await freePort()
+  const config = path.join(os.tmpdir(), `shoal-bench-haproxy-${process.pid}-${port}.cfg`)
+  fs.writeFileSync(
+    config,
+    [
+      'global',
+      '  nbthread 1',
+      '  maxconn 4096',
+      'defaults',
+      '  mode http',
+      '  option http-keep-alive',
+      '  timeout connect 5s',
+      '  timeout client 60s',
+      '  timeout server 60s',
+      'frontend bench',
+      `  bind 127.0.0.1:${port}`,
+      '  option forwardfor',
+      '  http-request set-header X-Forwarded-Proto http',
+      '  http-request set-header X-Forwarded-Host %[req.hdr(host)]',
+      '  http-request set-header X-Shoal-Hops 1',
+      '  default_backend app',
+      'backend app',
+      '  http-reuse always',
+      `  server app 127.0.0.1:${upstream}`,
+      ''
+    ].join('\n')
+  )
+  const child = spawn('haproxy', ['-db', '-f', config], { stdio: ['ignore', 'ignore', 'inherit'] })
+  children.push(child)
+  child.once('exit', () => fs.rmSync(config, { force: true }))
+  for (let i = 0; i < 100; i++) {
+    const up = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => resolve(true))
+      s.on('error', () => resolve(false))
+      s.on('connect', () => s.destroy())
+    })
+    if (up) return { http: port, pid: child.pid! }
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  throw new Error('haproxy did not start listening')
+}
+
+
 /** CPU seconds (user + system) a process has used so far. */
 function cpuSeconds(pid: number): number {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
@@ -308,6 +373,10 @@ async function main(): Promise<void> {
       start('http-proxy', String(app.http)),
       start('byte-pipe', String(app.http))
     ])
+    const pipe2 = await start('byte-pipe', String(pipe.http))
+    const haproxy = await startHaproxy(app.http)
+    const haproxy2 = haproxy && (await startHaproxy(haproxy.http))
+    if (!haproxy) process.stderr.write('haproxy not installed: its reference rows are left out (apt-get install -y haproxy)\n')
     const only = process.env.BENCH_ONLY
     // [name, port, processes doing proxy work on that path]
     const runs = ([
@@ -316,13 +385,20 @@ async function main(): Promise<void> {
       ['shoal, other node (direct)', direct.http, [direct.pid, master.pid]],
       ['shoal, other node (tunnel)', tunnel.http, [tunnel.pid, master.pid]],
       ['node-http-proxy (keep-alive)', proxy.http, [proxy.pid]],
-      [PIPE, pipe.http, [pipe.pid]]
+      [PIPE, pipe.http, [pipe.pid]],
+      [PIPE2, pipe2.http, [pipe2.pid, pipe.pid]],
+      ...(haproxy && haproxy2
+        ? ([
+            [HAPROXY, haproxy.http, [haproxy.pid]],
+            [HAPROXY2, haproxy2.http, [haproxy2.pid, haproxy.pid]]
+          ] as Array<[string, number, number[]]>)
+        : [])
     ] as Array<[string, number, number[]]>).filter(
-      ([name]) => !only || name === 'app directly' || name === 'node-http-proxy (keep-alive)' || name === PIPE || name.includes(only)
+      ([name]) => !only || name === 'app directly' || name === 'node-http-proxy (keep-alive)' || name.includes('reference') || name.includes(only)
     )
     // Warm every path once (pools, JIT), briefly.
     for (const [, port] of runs) await fetch(`http://127.0.0.1:${port}/`, { headers: { host: HOST } }).then((r) => r.text())
-    const results = new Map<string, WrkResult & { cpuUs: number }>()
+    const samples = new Map<string, Array<WrkResult & { cpuUs: number }>>()
     for (let round = 0; round < ROUNDS; round++) {
       for (let k = 0; k < runs.length; k++) {
         const [name, port, pids] = runs[(k + round) % runs.length]
@@ -330,16 +406,19 @@ async function main(): Promise<void> {
         const before = pids.reduce((a, p) => a + cpuSeconds(p), 0)
         const r = wrk(port)
         const cpuUs = pids.length === 0 ? NaN : ((pids.reduce((a, p) => a + cpuSeconds(p), 0) - before) * 1e6) / r.requests
-        const prev = results.get(name)
-        results.set(name, {
-          ...(prev && prev.rps >= r.rps ? prev : r),
-          cpuUs: prev && !(cpuUs < prev.cpuUs) ? prev.cpuUs : cpuUs
-        })
+        samples.set(name, [...(samples.get(name) ?? []), { ...r, cpuUs }])
       }
+    }
+    // The run with the median rate (its latencies with it), and the median CPU per request.
+    const results = new Map<string, WrkResult & { cpuUs: number }>()
+    for (const [name, runs] of samples) {
+      const byRate = [...runs].sort((a, b) => a.rps - b.rps)
+      const cpu = runs.map((r) => r.cpuUs).sort((a, b) => a - b)
+      results.set(name, { ...byRate[Math.floor(byRate.length / 2)]!, cpuUs: cpu[Math.floor(cpu.length / 2)]! })
     }
     const base = results.get('app directly')!.rps
     const hp = results.get('node-http-proxy (keep-alive)')!
-    console.log(`\nHTTP keep-alive, wrk -t2 -c${CONNECTIONS} -d${SECONDS}s, best of ${ROUNDS} interleaved rounds, ${new Date().toISOString()}, ${process.version}, load ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs`)
+    console.log(`\nHTTP keep-alive, wrk -t2 -c${CONNECTIONS} -d${SECONDS}s, median of ${ROUNDS} interleaved rounds, ${new Date().toISOString()}, ${process.version}, load ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs`)
     console.log('path                            req/s  ×direct  ×http-proxy   p50 ms   p99 ms  errors  proxy CPU µs/req  ×http-proxy CPU')
     for (const [name, r] of results) {
       console.log(
@@ -382,7 +461,14 @@ async function main(): Promise<void> {
     const localCpu = results.get('shoal, master node (local)')!.cpuUs
     const remote = Math.min(results.get('shoal, other node (direct)')!.rps, results.get('shoal, other node (tunnel)')!.rps)
     const floor = results.get(PIPE)!.rps
-    console.log(`\nreference: a bare byte pipe in Node (no HTTP at all) reaches ${(floor / base).toFixed(2)}× direct here; Shoal's local path is ${(local / floor).toFixed(2)}× that pipe`)
+    const floor2 = results.get(PIPE2)!.rps
+    console.log(
+      `\nreferences: a bare byte pipe in Node (no HTTP at all) reaches ${(floor / base).toFixed(2)}× direct here, two in a row ${(floor2 / base).toFixed(2)}×; ` +
+        `Shoal's local path is ${(local / floor).toFixed(2)}× one pipe, its remote path ${(remote / floor2).toFixed(2)}× two`
+    )
+    const ha = results.get(HAPROXY)
+    const ha2 = results.get(HAPROXY2)
+    if (ha && ha2) console.log(`HAProxy (C, one thread, same headers) reaches ${(ha.rps / base).toFixed(2)}× direct, two hops ${(ha2.rps / base).toFixed(2)}×`)
     console.log(
       `\ngoals: local ≥ 0.6×direct: ${(local / base).toFixed(2)} ${local / base >= 0.6 ? 'ok' : 'MISSED'}; ` +
         `local ≥ 1.2×http-proxy: ${(local / hp.rps).toFixed(2)} ${local / hp.rps >= 1.2 ? 'ok' : 'MISSED'} (CPU per request: ${(hp.cpuUs / localCpu).toFixed(2)}× cheaper); ` +
