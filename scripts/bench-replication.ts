@@ -2,9 +2,10 @@
 // real hyperswarm connection (private DHT testnet on 127.0.0.1), against rsync on the same trees.
 // The replica runs in its own process, as on a real second node: it receives, commits and checks
 // out each snapshot into its app folder; a sync counts as done when that checkout is.
-//   npm run bench:replication -- [--size MIB] [--json] [--keep]
+//   npm run bench:replication -- [--size MIB] [--json] [--keep] [--whole]
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes, randomFillSync } from 'node:crypto'
+import { watch } from 'node:fs'
 import { mkdir, mkdtemp, open, readFile, readdir, lstat, readlink, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -35,6 +36,8 @@ const args = process.argv.slice(2)
 const sizeMiB = Number(args[args.indexOf('--size') + 1] ?? 1024) || 1024
 const asJson = args.includes('--json')
 const keep = args.includes('--keep')
+/** --whole: the incremental snapshot lists the whole tree instead of the paths a watch reported. */
+const listWhole = args.includes('--whole')
 /** --profile DIR: CPU profiles of both processes during the incremental sync, written to DIR. */
 const profileDir = args.includes('--profile') ? args[args.indexOf('--profile') + 1]! : null
 /** --profile-full DIR: the same during the full sync's transfer (after its snapshot). */
@@ -403,7 +406,14 @@ async function main(): Promise<void> {
     // behind them. Flush them first, so the incremental sync is measured on a settled disk, as
     // it would run on a node in service (rsync, which does not fsync, is unaffected either way).
     await run('sync', [])
+    // A master learns what changed from a file-system watch (see SnapshotSchedule) and its next
+    // snapshot looks only there; the bench does the same. --whole lists the whole tree instead.
+    const reported = new Set<string>()
+    const watcher = listWhole ? null : watch(src, { recursive: true }, (_event, name) => void (typeof name === 'string' && reported.add(name)))
     const bytesChanged = await mutate(src, specs, treeBytes)
+    // The watch reports asynchronously; a master's next tick comes up to a second later.
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    watcher?.close()
     wire.bytes = 0
     let stopProfile: (() => Promise<void>) | null = null
     if (profileDir !== null) {
@@ -413,7 +423,7 @@ async function main(): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, 200))
     }
     t = performance.now()
-    const second = await snapshotter.snapshot({ epoch: 1 })
+    const second = await snapshotter.snapshot({ epoch: 1, changed: watcher === null ? undefined : reported })
     const tSnap2 = performance.now() - t
     const inc = await sender.send(second.snapnode.id)
     const tSend2 = performance.now() - t - tSnap2
@@ -422,7 +432,7 @@ async function main(): Promise<void> {
     const incWire = wire.bytes + secondDone.bytes
     await stopProfile?.()
     const ph = second.stats.phases
-    log(`shoal incremental: ${(incMs / 1000).toFixed(2)} s (snapshot ${(tSnap2 / 1000).toFixed(2)} s [walk ${ph.walkMs.toFixed(0)} ms, read ${second.stats.filesRead} files ${(second.stats.bytesRead / MiB).toFixed(0)} MiB ${ph.readMs.toFixed(0)} ms, commit ${ph.commitMs.toFixed(0)} ms], send ${(tSend2 / 1000).toFixed(2)} s ${inc.chunksSent} chunks, checkout ${(secondDone.checkoutMs / 1000).toFixed(2)} s; replica ms ${secondDone.trace})`)
+    log(`shoal incremental: ${(incMs / 1000).toFixed(2)} s (snapshot ${(tSnap2 / 1000).toFixed(2)} s [${second.stats.listing === 'changed' ? `${reported.size} reported paths` : 'whole tree'} listed in ${ph.walkMs.toFixed(0)} ms, read ${second.stats.filesRead} files ${(second.stats.bytesRead / MiB).toFixed(0)} MiB ${ph.readMs.toFixed(0)} ms, commit ${ph.commitMs.toFixed(0)} ms], send ${(tSend2 / 1000).toFixed(2)} s ${inc.chunksSent} chunks, checkout ${(secondDone.checkoutMs / 1000).toFixed(2)} s; replica ms ${secondDone.trace})`)
 
     t = performance.now()
     const { stdout } = await run('rsync', ['-a', '--no-whole-file', '--stats', `${src}/`, `${rsyncDst}/`], { maxBuffer: 64 * MiB })
@@ -456,6 +466,8 @@ async function main(): Promise<void> {
       // Until the replica holds the snapshot durably (its ack), before it checks it out: what a
       // Shoal replica does in service (it checks out only when it takes over).
       incremental_commit_ms: Math.round(tSnap2 + tSend2),
+      incremental_listing: second.stats.listing,
+      incremental_walk_ms: Math.round(ph.walkMs),
       incremental_commit_vs_rsync: Number(((tSnap2 + tSend2) / rsyncIncMs).toFixed(3)),
       rsync_fsync_incremental_ms: Math.round(rsyncFsyncIncMs),
       incremental_vs_rsync_fsync: Number((incMs / rsyncFsyncIncMs).toFixed(3)),

@@ -189,10 +189,10 @@ export class AppHost {
     this.schedule ??= new SnapshotSchedule(
       vol.live,
       this.ctx.snapshotIntervalMs ?? SNAPSHOT_INTERVAL_MS,
-      async (scan) => {
+      async (s) => {
         const pl = this.placement
         if (pl === undefined || pl.master !== this.ctx.self) return
-        if (scan && (await vol.snapshot(pl.epoch)) !== null) this.ctx.publishHead(this.app, vol.headRef())
+        if (s.scan && (await vol.snapshot(pl.epoch, s.changed ?? undefined)) !== null) this.ctx.publishHead(this.app, vol.headRef())
         this.replicate(pl, vol)
       },
       (err) => debug('%s: snapshot failed: %s', this.app, err)

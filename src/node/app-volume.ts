@@ -44,9 +44,12 @@ export class AppVolume {
     return h === null ? null : { id: h.id, seq: h.seq, epoch: h.epoch, time: h.time }
   }
 
-  /** Snapshots the live folder; null when nothing changed since the newest snapshot. */
-  async snapshot(epoch: number): Promise<Snapnode | null> {
-    const r = await this.snapshotter.snapshot({ epoch })
+  /**
+   * Snapshots the live folder; null when nothing changed since the newest snapshot. `changed`:
+   * the paths a watch reported since the last snapshot (see Snapshotter), else it is listed whole.
+   */
+  async snapshot(epoch: number, changed?: string[]): Promise<Snapnode | null> {
+    const r = await this.snapshotter.snapshot({ epoch, changed })
     return r.changed ? r.snapnode : null
   }
 

@@ -1,6 +1,5 @@
 import { lstat, readFile } from 'node:fs/promises'
 import type { Stats as FsStats } from 'node:fs'
-import { lstatSync, readdirSync, readlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { ShoalError } from '../core/errors.js'
 import { comparePaths, type Manifest, type ManifestEntry, type Snapnode } from '../core/snapnode.js'
@@ -11,9 +10,10 @@ import { runLimited } from './run-limited.js'
 import { DEFAULT_CHUNKER, nextCut, type ChunkerParams } from './chunker.js'
 import { fdClose, fdOpen, fdRead, fdStat } from './fd-io.js'
 import { writeFileAtomic } from './fs-atomic.js'
-import { symlinkEscape } from './manifest-check.js'
+import { relist } from './relist.js'
 import { snapshotId } from './snapshot-id.js'
 import type { SnapshotStore } from './snapshot-store.js'
+import { walkTree, type Found } from './tree-walk.js'
 
 /** Files read at once (I/O overlaps; hashing stays on this thread). */
 export const READ_CONCURRENCY = 4
@@ -22,8 +22,6 @@ export const MAX_REREADS = 5
 /** Files modified this close to the snapshot's start are re-read next time (timestamp granularity). */
 export const RACY_MS = 1000
 const READ_BUFFER = 4 * 1024 * 1024
-
-const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve))
 
 export interface SnapshotterOptions {
   /** The live volume folder. */
@@ -53,6 +51,26 @@ export interface SnapshotStats {
   durationMs: number
   /** Where the time went: listing the tree, reading changed files, committing (ms). */
   phases: { walkMs: number; readMs: number; commitMs: number }
+  /** The whole tree was listed, or only the paths reported changed (see SnapshotArgs.changed). */
+  listing: 'whole' | 'changed'
+}
+
+export interface SnapshotArgs {
+  epoch: number
+  /** Default: the store's head. */
+  parent?: string | null
+  /** Default: the parent's seq + 1. */
+  seq?: number
+  time?: number
+  /** Commit even when nothing changed since the parent. */
+  force?: boolean
+  /**
+   * Paths (relative to the folder) a file-system watch reported changed since this snapshotter
+   * last listed it. Given, and when the parent is that last listing, only these paths, the
+   * folders on the way to them, what is new in those folders and the files whose last read was
+   * racy are looked at; the rest is taken over from the parent. Absent: the whole tree is listed.
+   */
+  changed?: Iterable<string>
 }
 
 export interface SnapshotResult {
@@ -61,21 +79,6 @@ export interface SnapshotResult {
   /** False when nothing changed since the parent: the parent is returned and nothing is committed. */
   changed: boolean
   stats: SnapshotStats
-}
-
-/** What the walk keeps of an lstat: just enough to decide on the cache (Stats objects are big). */
-interface FileStat {
-  size: number
-  mtimeMs: number
-  ctimeMs: number
-  ino: number
-  mode: number
-}
-
-interface Found {
-  path: string
-  st: FileStat | null
-  entry?: ManifestEntry
 }
 
 interface CachedFile {
@@ -100,8 +103,13 @@ export class Snapshotter {
   private readonly opts: Required<Omit<SnapshotterOptions, 'statCachePath' | 'onRead'>> & Pick<SnapshotterOptions, 'onRead'> & { statCachePath: string }
   private cache: Map<string, CachedFile> | null = null
   private busy: Promise<unknown> = Promise.resolve()
-  /** The newest manifest this snapshotter produced or compared, to spare re-reading it. */
-  private last: { id: string; bytes: Buffer } | null = null
+  /**
+   * The newest manifest this snapshotter produced or compared, to spare re-reading it; with
+   * `listing` when it is exactly what the last listing of the folder found.
+   */
+  private last: { id: string; bytes: Buffer; listing?: Manifest } | null = null
+  /** Files the last snapshot read but could not trust the stat cache for next time (racy, uncached). */
+  private recheck = new Set<string>()
   /** Read buffers reused across files (one per concurrent read). */
   private readonly buffers: Buffer[] = []
 
@@ -120,13 +128,13 @@ export class Snapshotter {
    * Snapshots the folder as the child of `parent` (default: the store's head). `seq` defaults to
    * parent's seq + 1. Unless `force`, an unchanged folder returns the parent with changed=false.
    */
-  snapshot(args: { epoch: number; parent?: string | null; seq?: number; time?: number; force?: boolean }): Promise<SnapshotResult> {
+  snapshot(args: SnapshotArgs): Promise<SnapshotResult> {
     const run = this.busy.then(() => this.take(args))
     this.busy = run.catch(() => undefined)
     return run
   }
 
-  private async take(args: { epoch: number; parent?: string | null; seq?: number; time?: number; force?: boolean }): Promise<SnapshotResult> {
+  private async take(args: SnapshotArgs): Promise<SnapshotResult> {
     const started = Date.now()
     const { snapshots } = this.opts
     await snapshots.open()
@@ -135,10 +143,9 @@ export class Snapshotter {
     if (parentId && !parent) throw new ShoalError('NOT_FOUND', `parent snapshot ${parentId.slice(0, 12)}… is not in this store`)
     const cache = await this.loadCache()
 
-    const stats: SnapshotStats = { entries: 0, filesRead: 0, bytesRead: 0, newChunks: 0, newBytes: 0, skipped: [], durationMs: 0, phases: { walkMs: 0, readMs: 0, commitMs: 0 } }
-    const found: Found[] = []
+    const stats: SnapshotStats = { entries: 0, filesRead: 0, bytesRead: 0, newChunks: 0, newBytes: 0, skipped: [], durationMs: 0, phases: { walkMs: 0, readMs: 0, commitMs: 0 }, listing: 'whole' }
     let t = performance.now()
-    await this.walk('', found, stats)
+    const found = await this.list(args, parent?.id ?? null, stats)
     found.sort((a, b) => comparePaths(a.path, b.path))
     stats.phases.walkMs = performance.now() - t
 
@@ -148,8 +155,18 @@ export class Snapshotter {
     // Unchanged files (stat cache hits) are settled here without a promise each; only the
     // others are read, a few at a time.
     const toRead: Found[] = []
+    const recheck = new Set<string>()
     for (const f of found) {
-      if (f.entry) continue
+      if (f.entry) {
+        // A file taken over from the last listing keeps its stat cache entry; one without any is
+        // looked at next time (it was never vetted by a full look).
+        if (f.kept && f.entry.kind === 'file') {
+          const hit = cache.get(f.path)
+          if (hit) nextCache.set(f.path, hit)
+          else recheck.add(f.path)
+        }
+        continue
+      }
       const st = f.st!
       const hit = cache.get(f.path)
       if (hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs && hit.ctimeMs === st.ctimeMs && hit.ino === st.ino) {
@@ -166,6 +183,7 @@ export class Snapshotter {
       // Racy: a file read now whose timestamps are this recent could change again within the
       // same tick unseen, so it is read again next time. A cache hit was vetted when cached.
       if (file.mtimeMs < racyFrom && file.ctimeMs < racyFrom) nextCache.set(f.path, file)
+      else recheck.add(f.path)
     })
 
     stats.phases.readMs = performance.now() - t
@@ -179,6 +197,8 @@ export class Snapshotter {
       if (parentBytes.equals(bytes)) {
         if (stats.filesRead > 0 || nextCache.size !== cache.size) await this.saveCache(nextCache, parent.id)
         else this.cache = nextCache
+        this.last = { id: parent.id, bytes, listing: manifest }
+        this.recheck = recheck
         stats.durationMs = Date.now() - started
         return { snapnode: parent, manifest, changed: false, stats }
       }
@@ -188,43 +208,30 @@ export class Snapshotter {
     const committed = await snapshots.commit(snapnode, bytes, { chunks: newHashes, ends })
     this.last = { id: committed.id, bytes }
     await this.saveCache(nextCache, committed.id)
+    this.last.listing = manifest
+    this.recheck = recheck
     stats.phases.commitMs = performance.now() - t
     stats.durationMs = Date.now() - started
     return { snapnode: committed, manifest, changed: true, stats }
   }
 
   /**
-   * Lists the tree. Each folder is read with synchronous readdir/lstat (a few µs per entry,
-   * far cheaper than a thread-pool round trip each) and the event loop gets a turn between
-   * folders, so a huge tree never blocks it for long.
+   * Lists the folder: only what changed since the last listing when the watch's paths are given
+   * and the parent is that listing, else the whole tree.
    */
-  private async walk(rel: string, out: Found[], stats: SnapshotStats): Promise<void> {
-    const abs = rel ? join(this.opts.root, rel) : this.opts.root
-    const subdirs: string[] = []
-    for (const name of readdirSync(abs)) {
-      const path = rel ? `${rel}/${name}` : name
-      if (name.includes('\\')) {
-        stats.skipped.push({ path, reason: 'name contains a backslash' })
-        continue
+  private async list(args: SnapshotArgs, parent: string | null, stats: SnapshotStats): Promise<Found[]> {
+    const last = this.last
+    if (args.changed !== undefined && parent !== null && last?.id === parent && last.listing) {
+      const found = relist(this.opts.root, last.listing, [...args.changed, ...this.recheck], stats.skipped)
+      if (found !== null) {
+        stats.listing = 'changed'
+        return found
       }
-      const st = lstatSync(join(abs, name), { throwIfNoEntry: false })
-      if (!st) continue // deleted while walking
-      const mode = st.mode & 0o7777
-      if (st.isDirectory()) {
-        out.push({ path, st: null, entry: { path, kind: 'dir', mode, mtimeMs: st.mtimeMs, size: 0 } })
-        subdirs.push(path)
-      } else if (st.isSymbolicLink()) {
-        const target = readlinkSync(join(abs, name))
-        const why = symlinkEscape(path, target)
-        if (why) stats.skipped.push({ path, reason: `symlink to ${JSON.stringify(target)} escapes the volume (${why})` })
-        else out.push({ path, st: null, entry: { path, kind: 'symlink', mode, mtimeMs: st.mtimeMs, size: 0, target } })
-      } else if (st.isFile()) out.push({ path, st: { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, mode } })
-      else stats.skipped.push({ path, reason: 'not a file, folder or symlink' })
+      stats.skipped.length = 0
     }
-    for (const d of subdirs) {
-      await yieldToLoop()
-      await this.walk(d, out, stats)
-    }
+    const found: Found[] = []
+    await walkTree(this.opts.root, '', found, stats.skipped)
+    return found
   }
 
   /** Reads, chunks and stores one file, re-reading it if it changed during the read. */
@@ -338,6 +345,8 @@ export class Snapshotter {
    */
   adopt(manifest: Manifest, snapshot: string): Promise<void> {
     const run = this.busy.then(async () => {
+      // The folder now holds `snapshot`, whatever was listed before.
+      this.last = null
       const next = new Map<string, CachedFile>()
       const files = manifest.entries.filter((e): e is Extract<ManifestEntry, { kind: 'file' }> => e.kind === 'file')
       await runLimited(files, this.opts.readConcurrency * 4, async (e) => {
