@@ -20,6 +20,8 @@ const debug = debuglog('shoal')
 export const FINAL_SYNC_TIMEOUT_MS = 10_000
 /** The master snapshots a changed live folder at most this often. */
 export const SNAPSHOT_INTERVAL_MS = 1000
+/** A replica brings its standby copy of the live folder up to date at most this often. */
+export const STANDBY_REFRESH_MS = 5000
 
 export interface AppHostContext {
   self: NodeId
@@ -66,6 +68,8 @@ export class AppHost {
   lastDemote: (DemoteResult & { at: number; epoch: number }) | null = null
   /** This node started the app as a move's target and waits for the placement to name it. */
   private pendingTakeover: { epoch: number; until: number } | null = null
+  /** When the standby copy was last refreshed (replica only). */
+  private standbyAt = 0
   private chain: Promise<void> = Promise.resolve()
   private schedule: SnapshotSchedule | null = null
   private closed = false
@@ -131,9 +135,27 @@ export class AppHost {
     await this.stopRunning()
     await this.demoteIfStale(pl)
     if (this.role === 'replica') {
-      await (await this.ctx.volume(this.app)).open()
+      const vol = await this.ctx.volume(this.app)
+      await vol.open()
       await this.maybeTakeOver(spec, pl)
+      await this.keepStandby(vol)
     }
+  }
+
+  /**
+   * A replica keeps its live folder at the newest snapshot it holds (at most every
+   * STANDBY_REFRESH_MS), so that taking over, by failover or by a move, writes only what changed
+   * since instead of the whole volume.
+   */
+  private async keepStandby(vol: AppVolume): Promise<void> {
+    if (this.placement?.master === this.ctx.self || Date.now() - this.standbyAt < STANDBY_REFRESH_MS) return
+    // A folder a master term claims holds writes to reconcile first (demoteIfStale).
+    if ((await vol.liveEpoch()) !== 0) return
+    const head = vol.head()
+    if (head === null || (await vol.held()) === head.id) return
+    this.standbyAt = Date.now()
+    const stats = await vol.refreshStandby(head.id)
+    debug('%s: standby at %s (%d files written)', this.app, head.id.slice(0, 12), stats.filesWritten)
   }
 
   private async asMaster(spec: AppSpec, pl: Placement): Promise<void> {

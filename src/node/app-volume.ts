@@ -1,16 +1,19 @@
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, stat, unlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Snapnode } from '../core/snapnode.js'
+import type { Manifest, Snapnode } from '../core/snapnode.js'
 import type { HeadRef } from '../core/types.js'
-import { checkout } from '../volume/checkout.js'
+import { checkout, type CheckoutStats } from '../volume/checkout.js'
 import type { ChunkStore } from '../volume/chunk-store.js'
+import { fsyncDir, writeFileAtomic } from '../volume/fs-atomic.js'
 import { SnapshotStore } from '../volume/snapshot-store.js'
 import { Snapshotter } from '../volume/snapshotter.js'
 
 /**
- * One app's data on this node: its live folder (written only while this node is the master)
- * and its snapshot store, over the node's shared chunk store.
+ * One app's data on this node: its live folder (written by the app only while this node is the
+ * master; on a replica, kept at the newest snapshot as a standby) and its snapshot store, over
+ * the node's shared chunk store.
  *   <home>/apps/<app>/live        the folder the app runs in
+ *   <home>/apps/<app>/live-holds  the snapshot the live folder holds exactly, when known
  *   <home>/apps/<app>/snapshots   snapnodes, manifests, stashes
  */
 export class AppVolume {
@@ -61,22 +64,64 @@ export class AppVolume {
   }
 
   /**
-   * Makes the live folder exactly a snapshot (default: the newest). A live folder left by an
-   * earlier term here is updated in place (only files whose size or mtime differ are written, as
-   * rsync does), so a move back to a node that ran the app rewrites its hot files, not its whole
-   * volume, and unchanged files keep their inodes (the next snapshot need not re-read them).
+   * Makes the live folder exactly a snapshot (default: the newest), for a master term to start
+   * in. A live folder already here (a replica's standby, or one left by an earlier term) is
+   * updated in place: when it is known to hold an older snapshot, only the entries that differ
+   * between the two are looked at; otherwise files whose size or mtime differ are rewritten, as
+   * rsync does. Unchanged files keep their inodes (the next snapshot need not re-read them).
    * The caller marks the folder's term only after this returns, so an interrupted update is
    * simply redone.
    */
-  async restore(id: string | null = this.head()?.id ?? null): Promise<void> {
+  async restore(id: string | null = this.head()?.id ?? null): Promise<CheckoutStats | null> {
+    const held = await this.forgetHeld()
     if (id === null) {
       await mkdir(this.live, { recursive: true })
-      return
+      return null
     }
-    const mode = (await this.hasLive()) ? 'in-place' : 'fresh'
     const manifest = await this.store.readManifest(id)
-    await checkout({ chunks: this.chunks, manifest, target: this.live, mode })
+    const stats = await this.checkoutLive(manifest, held)
     await this.snapshotter.adopt(manifest, id)
+    return stats
+  }
+
+  /**
+   * A replica's standby: brings the live folder (which nothing runs in here) to snapshot `id`,
+   * so that taking over later writes only what changed since. Only for a folder no master term
+   * claims (liveEpoch 0): its content is all in snapshots.
+   */
+  async refreshStandby(id: string): Promise<CheckoutStats> {
+    const held = await this.forgetHeld()
+    const stats = await this.checkoutLive(await this.store.readManifest(id), held)
+    await writeFileAtomic(this.heldPath, `${id}\n`)
+    return stats
+  }
+
+  /** The snapshot the live folder holds exactly (as a standby), or null when not known. */
+  async held(): Promise<string | null> {
+    try {
+      return (await readFile(this.heldPath, 'utf8')).trim() || null
+    } catch {
+      return null
+    }
+  }
+
+  private get heldPath(): string {
+    return join(this.dir, 'live-holds')
+  }
+
+  /** Before the live folder changes: it holds no known snapshot any more (durably so). */
+  private async forgetHeld(): Promise<string | null> {
+    const held = await this.held()
+    if (held === null) return null
+    await unlink(this.heldPath)
+    await fsyncDir(this.dir)
+    return held
+  }
+
+  private async checkoutLive(manifest: Manifest, held: string | null): Promise<CheckoutStats> {
+    const inPlace = await this.hasLive()
+    const previous = inPlace && held !== null && this.store.has(held) ? await this.store.readManifest(held).catch(() => undefined) : undefined
+    return checkout({ chunks: this.chunks, manifest, target: this.live, mode: inPlace ? 'in-place' : 'fresh', previous })
   }
 
   /**

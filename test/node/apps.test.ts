@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { shoal, startCluster } from '../helpers/processes.js'
@@ -66,6 +66,11 @@ describe('apps on a three-node cluster of real processes', () => {
     expect(co.code).toBe(0)
     const records = readFileSync(join(target, 'records.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).body)
     expect(records).toEqual(['write-0', 'write-1', 'write-2'])
+
+    // The replica keeps its own copy of the live folder at the newest snapshot (a standby), so
+    // a takeover there writes only what changed since.
+    const standby = join(replica.home, 'apps', 'counter', 'live', 'records.jsonl')
+    await waitFor(() => existsSync(standby) && readFileSync(standby, 'utf8').trim().split('\n').length === 3, "the replica's standby to hold every write")
   })
 
   it('a TCP app answers on every node at its port plus the node offset', async () => {
