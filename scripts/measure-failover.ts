@@ -4,8 +4,15 @@
 // dist/, default timings), adds examples/http-counter with one replica, writes continuously
 // through the two nodes that are not its master, kills the master node with SIGKILL and times
 // the first write acknowledged afterwards. Also reports the RPO (acknowledged writes lost).
+// --data-mib N seeds the app's volume with N MiB in 64 KiB files (app add --data), so the
+// takeover has a real folder to bring up; the kill comes once the replica holds it all and its
+// standby copy (see AppHost.keepStandby) is current. --no-standby starts the nodes without one.
 //
-//   npm run measure:failover [-- --runs 5 --json]
+//   npm run measure:failover [-- --runs 5 --json --data-mib 256 --no-standby]
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { request } from '../test/helpers/http.js'
 import { waitFor } from '../test/helpers/wait.js'
@@ -16,7 +23,16 @@ const HOST = 'counter.failover'
 /** Answers already on their way when the master died still count as before the kill. */
 const IN_FLIGHT_MARGIN_MS = 100
 
-const { values: opt } = parseArgs({ options: { runs: { type: 'string', default: '5' }, json: { type: 'boolean', default: false } } })
+const { values: opt } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '5' },
+    json: { type: 'boolean', default: false },
+    'data-mib': { type: 'string', default: '0' },
+    'no-standby': { type: 'boolean', default: false }
+  }
+})
+const dataMiB = Number(opt['data-mib'])
+if (!Number.isInteger(dataMiB) || dataMiB < 0) throw new Error('--data-mib is a whole number of MiB')
 const log = (s: string) => (opt.json ? process.stderr.write(`${s}\n`) : console.log(s))
 let stopAll = async (): Promise<void> => undefined
 
@@ -27,8 +43,21 @@ interface Run {
   ackedBeforeKill: number
 }
 
-async function once(): Promise<Run> {
-  const { cluster, nodes, status, ctl } = await startCounterCluster(HOST, 2)
+/** A folder of `mib` MiB in 64 KiB files of random bytes, 64 to a subfolder; null for 0. */
+function makeSeed(mib: number): string | null {
+  if (mib === 0) return null
+  const dir = mkdtempSync(join(tmpdir(), 'shoal-failover-seed-'))
+  for (let i = 0; i < mib * 16; i++) {
+    const sub = join(dir, `d${Math.floor(i / 64)}`)
+    if (i % 64 === 0) mkdirSync(sub)
+    writeFileSync(join(sub, `f${i}.bin`), randomBytes(64 * 1024))
+  }
+  return dir
+}
+
+async function once(seed: string | null): Promise<Run> {
+  const nodeArgs = opt['no-standby'] ? ['--no-standby'] : []
+  const { cluster, nodes, status, ctl } = await startCounterCluster(HOST, 2, { seed: seed ?? undefined, nodeArgs })
   let load: WriteLoad | null = null
   stopAll = async () => {
     await load?.stop()
@@ -41,7 +70,13 @@ async function once(): Promise<Run> {
     const events = await cluster.recordEvents(survivors[0]!)
     load = new WriteLoad({ ports: status.filter((n) => n.name !== master.name).map((n) => n.httpPort), host: HOST, clients: 4, failureGapMs: 10 })
     await load.waitAcked(100)
-    await waitFor(async () => (await ctl.apps()).apps[0]!.replicas[0]?.lagMs === 0, 'the replica to catch up')
+    await waitFor(async () => (await ctl.apps()).apps[0]!.replicas[0]?.lagMs === 0, 'the replica to catch up', 120_000)
+    if (seed !== null && !opt['no-standby']) {
+      // As on a node in service: the replica's standby has been brought up to date meanwhile.
+      const replica = nodes.find((n) => n.name === app.replicas[0]!.node)!
+      const held = join(replica.home, 'apps', 'counter', 'live-holds')
+      await waitFor(() => existsSync(held) && readFileSync(held, 'utf8').trim() !== '', "the replica's standby", 120_000)
+    }
     const killedAt = Date.now()
     master.proc.kill('SIGKILL')
     await master.exited
@@ -60,11 +95,17 @@ async function once(): Promise<Run> {
 }
 
 async function main(): Promise<void> {
+  const seed = makeSeed(dataMiB)
+  if (seed !== null) log(`volume seeded with ${dataMiB} MiB (${dataMiB * 16} files)${opt['no-standby'] ? ', replicas without a standby' : ''}`)
   const runs: Run[] = []
-  for (let i = 0; i < Number(opt.runs); i++) {
-    const r = await once()
-    runs.push(r)
-    log(`run ${i + 1}: declared dead after ${r.detectMs ?? '?'} ms, first write after ${r.recoveryMs} ms, lost ${r.lost} of ${r.ackedBeforeKill} acknowledged writes`)
+  try {
+    for (let i = 0; i < Number(opt.runs); i++) {
+      const r = await once(seed)
+      runs.push(r)
+      log(`run ${i + 1}: declared dead after ${r.detectMs ?? '?'} ms, first write after ${r.recoveryMs} ms, lost ${r.lost} of ${r.ackedBeforeKill} acknowledged writes`)
+    }
+  } finally {
+    if (seed !== null) rmSync(seed, { recursive: true, force: true })
   }
   const summary = {
     runs: runs.length,

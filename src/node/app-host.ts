@@ -36,6 +36,8 @@ export interface AppHostContext {
   /** This node's own newest snapshot of an app (fresher than its gossiped record). */
   volumeHead?(app: string): HeadRef | null
   snapshotIntervalMs?: number
+  /** False: replicas keep no standby copy (less disk; a takeover checks out the whole volume). */
+  standby?: boolean
 }
 
 export type LocalRole = 'master' | 'replica' | 'none'
@@ -148,7 +150,7 @@ export class AppHost {
    * since instead of the whole volume.
    */
   private async keepStandby(vol: AppVolume): Promise<void> {
-    if (this.placement?.master === this.ctx.self || Date.now() - this.standbyAt < STANDBY_REFRESH_MS) return
+    if (this.ctx.standby === false || this.placement?.master === this.ctx.self || Date.now() - this.standbyAt < STANDBY_REFRESH_MS) return
     // A folder a master term claims holds writes to reconcile first (demoteIfStale).
     if ((await vol.liveEpoch()) !== 0) return
     const head = vol.head()

@@ -47,6 +47,7 @@ export interface LocalAppsOptions {
   defaultPolicy?: 'available' | 'majority'
   preferTunnel?: boolean
   snapshotIntervalMs?: number
+  standby?: boolean
 }
 
 /**
@@ -292,7 +293,8 @@ export class LocalApps {
         defaultPolicy: this.o.defaultPolicy ?? 'available',
         candidates: () => this.candidates(),
         volumeHead: (a) => this.volumes.get(a)?.headRef() ?? null,
-        snapshotIntervalMs: this.o.snapshotIntervalMs
+        snapshotIntervalMs: this.o.snapshotIntervalMs,
+        standby: this.o.standby
       })
       this.hosts.set(app, h)
     }

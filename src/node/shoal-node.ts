@@ -52,6 +52,8 @@ export interface NodeOptions {
   partitionPolicy?: 'available' | 'majority'
   /** Forward to other nodes through mesh tunnels even when their address answers. */
   preferTunnel?: boolean
+  /** Replicas keep a checked-out standby copy of each app's folder (default true; see AppHost). */
+  standby?: boolean
   snapshotIntervalMs?: number
   /** Test hook: the topic to join (defaults to the one derived from the key). */
   topic?: Uint8Array
@@ -155,6 +157,7 @@ export class ShoalNode {
       events: (e) => this.events.add(e),
       defaultPolicy: this.opts.partitionPolicy,
       preferTunnel: this.opts.preferTunnel,
+      standby: this.opts.standby,
       snapshotIntervalMs: this.opts.snapshotIntervalMs
     }))
     await apps.start()

@@ -20,7 +20,8 @@ export async function run(argv: string[]): Promise<number> {
     'ssh-port': { type: 'string' },
     'authorized-keys': { type: 'string' },
     'partition-policy': { type: 'string' },
-    'prefer-tunnel': { type: 'boolean', default: false }
+    'prefer-tunnel': { type: 'boolean', default: false },
+    'no-standby': { type: 'boolean', default: false }
   })
   const policy = values['partition-policy']
   if (policy !== undefined && policy !== 'available' && policy !== 'majority') {
@@ -41,7 +42,8 @@ export async function run(argv: string[]): Promise<number> {
     sshPort: values['ssh-port'] === undefined ? undefined : parsePort(values['ssh-port'], '--ssh-port', 0),
     authorizedKeys: values['authorized-keys'],
     partitionPolicy: policy,
-    preferTunnel: values['prefer-tunnel']
+    preferTunnel: values['prefer-tunnel'],
+    standby: !values['no-standby']
   })
   node.events.subscribe((e: ClusterEvent) => console.log(`${clockTime(e.at)} ${e.message}`))
   await node.ready()
