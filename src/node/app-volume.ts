@@ -66,9 +66,10 @@ export class AppVolume {
   /**
    * Makes the live folder exactly a snapshot (default: the newest), for a master term to start
    * in. A live folder already here (a replica's standby, or one left by an earlier term) is
-   * updated in place: when it is known to hold an older snapshot, only the entries that differ
-   * between the two are looked at; otherwise files whose size or mtime differ are rewritten, as
-   * rsync does. Unchanged files keep their inodes (the next snapshot need not re-read them).
+   * updated in place: files whose size or mtime differ are rewritten, as rsync does, and when
+   * the folder is known to hold an older snapshot, so are files whose content changed between
+   * the two under the same size and mtime. Unchanged files keep their inodes (the next snapshot
+   * need not re-read them).
    * The caller marks the folder's term only after this returns, so an interrupted update is
    * simply redone.
    */
@@ -79,7 +80,7 @@ export class AppVolume {
       return null
     }
     const manifest = await this.store.readManifest(id)
-    const stats = await this.checkoutLive(manifest, held)
+    const stats = await this.checkoutLive(manifest, held, true)
     await this.snapshotter.adopt(manifest, id)
     return stats
   }
@@ -91,7 +92,7 @@ export class AppVolume {
    */
   async refreshStandby(id: string): Promise<CheckoutStats> {
     const held = await this.forgetHeld()
-    const stats = await this.checkoutLive(await this.store.readManifest(id), held)
+    const stats = await this.checkoutLive(await this.store.readManifest(id), held, false)
     await writeFileAtomic(this.heldPath, `${id}\n`)
     return stats
   }
@@ -118,10 +119,11 @@ export class AppVolume {
     return held
   }
 
-  private async checkoutLive(manifest: Manifest, held: string | null): Promise<CheckoutStats> {
+  /** `scanAll`: look at every file, not only those that differ from `held` (see CheckoutOptions). */
+  private async checkoutLive(manifest: Manifest, held: string | null, scanAll: boolean): Promise<CheckoutStats> {
     const inPlace = await this.hasLive()
     const previous = inPlace && held !== null && this.store.has(held) ? await this.store.readManifest(held).catch(() => undefined) : undefined
-    return checkout({ chunks: this.chunks, manifest, target: this.live, mode: inPlace ? 'in-place' : 'fresh', previous })
+    return checkout({ chunks: this.chunks, manifest, target: this.live, mode: inPlace ? 'in-place' : 'fresh', previous, scanAll })
   }
 
   /**

@@ -32,6 +32,12 @@ export interface CheckoutOptions {
    * scanned and size + mtime decide what is rewritten (like rsync).
    */
   previous?: Manifest
+  /**
+   * in-place with `previous`: still look at every entry of the target (size + mtime, as without
+   * `previous`), trusting `previous` only to tell files whose content changed under the same
+   * size and mtime. For a folder something else may have written meanwhile.
+   */
+  scanAll?: boolean
   concurrency?: number
 }
 
@@ -102,7 +108,7 @@ async function checkoutInPlace(opts: CheckoutOptions, stats: CheckoutStats): Pro
   const previous = opts.previous ? new Map(opts.previous.entries.map((e) => [e.path, e])) : null
   // With the previous manifest, only paths whose entry differs are examined (the target is
   // trusted to still hold `previous`); without it, the whole target is scanned.
-  const examine = opts.previous ? changedPaths(opts.previous, opts.manifest) : null
+  const examine = opts.previous && !opts.scanAll ? changedPaths(opts.previous, opts.manifest) : null
   const disk = new Map<string, Stats>()
   if (examine) {
     for (const p of examine) {
