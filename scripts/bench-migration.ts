@@ -6,7 +6,8 @@
 // moves the app back and forth N times and reports the pause p50/p99/max, failed requests and
 // lost acknowledged writes, next to the app's own cold start measured in the same run.
 //
-//   npm run bench:migration [-- --moves 20 --bulk-mib 100 --clients 4 --gap-ms 10 --json]
+//   npm run bench:migration [-- --moves 20 --bulk-mib 100 --clients 4 --gap-ms 10 --json --no-standby]
+// (--no-standby: nodes keep no standby copy on replicas, see `shoal up --no-standby`)
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, cpSync } from 'node:fs'
@@ -32,7 +33,8 @@ const { values: opt } = parseArgs({
     'bulk-mib': { type: 'string', default: '100' },
     clients: { type: 'string', default: '4' },
     'gap-ms': { type: 'string', default: '10' },
-    json: { type: 'boolean', default: false }
+    json: { type: 'boolean', default: false },
+    'no-standby': { type: 'boolean', default: false }
   }
 })
 const MOVES = Number(opt.moves)
@@ -55,7 +57,7 @@ async function main(): Promise<Record<string, unknown>> {
     rmSync(work, { recursive: true, force: true })
   }
   try {
-    const nodes = ['a', 'b', 'c'].map((n, i) => cluster.start(n, ['--port-offset', String(i * 10)]))
+    const nodes = ['a', 'b', 'c'].map((n, i) => cluster.start(n, ['--port-offset', String(i * 10), ...(opt['no-standby'] ? ['--no-standby'] : [])]))
     for (const n of nodes) await cluster.waitAlive(n, ['a', 'b', 'c'], 60_000)
     const ports = (await cluster.status(nodes[0]!)).nodes.map((n) => n.httpPort)
     const added = await shoal(['app', 'add', 'bulk', '--home', nodes[0]!.home, '--cmd', `node ${APP}`, '--http-host', HOST, '--health', 'http:/health', '--replicas', '2', '--data', seed])
