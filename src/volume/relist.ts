@@ -19,6 +19,10 @@ const parentOf = (path: string) => (path.includes('/') ? path.slice(0, path.last
 const nameOf = (path: string) => path.slice(path.lastIndexOf('/') + 1)
 const under = (folder: string, name: string) => (folder ? `${folder}/${name}` : name)
 const depthOf = (path: string) => (path === '' ? 0 : path.split('/').length)
+const kindOf = (f: Found) => f.entry?.kind ?? 'file'
+/** Paths looked at between two turns of the event loop (a new folder can hold very many). */
+const LOOKS_PER_TURN = 1000
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve))
 
 /**
  * The live folder's listing after changes at `changed` (paths a file-system watch reported since
@@ -31,7 +35,7 @@ const depthOf = (path: string) => (path === '' ? 0 : path.split('/').length)
  * Returns null when a reported path cannot be used or the root cannot be read: the caller then
  * lists the whole tree. Unsorted.
  */
-export function relist(root: string, previous: Manifest, changed: Iterable<string>, skipped: Skipped): Found[] | null {
+export async function relist(root: string, previous: Manifest, changed: Iterable<string>, skipped: Skipped): Promise<Found[] | null> {
   const found = new Map<string, Found>()
   const names = new Map<string, Set<string>>()
   const link = (path: string) => {
@@ -64,8 +68,10 @@ export function relist(root: string, previous: Manifest, changed: Iterable<strin
     for (let i = path.indexOf('/'); i >= 0; i = path.indexOf('/', i + 1)) mark(path.slice(0, i))
   }
 
+  let looks = 0
   for (let depth = 0; depth < levels.length; depth++) {
     for (const path of levels[depth] ?? []) {
+      if (++looks % LOOKS_PER_TURN === 0) await yieldToLoop()
       if (path !== '') {
         const folder = parentOf(path)
         if (folder !== '' && found.get(folder)?.entry?.kind !== 'dir') {
@@ -74,10 +80,10 @@ export function relist(root: string, previous: Manifest, changed: Iterable<strin
         }
         const before = found.get(path)
         const now = lookAt(root, path, skipped)
-        if (before && (now === null || before.entry?.kind !== now.entry?.kind)) drop(path)
+        if (before && (now === null || kindOf(before) !== kindOf(now))) drop(path)
         if (now === null) continue
         put(now)
-        if (now.entry?.kind !== 'dir') continue
+        if (kindOf(now) !== 'dir') continue
       }
       // A folder: names that went, names that came (all of a new folder's).
       let present: Set<string>

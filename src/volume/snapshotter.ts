@@ -222,7 +222,7 @@ export class Snapshotter {
   private async list(args: SnapshotArgs, parent: string | null, stats: SnapshotStats): Promise<Found[]> {
     const last = this.last
     if (args.changed !== undefined && parent !== null && last?.id === parent && last.listing) {
-      const found = relist(this.opts.root, last.listing, [...args.changed, ...this.recheck], stats.skipped)
+      const found = await relist(this.opts.root, last.listing, [...args.changed, ...this.recheck], stats.skipped)
       if (found !== null) {
         stats.listing = 'changed'
         return found
