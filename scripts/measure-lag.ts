@@ -5,7 +5,8 @@
 // writes continuously through every node, and samples `lagMs` of each replica (the age of the
 // master's newest snapshot over the replica's newest; 0 when they hold the same) every 200 ms.
 //
-//   npm run measure:lag [-- --seconds 30 --clients 4 --json]
+//   npm run measure:lag [-- --seconds 30 --clients 4 --json --no-standby]
+// (--no-standby: replicas keep no standby copy, see `shoal up --no-standby`)
 import { parseArgs } from 'node:util'
 import { waitFor } from '../test/helpers/wait.js'
 import { percentile, WriteLoad } from '../test/helpers/write-load.js'
@@ -15,12 +16,17 @@ const HOST = 'counter.lag'
 const SAMPLE_MS = 200
 
 const { values: opt } = parseArgs({
-  options: { seconds: { type: 'string', default: '30' }, clients: { type: 'string', default: '4' }, json: { type: 'boolean', default: false } }
+  options: {
+    seconds: { type: 'string', default: '30' },
+    clients: { type: 'string', default: '4' },
+    json: { type: 'boolean', default: false },
+    'no-standby': { type: 'boolean', default: false }
+  }
 })
 const log = (s: string) => (opt.json ? process.stderr.write(`${s}\n`) : console.log(s))
 
 async function main(): Promise<void> {
-  const { cluster, status, ctl } = await startCounterCluster(HOST, 3)
+  const { cluster, status, ctl } = await startCounterCluster(HOST, 3, { nodeArgs: opt['no-standby'] ? ['--no-standby'] : [] })
   let load: WriteLoad | null = null
   try {
     await waitFor(async () => (await ctl.apps()).apps[0]!.replicas.length === 2, 'two replicas', 30_000)

@@ -20,8 +20,12 @@ const debug = debuglog('shoal')
 export const FINAL_SYNC_TIMEOUT_MS = 10_000
 /** The master snapshots a changed live folder at most this often. */
 export const SNAPSHOT_INTERVAL_MS = 1000
-/** A replica brings its standby copy of the live folder up to date at most this often. */
-export const STANDBY_REFRESH_MS = 5000
+/**
+ * A replica brings its standby copy of the live folder up to date at most this often by default:
+ * rarely enough that rewriting changed files costs little beside replication's own writes, and
+ * a takeover still writes only what changed in the last half minute.
+ */
+export const STANDBY_REFRESH_MS = 30_000
 
 export interface AppHostContext {
   self: NodeId
@@ -38,6 +42,8 @@ export interface AppHostContext {
   snapshotIntervalMs?: number
   /** False: replicas keep no standby copy (less disk; a takeover checks out the whole volume). */
   standby?: boolean
+  /** Default STANDBY_REFRESH_MS. */
+  standbyRefreshMs?: number
 }
 
 export type LocalRole = 'master' | 'replica' | 'none'
@@ -145,12 +151,12 @@ export class AppHost {
   }
 
   /**
-   * A replica keeps its live folder at the newest snapshot it holds (at most every
-   * STANDBY_REFRESH_MS), so that taking over, by failover or by a move, writes only what changed
+   * A replica keeps its live folder at the newest snapshot it holds (refreshed at most every
+   * standbyRefreshMs), so that taking over, by failover or by a move, writes only what changed
    * since instead of the whole volume.
    */
   private async keepStandby(vol: AppVolume): Promise<void> {
-    if (this.ctx.standby === false || this.placement?.master === this.ctx.self || Date.now() - this.standbyAt < STANDBY_REFRESH_MS) return
+    if (this.ctx.standby === false || this.placement?.master === this.ctx.self || Date.now() - this.standbyAt < (this.ctx.standbyRefreshMs ?? STANDBY_REFRESH_MS)) return
     // A folder a master term claims holds writes to reconcile first (demoteIfStale).
     if ((await vol.liveEpoch()) !== 0) return
     const head = vol.head()

@@ -48,6 +48,7 @@ export interface LocalAppsOptions {
   preferTunnel?: boolean
   snapshotIntervalMs?: number
   standby?: boolean
+  standbyRefreshMs?: number
 }
 
 /**
@@ -294,7 +295,8 @@ export class LocalApps {
         candidates: () => this.candidates(),
         volumeHead: (a) => this.volumes.get(a)?.headRef() ?? null,
         snapshotIntervalMs: this.o.snapshotIntervalMs,
-        standby: this.o.standby
+        standby: this.o.standby,
+        standbyRefreshMs: this.o.standbyRefreshMs
       })
       this.hosts.set(app, h)
     }

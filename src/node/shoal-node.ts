@@ -54,6 +54,8 @@ export interface NodeOptions {
   preferTunnel?: boolean
   /** Replicas keep a checked-out standby copy of each app's folder (default true; see AppHost). */
   standby?: boolean
+  /** A replica refreshes its standby at most this often (default 30 s). */
+  standbyRefreshMs?: number
   snapshotIntervalMs?: number
   /** Test hook: the topic to join (defaults to the one derived from the key). */
   topic?: Uint8Array
@@ -158,6 +160,7 @@ export class ShoalNode {
       defaultPolicy: this.opts.partitionPolicy,
       preferTunnel: this.opts.preferTunnel,
       standby: this.opts.standby,
+      standbyRefreshMs: this.opts.standbyRefreshMs,
       snapshotIntervalMs: this.opts.snapshotIntervalMs
     }))
     await apps.start()

@@ -11,11 +11,17 @@ afterEach(() => {
   if (home) rmSync(home, { recursive: true, force: true })
 })
 
+/** A new node home (removed after the test) and its chunk store, open. */
+async function freshHome(): Promise<ChunkStore> {
+  home = mkdtempSync(join(tmpdir(), 'shoal-vol-'))
+  const chunks = new ChunkStore(join(home, 'chunks'))
+  await chunks.open()
+  return chunks
+}
+
 describe('an app volume on a node', () => {
   it('after a restore, the next snapshot reads only the files the app changed since', async () => {
-    home = mkdtempSync(join(tmpdir(), 'shoal-vol-'))
-    const chunks = new ChunkStore(join(home, 'chunks'))
-    await chunks.open()
+    const chunks = await freshHome()
     const source = new AppVolume(home, 'src', chunks, SELF)
     await source.open()
     mkdirSync(source.live, { recursive: true })
@@ -41,9 +47,7 @@ describe('an app volume on a node', () => {
   })
 
   it("a replica's standby follows the snapshots it receives, and taking over writes only what changed since", async () => {
-    home = mkdtempSync(join(tmpdir(), 'shoal-vol-'))
-    const chunks = new ChunkStore(join(home, 'chunks'))
-    await chunks.open()
+    const chunks = await freshHome()
     const master = new AppVolume(home, 'master', chunks, SELF)
     const replica = new AppVolume(home, 'replica', chunks, SELF)
     await master.open()
@@ -85,9 +89,7 @@ describe('an app volume on a node', () => {
   })
 
   it('without a known snapshot in the standby (an interrupted refresh), taking over compares every file', async () => {
-    home = mkdtempSync(join(tmpdir(), 'shoal-vol-'))
-    const chunks = new ChunkStore(join(home, 'chunks'))
-    await chunks.open()
+    const chunks = await freshHome()
     const vol = new AppVolume(home, 'app', chunks, SELF)
     await vol.open()
     mkdirSync(vol.live, { recursive: true })

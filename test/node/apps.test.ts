@@ -34,7 +34,7 @@ const json = async (args: string[]) => {
 
 describe('apps on a three-node cluster of real processes', () => {
   it('an app added on one node runs on its master, answers through every node, and its writes reach the replica', async () => {
-    const { nodes, ports } = await threeNodes()
+    const { nodes, ports } = await threeNodes(['--standby-every', '1'])
     const [a, b, c] = nodes
     const added = await json(['app', 'add', 'counter', '--home', a!.home, '--json', '--cmd', `node ${COUNTER}`, '--http-host', 'counter.test', '--health', 'http:/health', '--replicas', '2'])
     expect(added).toMatchObject({ name: 'counter', epoch: 1, state: 'pending' })

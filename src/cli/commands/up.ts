@@ -21,7 +21,8 @@ export async function run(argv: string[]): Promise<number> {
     'authorized-keys': { type: 'string' },
     'partition-policy': { type: 'string' },
     'prefer-tunnel': { type: 'boolean', default: false },
-    'no-standby': { type: 'boolean', default: false }
+    'no-standby': { type: 'boolean', default: false },
+    'standby-every': { type: 'string' }
   })
   const policy = values['partition-policy']
   if (policy !== undefined && policy !== 'available' && policy !== 'majority') {
@@ -43,7 +44,8 @@ export async function run(argv: string[]): Promise<number> {
     authorizedKeys: values['authorized-keys'],
     partitionPolicy: policy,
     preferTunnel: values['prefer-tunnel'],
-    standby: !values['no-standby']
+    standby: !values['no-standby'],
+    standbyRefreshMs: parsePositiveNumber(values['standby-every'], '--standby-every', 30) * 1000
   })
   node.events.subscribe((e: ClusterEvent) => console.log(`${clockTime(e.at)} ${e.message}`))
   await node.ready()
