@@ -5,7 +5,6 @@
 //   npm run bench:replication -- [--size MIB] [--json] [--keep] [--whole]
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes, randomFillSync } from 'node:crypto'
-import { watch } from 'node:fs'
 import { mkdir, mkdtemp, open, readFile, readdir, lstat, readlink, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -17,6 +16,7 @@ import DHT from 'hyperdht'
 import createTestnet from 'hyperdht/testnet.js'
 import Protomux from 'protomux'
 import { ProtomuxLink } from '../src/mesh/protomux-link.js'
+import { TreeWatch } from '../src/node/tree-watch.js'
 import { chunkHash } from '../src/volume/chunk-hash.js'
 import { ChunkStore } from '../src/volume/chunk-store.js'
 import { DEFAULT_CHUNKER, nextCut } from '../src/volume/chunker.js'
@@ -409,7 +409,8 @@ async function main(): Promise<void> {
     // A master learns what changed from a file-system watch (see SnapshotSchedule) and its next
     // snapshot looks only there; the bench does the same. --whole lists the whole tree instead.
     const reported = new Set<string>()
-    const watcher = listWhole ? null : watch(src, { recursive: true }, (_event, name) => void (typeof name === 'string' && reported.add(name)))
+    const watcher = listWhole ? null : new TreeWatch(src, (path) => void (path !== null && reported.add(path)), (err) => log(`watch failed: ${err.message}`))
+    watcher?.start()
     const bytesChanged = await mutate(src, specs, treeBytes)
     // The watch reports asynchronously; a master's next tick comes up to a second later.
     await new Promise((resolve) => setTimeout(resolve, 500))

@@ -1,4 +1,4 @@
-import { watch, type FSWatcher } from 'node:fs'
+import { TreeWatch } from './tree-watch.js'
 
 /** …and a folder is listed whole at least this often, whatever the watch reported. */
 export const FULL_SCAN_MS = 10_000
@@ -21,7 +21,7 @@ export type Scan = { scan: false } | { scan: true; changed: string[] | null }
  */
 export class SnapshotSchedule {
   private timer: NodeJS.Timeout | null = null
-  private watcher: FSWatcher | null = null
+  private watcher: TreeWatch | null = null
   private changed = new Set<string>()
   private whole = true
   private lastWhole = 0
@@ -38,13 +38,20 @@ export class SnapshotSchedule {
   /** Starts watching and ticking (idempotent). The first tick lists the whole folder. */
   start(): void {
     if (this.timer !== null) return
+    const watcher = new TreeWatch(
+      this.dir,
+      (path) => this.saw(path),
+      () => {
+        // Changes may go unreported from now on: list the whole folder on every tick.
+        watcher.close()
+        if (this.watcher === watcher) this.watcher = null
+      }
+    )
     try {
-      this.watcher = watch(this.dir, { recursive: true }, (_event, name) => this.saw(name))
-      this.watcher.on('error', () => {
-        this.watcher?.close()
-        this.watcher = null
-      })
+      watcher.start()
+      this.watcher = watcher
     } catch {
+      watcher.close()
       this.watcher = null
     }
     this.whole = true
@@ -65,9 +72,9 @@ export class SnapshotSchedule {
     await this.ticking
   }
 
-  private saw(name: string | Buffer | null): void {
-    if (typeof name !== 'string' || name === '' || this.changed.size >= MAX_CHANGED_PATHS) this.whole = true
-    else this.changed.add(name)
+  private saw(path: string | null): void {
+    if (path === null || this.changed.size >= MAX_CHANGED_PATHS) this.whole = true
+    else this.changed.add(path)
   }
 
   private run(): void {

@@ -52,8 +52,8 @@ describe('snapshot schedule', () => {
     await writeFile(join(s.dir, 'a.txt'), 'a')
     await s.waitFor('naming a.txt', changedHas('a.txt'))
     await mkdir(join(s.dir, 'sub'))
-    // Node's recursive watch reports a new folder in the same turn it starts watching it, so
-    // once a tick has named it, a change inside it is seen too.
+    // The watch starts watching a new folder in the same turn it reports it, so once a tick has
+    // named it, a change inside it is seen too.
     await s.waitFor('naming sub', changedHas('sub'))
     const from = s.ticks.length
     await writeFile(join(s.dir, 'sub', 'b.txt'), 'b')

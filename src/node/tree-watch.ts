@@ -1,0 +1,111 @@
+import { lstatSync, readdirSync, watch, type Dirent, type FSWatcher } from 'node:fs'
+import { basename, join } from 'node:path'
+
+/**
+ * Watches a folder and every folder below it with one inotify watch per folder: a folder's watch
+ * already reports changes to the files in it. (Node 20's recursive fs.watch on Linux also holds
+ * one per file, and stats every file when it starts.) Each change is reported as a path relative
+ * to the root, or null when the kernel could not name it. A folder that appears is watched, and
+ * everything already in it is reported, since it may have filled before its watch was set.
+ * Symlinks are not followed.
+ */
+export class TreeWatch {
+  private readonly watches = new Map<string, FSWatcher>()
+  private closed = false
+
+  /**
+   * `onChange` is called synchronously from the watch's event. `onError` once a folder cannot be
+   * watched (inotify's limits, say): from then on changes may go unreported.
+   */
+  constructor(
+    private readonly root: string,
+    private readonly onChange: (path: string | null) => void,
+    private readonly onError: (err: Error) => void
+  ) {}
+
+  /** Watches the whole tree (throws when the root itself cannot be watched). */
+  start(): void {
+    this.add('', false, true)
+  }
+
+  close(): void {
+    this.closed = true
+    for (const w of this.watches.values()) w.close()
+    this.watches.clear()
+  }
+
+  /** Watches folder `rel` and the folders below it; `report`: tell what is in them. */
+  private add(rel: string, report: boolean, isRoot = false): void {
+    if (this.closed || this.watches.has(rel)) return
+    const abs = rel ? join(this.root, rel) : this.root
+    let w: FSWatcher
+    try {
+      w = watch(abs, (_event, name) => this.saw(rel, name))
+    } catch (err) {
+      if (isRoot) throw err
+      const code = (err as NodeJS.ErrnoException).code
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') this.failed(err as Error)
+      return
+    }
+    w.on('error', (err: Error) => {
+      this.forget(rel)
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.failed(err)
+    })
+    this.watches.set(rel, w)
+    let entries: Dirent[]
+    try {
+      entries = readdirSync(abs, { withFileTypes: true })
+    } catch {
+      return // gone already; its folder's watch reports that
+    }
+    for (const e of entries) {
+      const path = rel ? `${rel}/${e.name}` : e.name
+      if (report) this.onChange(path)
+      if (e.isDirectory()) this.add(path, report)
+    }
+  }
+
+  private saw(folder: string, name: string | Buffer | null): void {
+    if (this.closed) return
+    if (typeof name !== 'string' || name === '') {
+      this.onChange(null)
+      return
+    }
+    const path = folder ? `${folder}/${name}` : name
+    this.onChange(path)
+    // A watch names its own folder when that folder itself goes (deleted, renamed, or replaced
+    // by a new folder of the same name, which may even get the same inode number): watch
+    // whatever is there now afresh. (A child with its folder's name costs one needless re-watch.)
+    if (name === basename(folder ? join(this.root, folder) : this.root)) this.rewatch(folder)
+    const st = lstatSync(join(this.root, path), { throwIfNoEntry: false })
+    if (!st?.isDirectory()) {
+      if (this.watches.has(path)) this.forget(path)
+    } else this.add(path, true)
+  }
+
+  private rewatch(folder: string): void {
+    if (folder === '') {
+      // The root itself went: nothing below it can be trusted to be watched any more.
+      if (!lstatSync(this.root, { throwIfNoEntry: false })?.isDirectory()) this.failed(new Error(`${this.root} is gone`))
+      return
+    }
+    this.forget(folder)
+    this.onChange(folder)
+    if (lstatSync(join(this.root, folder), { throwIfNoEntry: false })?.isDirectory()) this.add(folder, true)
+  }
+
+  /** Stops watching `rel` and every folder below it (it is gone, or no longer a folder). */
+  private forget(rel: string): void {
+    for (const [path, w] of this.watches) {
+      if (path === rel || rel === '' || path.startsWith(`${rel}/`)) {
+        w.close()
+        this.watches.delete(path)
+      }
+    }
+  }
+
+  private failed(err: Error): void {
+    if (this.closed) return
+    this.onError(err)
+  }
+}
