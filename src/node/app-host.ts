@@ -13,6 +13,7 @@ import type { ClusterEvent } from '../control/types.js'
 import { ShoalError } from '../core/errors.js'
 import { killGroup } from '../runtime/process-group.js'
 import { stashOnDemote, type DemoteResult } from './stash-on-demote.js'
+import { Standby } from './standby.js'
 
 const debug = debuglog('shoal')
 
@@ -20,12 +21,6 @@ const debug = debuglog('shoal')
 export const FINAL_SYNC_TIMEOUT_MS = 10_000
 /** The master snapshots a changed live folder at most this often. */
 export const SNAPSHOT_INTERVAL_MS = 1000
-/**
- * A replica brings its standby copy of the live folder up to date at most this often by default:
- * rarely enough that rewriting changed files costs little beside replication's own writes, and
- * a takeover still writes only what changed in the last half minute.
- */
-export const STANDBY_REFRESH_MS = 30_000
 
 export interface AppHostContext {
   self: NodeId
@@ -42,7 +37,7 @@ export interface AppHostContext {
   snapshotIntervalMs?: number
   /** False: replicas keep no standby copy (less disk; a takeover checks out the whole volume). */
   standby?: boolean
-  /** Default STANDBY_REFRESH_MS. */
+  /** Default STANDBY_REFRESH_MS (see standby.ts). */
   standbyRefreshMs?: number
 }
 
@@ -76,8 +71,8 @@ export class AppHost {
   lastDemote: (DemoteResult & { at: number; epoch: number }) | null = null
   /** This node started the app as a move's target and waits for the placement to name it. */
   private pendingTakeover: { epoch: number; until: number } | null = null
-  /** When the standby copy was last refreshed (replica only). */
-  private standbyAt = 0
+  /** Kept while this node is a replica; null when the node keeps no standbys. */
+  private readonly standby: Standby | null
   private chain: Promise<void> = Promise.resolve()
   private schedule: SnapshotSchedule | null = null
   private closed = false
@@ -86,7 +81,9 @@ export class AppHost {
   constructor(
     readonly app: string,
     private readonly ctx: AppHostContext
-  ) {}
+  ) {
+    this.standby = ctx.standby === false ? null : new Standby(ctx.standbyRefreshMs)
+  }
 
   reconcile(): Promise<void> {
     const run = this.chain.then(() => (this.closed ? undefined : this.step()))
@@ -146,24 +143,12 @@ export class AppHost {
       const vol = await this.ctx.volume(this.app)
       await vol.open()
       await this.maybeTakeOver(spec, pl)
-      await this.keepStandby(vol)
+      // Still a replica (the takeover above may have made this node the master).
+      if (this.placement?.master !== this.ctx.self) {
+        const refreshed = await this.standby?.keep(vol)
+        if (refreshed) debug('%s: standby at %s (%d files written)', this.app, refreshed.id.slice(0, 12), refreshed.stats.filesWritten)
+      }
     }
-  }
-
-  /**
-   * A replica keeps its live folder at the newest snapshot it holds (refreshed at most every
-   * standbyRefreshMs), so that taking over, by failover or by a move, writes only what changed
-   * since instead of the whole volume.
-   */
-  private async keepStandby(vol: AppVolume): Promise<void> {
-    if (this.ctx.standby === false || this.placement?.master === this.ctx.self || Date.now() - this.standbyAt < (this.ctx.standbyRefreshMs ?? STANDBY_REFRESH_MS)) return
-    // A folder a master term claims holds writes to reconcile first (demoteIfStale).
-    if ((await vol.liveEpoch()) !== 0) return
-    const head = vol.head()
-    if (head === null || (await vol.held()) === head.id) return
-    this.standbyAt = Date.now()
-    const stats = await vol.refreshStandby(head.id)
-    debug('%s: standby at %s (%d files written)', this.app, head.id.slice(0, 12), stats.filesWritten)
   }
 
   private async asMaster(spec: AppSpec, pl: Placement): Promise<void> {
