@@ -25,7 +25,7 @@ export class TreeWatch {
 
   /** Watches the whole tree (throws when the root itself cannot be watched). */
   start(): void {
-    this.add('', false, true)
+    this.add('', false)
   }
 
   close(): void {
@@ -35,14 +35,14 @@ export class TreeWatch {
   }
 
   /** Watches folder `rel` and the folders below it; `report`: tell what is in them. */
-  private add(rel: string, report: boolean, isRoot = false): void {
+  private add(rel: string, report: boolean): void {
     if (this.closed || this.watches.has(rel)) return
     const abs = rel ? join(this.root, rel) : this.root
     let w: FSWatcher
     try {
       w = watch(abs, (_event, name) => this.saw(rel, name))
     } catch (err) {
-      if (isRoot) throw err
+      if (rel === '') throw err
       const code = (err as NodeJS.ErrnoException).code
       if (code !== 'ENOENT' && code !== 'ENOTDIR') this.failed(err as Error)
       return

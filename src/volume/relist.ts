@@ -1,15 +1,14 @@
 import { readdirSync } from 'node:fs'
-import { join, sep } from 'node:path'
+import { join } from 'node:path'
 import type { Manifest } from '../core/snapnode.js'
 import { checkRelativePath } from './manifest-check.js'
 import { lookAt, type Found, type Skipped } from './tree-walk.js'
 
-/** A changed path as a watch reports it, made relative with '/' separators; null if unusable. */
+/** A changed path as a watch reports it (relative, '/'-separated), or null if it is not one. */
 export function changedPath(reported: string): string | null {
-  const path = sep === '/' ? reported : reported.split(sep).join('/')
   try {
-    checkRelativePath(path)
-    return path
+    checkRelativePath(reported)
+    return reported
   } catch {
     return null
   }
