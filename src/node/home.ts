@@ -1,9 +1,10 @@
-import { mkdir, readFile, writeFile, rename, chmod, unlink, open } from 'node:fs/promises'
+import { mkdir, readFile, chmod, unlink } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { homedir } from 'node:os'
 import { randomBytes } from 'node:crypto'
 import { ShoalError } from '../core/errors.js'
 import { controlSocketPath } from '../control/socket-path.js'
+import { writeFileAtomic } from '../volume/fs-atomic.js'
 
 /** The node's home folder: identity, persistent state, control socket, data. */
 export interface HomePaths {
@@ -37,18 +38,8 @@ export async function ensureHome(dir: string): Promise<HomePaths> {
   return paths
 }
 
-/** Writes a file atomically: a reader sees the old or the new contents, never half. */
-export async function writeFileAtomic(path: string, data: string, mode = 0o600): Promise<void> {
-  const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`
-  const fh = await open(tmp, 'w', mode)
-  try {
-    await fh.writeFile(data)
-    await fh.sync()
-  } finally {
-    await fh.close()
-  }
-  await rename(tmp, path)
-}
+/** Node files hold the identity and state: written atomically and durably, readable by the owner only. */
+const writePrivate = (path: string, data: string) => writeFileAtomic(path, data, { sync: true, mode: 0o600 })
 
 /** The node's key seed, created on first start and reused on every restart. */
 export async function loadIdentitySeed(paths: HomePaths): Promise<Buffer> {
@@ -61,7 +52,7 @@ export async function loadIdentitySeed(paths: HomePaths): Promise<Buffer> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
     const seed = randomBytes(32)
-    await writeFileAtomic(paths.identity, JSON.stringify({ seed: seed.toString('hex') }) + '\n')
+    await writePrivate(paths.identity, JSON.stringify({ seed: seed.toString('hex') }) + '\n')
     await chmod(paths.identity, 0o600)
     return seed
   }
@@ -81,7 +72,7 @@ export async function loadState(paths: HomePaths): Promise<PersistentState> {
 }
 
 export async function saveState(paths: HomePaths, state: PersistentState): Promise<void> {
-  await writeFileAtomic(paths.state, JSON.stringify(state) + '\n')
+  await writePrivate(paths.state, JSON.stringify(state) + '\n')
 }
 
 /** Claims the home folder for this process; a second node in the same home is refused. */
@@ -94,7 +85,7 @@ export async function lockHome(paths: HomePaths): Promise<() => Promise<void>> {
   } catch (err) {
     if (ShoalError.is(err)) throw err
   }
-  await writeFileAtomic(paths.pid, `${process.pid}\n`)
+  await writePrivate(paths.pid, `${process.pid}\n`)
   // A socket left by a crashed node would make listen() fail.
   await unlink(paths.socket).catch(() => {})
   return async () => {

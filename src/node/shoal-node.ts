@@ -14,7 +14,7 @@ import { Mesh, type MembershipEvent, type MeshOptions } from '../mesh/mesh.js'
 import { SwarmTransport } from '../mesh/swarm-transport.js'
 import { controlHandlers } from './control-handlers.js'
 import { EventLog } from './event-log.js'
-import { ensureHome, loadIdentitySeed, loadState, lockHome, saveState, type HomePaths } from './home.js'
+import { ensureHome, loadIdentitySeed, loadState, lockHome, saveState } from './home.js'
 import { LoadSampler } from './load-sampler.js'
 import { AppHandlers } from './app-handlers.js'
 import { LocalApps } from './local-apps.js'
@@ -80,7 +80,6 @@ export class ShoalNode {
   /** Set while a drill has made this node silent. */
   private silent = false
   private appHandlers: AppHandlers | null = null
-  private paths: HomePaths | null = null
   private control: ControlServer | null = null
   private unlock: (() => Promise<void>) | null = null
   private loadTimer: TimerHandle | null = null
@@ -106,7 +105,7 @@ export class ShoalNode {
 
   private async open(): Promise<void> {
     const clusterKey = parseClusterKey(this.opts.clusterKey)
-    const paths = (this.paths = await ensureHome(this.opts.home))
+    const paths = await ensureHome(this.opts.home)
     this.unlock = await lockHome(paths)
     debug('home %s locked', paths.dir)
     const keyPair = DHT.keyPair(await loadIdentitySeed(paths))
