@@ -8,13 +8,16 @@ export const hex32: Encoding<string> = {
     state.end += 32
   },
   encode(state, hex) {
+    if (hex.length !== 64) throw badFrame('expected 32 bytes of hex')
     // Written in place when the target is a Buffer (the usual case): manifests hold many hashes.
-    const buf = state.buffer
-    const written = hex.length === 64 ? (b4a.isBuffer(buf) ? buf.write(hex, state.start, 32, 'hex') : -1) : 0
-    const bytes = written === -1 ? b4a.from(hex, 'hex') : null
-    if (bytes?.byteLength === 32) return c.fixed32.encode(state, bytes)
-    if (written !== 32) throw badFrame('expected 32 bytes of hex')
-    state.start += 32
+    if (b4a.isBuffer(state.buffer)) {
+      if (state.buffer.write(hex, state.start, 32, 'hex') !== 32) throw badFrame('expected 32 bytes of hex')
+      state.start += 32
+      return
+    }
+    const bytes = b4a.from(hex, 'hex')
+    if (bytes.byteLength !== 32) throw badFrame('expected 32 bytes of hex')
+    c.fixed32.encode(state, bytes)
   },
   decode(state) {
     return b4a.toString(c.fixed32.decode(state), 'hex')
