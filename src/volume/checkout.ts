@@ -1,19 +1,22 @@
 import { chmod, lutimes, mkdir, readlink, rename, rm, symlink, unlink, utimes } from 'node:fs/promises'
-import { lstatSync, readdirSync } from 'node:fs'
+import { closeSync, fchmodSync, futimesSync, lstatSync, openSync, readSync, readdirSync, writevSync } from 'node:fs'
 import type { Stats } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
+import { ShoalError } from '../core/errors.js'
 import type { Manifest, ManifestEntry } from '../core/snapnode.js'
 import { chunkHash } from './chunk-hash.js'
 import type { ChunkStore } from './chunk-store.js'
 import { runLimited } from './run-limited.js'
 import { TMP_PREFIX, fsyncDir, tmpPathBeside } from './fs-atomic.js'
 import { checkManifest } from './manifest-check.js'
-import { WriteBatcher, fdChmod, fdClose, fdOpen, fdRead, fdUtimes } from './fd-io.js'
+import { yieldToLoop } from './yield-to-loop.js'
 
 /** Files written at once. */
 export const WRITE_CONCURRENCY = 4
-/** Largest single read from the old version of a file during an in-place update. */
-export const BASIS_RUN_BYTES = 4 * 1024 * 1024
+/** A file is written a piece of at most this many bytes (or one chunk) at a time. */
+export const PIECE_BYTES = 4 * 1024 * 1024
+/** Read buffers for basis pieces, reused across files (one per file being written). */
+const pieceBuffers: Buffer[] = []
 
 export interface CheckoutOptions {
   chunks: ChunkStore
@@ -224,7 +227,7 @@ async function scan(root: string, rel: string, out: Map<string, Stats>): Promise
     if (st.isDirectory()) subdirs.push(path)
   }
   for (const d of subdirs) {
-    await new Promise<void>((resolve) => setImmediate(resolve))
+    await yieldToLoop()
     await scan(root, d, out)
   }
 }
@@ -233,6 +236,7 @@ async function scan(root: string, rel: string, out: Map<string, Stats>): Promise
 interface Basis {
   path: string
   at: Map<string, { offset: number; length: number }>
+  sizeOf: (hash: string) => number
 }
 
 function basisOf(chunks: ChunkStore, path: string, list: string[]): Basis | undefined {
@@ -244,59 +248,101 @@ function basisOf(chunks: ChunkStore, path: string, list: string[]): Basis | unde
     if (!at.has(h)) at.set(h, { offset, length })
     offset += length
   }
-  return { path, at }
+  return { path, at, sizeOf: (h) => chunks.size(h) ?? 0 }
 }
 
 /**
- * Writes a file from its chunks. With a basis (the old version of the file), chunks it already
- * holds are read from it in place of the chunk store: one open file instead of one per chunk.
- * Every chunk is hash-checked either way; a basis chunk that does not match is taken from the store.
+ * Writes a file from its chunks, a piece (up to PIECE_BYTES) at a time: the piece's chunks are
+ * gathered, hash-checked, then written with one writev. With a basis (the old version of the
+ * file), chunks it already holds are read from it in place of the chunk store, back-to-back runs
+ * with one read; a basis chunk that does not match its hash is taken from the store. Reads of the
+ * basis and writes are synchronous, a piece at a time with a turn of the event loop between
+ * pieces: on a replica both files sit in the page cache, where a thread-pool round trip into
+ * fresh memory per read costs more than the copy itself.
  */
 async function writeFileEntry(chunks: ChunkStore, path: string, e: Extract<ManifestEntry, { kind: 'file' }>, stats: CheckoutStats, basis?: Basis): Promise<void> {
-  const fd = await fdOpen(path, 'w', e.mode)
-  const old = basis ? await fdOpen(basis.path, 'r').catch(() => null) : null
-  const out = new WriteBatcher(fd)
+  const fd = openSync(path, 'w', e.mode)
+  let old: number | null = null
+  if (basis) {
+    try {
+      old = openSync(basis.path, 'r')
+    } catch {
+      old = null
+    }
+  }
+  const buf = old !== null ? (pieceBuffers.pop() ?? Buffer.allocUnsafeSlow(PIECE_BYTES)) : null
   try {
     const list = e.chunks
     for (let i = 0; i < list.length; ) {
-      const first = old !== null ? basis!.at.get(list[i]!) : undefined
-      if (old === null || first === undefined) {
-        const data = await chunks.get(list[i]!)
-        await out.push(data)
-        stats.bytesWritten += data.byteLength
-        i++
-        continue
+      let j = i
+      let bytes = 0
+      while (j < list.length && (j === i || bytes + (chunks.size(list[j]!) ?? 0) <= PIECE_BYTES)) bytes += chunks.size(list[j++]!) ?? 0
+      const parts: Buffer[] = new Array(j - i)
+      if (old !== null) readFromBasis(old, basis!, list, i, j, buf!, parts)
+      const fromStore: number[] = []
+      for (let k = i; k < j; k++) if (parts[k - i] === undefined) fromStore.push(k)
+      if (fromStore.length > 0) {
+        const read = await chunks.readMany(fromStore.map((k) => list[k]!))
+        fromStore.forEach((k, n) => {
+          const data = read[n]!
+          if (chunkHash(data) !== list[k]) throw new ShoalError('BAD_CHUNK', `stored chunk ${list[k]!.slice(0, 12)}… is corrupt`)
+          parts[k - i] = data
+        })
       }
-      // A run of chunks lying back to back in the old file is read with one pread.
-      let j = i + 1
-      let len = first.length
-      while (j < list.length && len < BASIS_RUN_BYTES) {
-        const w = basis!.at.get(list[j]!)
-        if (!w || w.offset !== first.offset + len) break
-        len += w.length
-        j++
-      }
-      const buf = Buffer.allocUnsafe(len)
-      const got = await fdRead(old, buf, 0, len, first.offset)
-      for (let k = i, off = 0; k < j; k++) {
-        const h = list[k]!
-        const size = basis!.at.get(h)!.length
-        const slice = buf.subarray(off, off + size)
-        off += size
-        const data = off <= got && chunkHash(slice) === h ? slice : await chunks.get(h)
-        await out.push(data)
-        stats.bytesWritten += data.byteLength
-      }
+      const total = parts.reduce((n, p) => n + p.byteLength, 0)
+      const written = writevSync(fd, parts)
+      if (written !== total) throw new Error(`short write (${written} of ${total} bytes) to ${path}`)
+      stats.bytesWritten += total
       i = j
+      if (i < list.length) await yieldToLoop()
     }
-    await out.flush()
-    await fdChmod(fd, e.mode) // open's mode is filtered by the umask
-    await fdUtimes(fd, e.mtimeMs / 1000, e.mtimeMs / 1000)
+    fchmodSync(fd, e.mode) // open's mode is filtered by the umask
+    futimesSync(fd, e.mtimeMs / 1000, e.mtimeMs / 1000)
   } finally {
-    await fdClose(fd)
-    if (old !== null) await fdClose(old)
+    closeSync(fd)
+    if (old !== null) closeSync(old)
+    if (buf !== null) pieceBuffers.push(buf)
   }
   stats.filesWritten++
+}
+
+/**
+ * Reads chunks list[i, j) that the basis holds into `buf` (each at its offset in the piece),
+ * runs lying back to back in the old file with one read, and puts those whose hash checks out
+ * in parts[k - i].
+ */
+function readFromBasis(old: number, basis: Basis, list: string[], i: number, j: number, buf: Buffer, parts: Buffer[]): void {
+  let at = 0
+  for (let k = i; k < j; ) {
+    const first = basis.at.get(list[k]!)
+    if (first === undefined) {
+      at += basis.sizeOf(list[k]!)
+      k++
+      continue
+    }
+    let end = k + 1
+    let len = first.length
+    for (; end < j; end++) {
+      const w = basis.at.get(list[end]!)
+      if (w === undefined || w.offset !== first.offset + len) break
+      len += w.length
+    }
+    if (at + len > buf.length) {
+      // A single chunk larger than a piece: taken from the store.
+      at += len
+      k = end
+      continue
+    }
+    const got = readSync(old, buf, at, len, first.offset)
+    for (let m = k, off = at; m < end; m++) {
+      const size = basis.at.get(list[m]!)!.length
+      const slice = buf.subarray(off, off + size)
+      if (off + size <= at + got && chunkHash(slice) === list[m]) parts[m - i] = slice
+      off += size
+    }
+    at += len
+    k = end
+  }
 }
 
 async function writeSymlink(path: string, e: Extract<ManifestEntry, { kind: 'symlink' }>): Promise<void> {

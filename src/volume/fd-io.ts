@@ -1,4 +1,4 @@
-import { close, fchmod, fstat, futimes, open, read, writev, type Stats } from 'node:fs'
+import { close, fstat, open, read, type Stats } from 'node:fs'
 import { promisify } from 'node:util'
 
 // File-descriptor I/O through the callback API: on Node 20 each call costs noticeably less than
@@ -6,10 +6,7 @@ import { promisify } from 'node:util'
 export const fdOpen = promisify(open)
 export const fdClose = promisify(close)
 export const fdStat: (fd: number) => Promise<Stats> = promisify(fstat)
-export const fdChmod = promisify(fchmod)
-export const fdUtimes = promisify(futimes)
 const readCb = promisify(read)
-const writevCb = promisify(writev)
 
 /** Reads up to `length` bytes into `buf` at `offset`, from `position` (null: current position). */
 export async function fdRead(fd: number, buf: Buffer, offset: number, length: number, position: number | null): Promise<number> {
@@ -26,31 +23,4 @@ export async function fdReadExactly(fd: number, position: number, length: number
     got += n
   }
   return got === length ? buf : buf.subarray(0, got)
-}
-
-/** Bytes gathered before one writev. */
-export const WRITE_BATCH_BYTES = 1024 * 1024
-
-/** Sequential writes gathered into large writev calls. Call flush() before closing. */
-export class WriteBatcher {
-  private pending: Buffer[] = []
-  private bytes = 0
-
-  constructor(private readonly fd: number) {}
-
-  async push(buf: Buffer): Promise<void> {
-    this.pending.push(buf)
-    this.bytes += buf.byteLength
-    if (this.bytes >= WRITE_BATCH_BYTES) await this.flush()
-  }
-
-  async flush(): Promise<void> {
-    if (this.pending.length === 0) return
-    const bufs = this.pending
-    const total = this.bytes
-    this.pending = []
-    this.bytes = 0
-    const { bytesWritten } = await writevCb(this.fd, bufs)
-    if (bytesWritten !== total) throw new Error(`short write (${bytesWritten} of ${total} bytes)`)
-  }
 }

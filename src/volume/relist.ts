@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import type { Manifest } from '../core/snapnode.js'
 import { checkRelativePath } from './manifest-check.js'
 import { lookAt, type Found, type Skipped } from './tree-walk.js'
+import { yieldToLoop } from './yield-to-loop.js'
 
 /** A changed path as a watch reports it (relative, '/'-separated), or null if it is not one. */
 export function changedPath(reported: string): string | null {
@@ -21,7 +22,6 @@ const depthOf = (path: string) => (path === '' ? 0 : path.split('/').length)
 const kindOf = (f: Found) => f.entry?.kind ?? 'file'
 /** Paths looked at between two turns of the event loop (a new folder can hold very many). */
 const LOOKS_PER_TURN = 1000
-const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve))
 
 /**
  * The live folder's listing after changes at `changed` (paths a file-system watch reported since

@@ -60,8 +60,8 @@ interface Transfer {
   loading: boolean
   /** The sender takes bases and answers with patches. */
   patches: boolean
-  /** The local manifest the pieces came from: where bases are looked for. */
-  baseManifest: Buffer | null
+  /** The local snapshot whose manifest the pieces came from: where bases are looked for. */
+  base: string | null
   /** Runs to name in wants, by the hash of their first chunk. */
   runs: Map<string, ChunkRun[]>
 }
@@ -176,7 +176,7 @@ export class ReplicationReceiver {
       done: false,
       loading: false,
       patches: offer.patches === true,
-      baseManifest: null,
+      base: null,
       runs: new Map()
     }
     if (this.transfer !== null || this.closed) return // a newer offer came in while we waited
@@ -187,7 +187,7 @@ export class ReplicationReceiver {
     if (local) {
       const pieces = await snapshots.readPieces(local)
       for (const p of pieces) t.pieceData.set(p.hash, p.data)
-      if (t.patches) t.baseManifest = Buffer.concat(pieces.map((p) => p.data))
+      if (t.patches) t.base = local
     }
     // Pieces of any other manifest this node keeps are chunks in its store too. More bytes
     // than the offered manifest's size cannot all be its pieces: an offer naming them is a lie.
@@ -316,10 +316,11 @@ export class ReplicationReceiver {
     const all = new Set<string>()
     for (const e of manifest.entries) if (e.kind === 'file') for (const h of e.chunks) all.add(h)
     t.pending = missing(chunks, [...all])
-    if (t.baseManifest !== null && t.pending.length > 0) {
+    if (t.base !== null && t.pending.length > 0) {
       const lacking = new Set(t.pending)
-      t.runs = byFirstChunk(changedRuns(manifest, decodeManifest(t.baseManifest), (h) => lacking.has(h)))
-      t.baseManifest = null
+      const base = await this.opts.snapshots.readManifest(t.base)
+      if (this.transfer !== t) return
+      t.runs = byFirstChunk(changedRuns(manifest, base, (h) => lacking.has(h)))
     }
     if (this.transfer !== t) return
     t.meter = new ProgressMeter(t.snapnode.id)
@@ -337,7 +338,8 @@ export class ReplicationReceiver {
     if (this.transfer !== t) return
     const committed = await snapshots.commit({ ...t.snapnode, holders: [...t.snapnode.holders, self] }, t.manifestBytes!, {
       chunks: t.stored,
-      ends: entryEnds(t.manifestBytes!, manifest)
+      ends: entryEnds(t.manifestBytes!, manifest),
+      manifest
     })
     t.done = true
     this.transfer = null

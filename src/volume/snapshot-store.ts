@@ -14,6 +14,8 @@ const HEX64 = /^[0-9a-f]{64}$/
 const STASH_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/
 /** Starts a manifest kept as a piece list. A manifest kept whole (older nodes) starts with 0. */
 const PIECE_LIST_MAGIC = Buffer.from('SHMP')
+/** Decoded manifests kept in memory (see readManifest). */
+export const DECODED_MANIFESTS = 4
 
 /**
  * The snapshots of one volume on this node, on disk under `dir`:
@@ -29,6 +31,7 @@ export class SnapshotStore {
   private readonly nodes = new Map<string, Snapnode>()
   private readonly ghosts = new Map<string, Snapnode>()
   private readonly stashMap = new Map<string, string[]>()
+  private readonly decoded = new Map<string, Manifest>()
   private opening: Promise<void> | null = null
   /** Serialises holder updates so the last write carries every holder. */
   private writes: Promise<void> = Promise.resolve()
@@ -109,8 +112,29 @@ export class SnapshotStore {
     return Buffer.concat(pieces.map((p) => p.data))
   }
 
+  /**
+   * A snapshot's manifest, decoded. The last few read or committed are kept decoded: a replica
+   * reads the manifest it just received again to check it out, and the one before it to compare.
+   * The object returned is shared: never modify it.
+   */
   async readManifest(id: string): Promise<Manifest> {
-    return decodeManifest(await this.readManifestBytes(id))
+    const hit = this.decoded.get(id)
+    if (hit !== undefined) {
+      this.remember(id, hit)
+      return hit
+    }
+    const manifest = decodeManifest(await this.readManifestBytes(id))
+    if (this.nodes.has(id)) this.remember(id, manifest)
+    return manifest
+  }
+
+  private remember(id: string, manifest: Manifest): void {
+    this.decoded.delete(id)
+    this.decoded.set(id, manifest)
+    for (const old of this.decoded.keys()) {
+      if (this.decoded.size <= DECODED_MANIFESTS) break
+      this.decoded.delete(old)
+    }
   }
 
   /**
@@ -148,10 +172,10 @@ export class SnapshotStore {
    * the commit. The caller must have checked the id. `chunks` (the snapshot's chunks not yet
    * durable, e.g. those a snapshot or transfer just stored) are made durable in the same pack
    * as the manifest's pieces, alongside the manifest write, before the commit. `ends` (from
-   * encodeManifestBounded) spares finding where the entries end. Committing an id already
-   * present only merges holders.
+   * encodeManifestBounded) spares finding where the entries end; `manifest`, the bytes decoded,
+   * is what readManifest then gives. Committing an id already present only merges holders.
    */
-  async commit(snapnode: Snapnode, manifestBytes: Uint8Array, opts: { chunks?: readonly string[]; ends?: readonly number[] | null } = {}): Promise<Snapnode> {
+  async commit(snapnode: Snapnode, manifestBytes: Uint8Array, opts: { chunks?: readonly string[]; ends?: readonly number[] | null; manifest?: Manifest } = {}): Promise<Snapnode> {
     await this.open()
     const existing = this.nodes.get(snapnode.id)
     if (existing) {
@@ -183,6 +207,7 @@ export class SnapshotStore {
     await Promise.all([fsyncDir(join(this.dir, 'manifests')), fsyncDir(join(this.dir, 'nodes'))])
     this.nodes.set(node.id, node)
     this.ghosts.delete(node.id)
+    if (opts.manifest !== undefined) this.remember(node.id, opts.manifest)
     return node
   }
 
@@ -209,6 +234,7 @@ export class SnapshotStore {
     if (this.stashedIds().has(id)) throw new ShoalError('BAD_ARGUMENT', `snapshot ${id.slice(0, 12)}… is stashed; unstash it first`)
     await rename(join(this.dir, 'nodes', id), join(this.dir, 'ghosts', id))
     this.nodes.delete(id)
+    this.decoded.delete(id)
     this.ghosts.set(id, node)
     await fsyncDir(join(this.dir, 'nodes'))
     await unlink(join(this.dir, 'manifests', id)).catch(() => undefined)

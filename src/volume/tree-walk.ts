@@ -2,6 +2,7 @@ import { lstatSync, readdirSync, readlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import type { ManifestEntry } from '../core/snapnode.js'
 import { symlinkEscape } from './manifest-check.js'
+import { yieldToLoop } from './yield-to-loop.js'
 
 /** What a listing keeps of an lstat: just enough to decide on the stat cache (Stats objects are big). */
 export interface FileStat {
@@ -27,7 +28,6 @@ export interface Found {
 /** Entries a listing leaves out, with why (escaping symlinks, sockets, unsupported names). */
 export type Skipped = Array<{ path: string; reason: string }>
 
-const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve))
 
 /**
  * Looks at one path of the live folder (relative, '/'-separated): null when it is gone or left

@@ -6,7 +6,7 @@ import { decodeManifestEntries, encodeManifestBounded } from '../../src/protocol
 import { checkout } from '../../src/volume/checkout.js'
 import { collectGarbage } from '../../src/volume/gc.js'
 import { cutManifest, MAX_SNAP_BYTES } from '../../src/volume/manifest-pieces.js'
-import { SnapshotStore } from '../../src/volume/snapshot-store.js'
+import { DECODED_MANIFESTS, SnapshotStore } from '../../src/volume/snapshot-store.js'
 import { expectSameTree, makeNode, nodeIdOf, pseudoRandom, tempDir } from './helpers.js'
 import { connect, twoNodes } from './replication-harness.js'
 
@@ -135,7 +135,29 @@ describe('manifests kept as shared pieces', () => {
     const { snapnode } = await node.snapshotter.snapshot({ epoch: 1 })
     const list = (await node.snapshots.pieceList(snapnode.id))!
     await node.chunks.delete(list.pieces[0]!.hash)
-    await expect(node.snapshots.readManifest(snapnode.id)).rejects.toMatchObject({ code: 'NOT_FOUND' })
-    expect(node.snapshots.has(snapnode.id)).toBe(true)
+    // This store keeps the manifest it just committed decoded; a store opened afresh reads it.
+    const fresh = new SnapshotStore(node.snapshots.dir, node.chunks)
+    await fresh.open()
+    await expect(fresh.readManifest(snapnode.id)).rejects.toMatchObject({ code: 'NOT_FOUND' })
+    expect(fresh.has(snapnode.id)).toBe(true)
+  })
+
+  it('keeps the last few manifests decoded: read again without the disk, forgotten when deleted or pushed out', async () => {
+    const node = await makeNode(await tempDir(), nodeIdOf(1))
+    const ids: string[] = []
+    for (let i = 0; i <= DECODED_MANIFESTS; i++) {
+      await writeFile(join(node.root, `f${i}`), `v${i}`)
+      ids.push((await node.snapshotter.snapshot({ epoch: 1 })).snapnode.id)
+    }
+    const newest = ids.at(-1)!
+    const first = await node.snapshots.readManifest(newest)
+    expect(await node.snapshots.readManifest(newest)).toBe(first)
+    expect(first.entries.map((e) => e.path)).toContain(`f${DECODED_MANIFESTS}`)
+    // The oldest reads back too (pushed out of memory by the newer commits, it comes from disk).
+    const oldest = await node.snapshots.readManifest(ids[0]!)
+    expect(oldest.entries.map((e) => e.path)).toEqual(['f0'])
+    expect(await node.snapshots.readManifest(ids[0]!)).toBe(oldest)
+    await node.snapshots.delete(ids[0]!)
+    await expect(node.snapshots.readManifest(ids[0]!)).rejects.toMatchObject({ code: 'NOT_FOUND' })
   })
 })

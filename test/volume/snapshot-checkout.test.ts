@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { appendFile, mkdir, readdir, rm, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { checkout } from '../../src/volume/checkout.js'
+import { PIECE_BYTES, checkout } from '../../src/volume/checkout.js'
 import { SnapshotStore } from '../../src/volume/snapshot-store.js'
 import { buildTree, describeTree, expectSameTree, makeNode, nodeIdOf, pseudoRandom, tempDir } from './helpers.js'
 
@@ -172,22 +172,38 @@ describe('in-place update of a large file', () => {
     const home = await tempDir()
     const node = await makeNode(home, nodeIdOf(1))
     const { readFile, open } = await import('node:fs/promises')
-    const big = pseudoRandom(3 * 1024 * 1024)
+    // Larger than one piece (PIECE_BYTES), so the old file is read piece by piece.
+    const big = pseudoRandom(PIECE_BYTES * 2 + 1_000_000)
     await writeFile(join(node.root, 'big'), big)
     const first = await node.snapshotter.snapshot({ epoch: 1 })
     const target = join(home, 'replica')
     await checkout({ chunks: node.chunks, manifest: first.manifest, target, mode: 'fresh' })
 
-    const mid = 1_500_000
+    const mid = PIECE_BYTES + 500_000
     await writeFile(join(node.root, 'big'), Buffer.concat([big.subarray(0, mid), pseudoRandom(70_000), big.subarray(mid)]))
     const second = await node.snapshotter.snapshot({ epoch: 1 })
-    // Damage the replica's old copy near its start: that part must come from the chunk store.
+    // Damage the replica's old copy near its start and near its end: those parts must come from
+    // the chunk store.
     const fh = await open(join(target, 'big'), 'r+')
     await fh.write(Buffer.alloc(5000, 0x55), 0, 5000, 100)
+    await fh.write(Buffer.alloc(10, 0x55), 0, 10, big.length - 20_000)
     await fh.close()
+    const fromStore: string[] = []
+    const readMany = node.chunks.readMany.bind(node.chunks)
+    node.chunks.readMany = (hashes) => {
+      fromStore.push(...hashes)
+      return readMany(hashes)
+    }
     const stats = await checkout({ chunks: node.chunks, manifest: second.manifest, previous: first.manifest, target, mode: 'in-place' })
     expect(stats.filesWritten).toBe(1)
     expect((await readFile(join(target, 'big'))).equals(await readFile(join(node.root, 'big')))).toBe(true)
     await expectSameTree(node.root, target)
+    // From the store: the new chunks and the two damaged ones (one each, unless a write straddles
+    // a cut); everything else came from the old file.
+    const changed = second.stats.newChunks
+    expect(fromStore.length).toBeGreaterThanOrEqual(changed + 2)
+    expect(fromStore.length).toBeLessThanOrEqual(changed + 4)
+    const chunkCount = second.manifest.entries.find((e) => e.path === 'big')!
+    expect(chunkCount.kind === 'file' && chunkCount.chunks.length).toBeGreaterThan(changed + 100)
   })
 })
