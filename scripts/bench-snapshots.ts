@@ -37,7 +37,7 @@ async function main(): Promise<void> {
     const snapshots = new SnapshotStore(join(base, 'snapshots'), chunks)
     await chunks.open()
     await snapshots.open()
-    const snapshotter = new Snapshotter({ root, chunks, snapshots, origin: 'ab'.repeat(32), racyMs: 0 })
+    const snapshotter = new Snapshotter({ root, chunks, snapshots, origin: 'ab'.repeat(32), racyMs: 0, fineRacyMs: 0 })
     const first = await snapshotter.snapshot({ epoch: 1 })
     const manifestBytes = (await snapshots.readManifestBytes(first.snapnode.id)).byteLength
     log(`${FILES} files, manifest ${manifestBytes} bytes; taking ${SNAPSHOTS} snapshots, one file changed before each`)

@@ -19,8 +19,6 @@ export const STALL_TIMEOUT_MS = 30_000
 export const WANT_BATCH = 128
 /** Chunks requested but not yet written, at most (bounds memory: ~WINDOW × average chunk). */
 export const WINDOW_CHUNKS = 512
-/** Chunk writes in flight. */
-export const WRITE_CONCURRENCY = 8
 const NO_ID = '0'.repeat(64)
 
 export interface ReceiverOptions {
@@ -50,7 +48,7 @@ interface Transfer {
   phase: 'manifest' | 'chunks' | 'commit'
   pending: string[]
   outstanding: Set<string>
-  writes: Array<{ hash: string; data: Uint8Array }>
+  /** Chunks handed to the store whose put has not settled. */
   writing: number
   stored: string[]
   manifest: Manifest | null
@@ -167,7 +165,6 @@ export class ReplicationReceiver {
       phase: 'manifest',
       pending: [],
       outstanding: new Set(),
-      writes: [],
       writing: 0,
       stored: [],
       manifest: null,
@@ -212,8 +209,7 @@ export class ReplicationReceiver {
       this.fail(t, new ShoalError('BAD_CHUNK', `chunk ${hash.slice(0, 12)}… does not match its hash`), true)
       return
     }
-    // Copy: the transport may reuse the frame's memory once this handler returns.
-    this.verified(t, hash, Buffer.from(data))
+    this.verified(t, hash, data)
   }
 
   /** A chunk sent as pieces of chunks this node holds and new bytes. */
@@ -236,41 +232,36 @@ export class ReplicationReceiver {
       .catch((err: unknown) => this.fail(t, toShoalError(err), true))
   }
 
-  /** A chunk whose hash checked out; `data` is owned by the receiver. */
-  private verified(t: Transfer, hash: string, data: Buffer): void {
+  /**
+   * A chunk whose hash checked out. `data` may be the frame's memory, which the transport may
+   * reuse once the frame's handler returns: it is copied (the store's put copies before it
+   * returns its promise).
+   */
+  private verified(t: Transfer, hash: string, data: Uint8Array): void {
     t.outstanding.delete(hash)
     if (t.phase === 'manifest') {
-      t.pieceData.set(hash, data)
+      t.pieceData.set(hash, Buffer.from(data))
       t.meter.add(data.byteLength)
       this.advance(t)
       return
     }
-    t.writes.push({ hash, data })
-    this.pumpWrites(t)
-  }
-
-  private pumpWrites(t: Transfer): void {
-    while (t.writing < WRITE_CONCURRENCY && t.writes.length > 0) {
-      const { hash, data } = t.writes.shift()!
-      t.writing++
-      this.opts.chunks
-        .put(hash, data, { owned: true })
-        .then(() => {
-          t.writing--
-          // Verified chunks already received are written even if the transfer was aborted
-          // meanwhile: a resumed transfer then need not fetch them again.
-          this.pumpWrites(t)
-          if (this.transfer !== t) return
-          t.stored.push(hash)
-          t.meter.add(data.byteLength)
-          this.opts.onProgress?.(t.meter.snapshot(t.phase))
-          this.advance(t)
-        })
-        .catch((err: unknown) => {
-          t.writing--
-          this.fail(t, toShoalError(err), true)
-        })
-    }
+    // Verified chunks are stored even if the transfer is aborted meanwhile: a resumed transfer
+    // then need not fetch them again.
+    t.writing++
+    this.opts.chunks.put(hash, data).then(
+      () => {
+        t.writing--
+        if (this.transfer !== t) return
+        t.stored.push(hash)
+        t.meter.add(data.byteLength)
+        this.opts.onProgress?.(t.meter.snapshot(t.phase))
+        this.advance(t)
+      },
+      (err: unknown) => {
+        t.writing--
+        this.fail(t, toShoalError(err), true)
+      }
+    )
   }
 
   /** Requests more within the window, or moves to the next phase when everything is in. */
@@ -278,7 +269,7 @@ export class ReplicationReceiver {
     if (this.transfer !== t || t.phase === 'commit' || t.loading) return
     const window = this.opts.windowChunks ?? WINDOW_CHUNKS
     for (;;) {
-      const room = window - t.outstanding.size - t.writes.length - t.writing
+      const room = window - t.outstanding.size - t.writing
       if (t.pending.length === 0 || room < Math.min(WANT_BATCH, t.pending.length)) break
       const batch = t.pending.splice(0, Math.min(room, WANT_BATCH))
       for (const h of batch) t.outstanding.add(h)
@@ -289,7 +280,7 @@ export class ReplicationReceiver {
       }
       this.send(want)
     }
-    if (t.pending.length || t.outstanding.size || t.writes.length || t.writing) return
+    if (t.pending.length || t.outstanding.size || t.writing) return
     if (t.phase === 'manifest') t.loading = true
     const next = t.phase === 'manifest' ? this.loadManifest(t) : this.commit(t)
     next.catch((err: unknown) => this.fail(t, toShoalError(err), true))

@@ -26,8 +26,15 @@ import { yieldToLoop } from './yield-to-loop.js'
 export const READ_CONCURRENCY = 4
 /** A file that keeps changing while read is retried this many times, then FILE_CHANGING. */
 export const MAX_REREADS = 5
-/** Files modified this close to the snapshot's start are re-read next time (timestamp granularity). */
-export const RACY_MS = 1000
+/**
+ * A file read with timestamps this close to the snapshot's start is read again next time: a
+ * write after our read could leave the same timestamps (same clock tick) and the same size. A
+ * timestamp with a sub-second part comes from a fine-grained clock (Linux stamps files with its
+ * coarse clock: one tick, 1–10 ms), so FINE_RACY_MS covers it with room to spare. A whole-second
+ * timestamp may come from a file system that keeps only seconds (or two, FAT): RACY_MS.
+ */
+export const RACY_MS = 2000
+export const FINE_RACY_MS = 50
 const READ_BUFFER = 4 * 1024 * 1024
 
 export interface SnapshotterOptions {
@@ -42,7 +49,9 @@ export interface SnapshotterOptions {
   chunker?: ChunkerParams
   readConcurrency?: number
   maxRereads?: number
+  /** See RACY_MS (whole-second timestamps) and FINE_RACY_MS (the others). */
   racyMs?: number
+  fineRacyMs?: number
   /** Called after each read of a file, before it is re-checked (observation and tests). */
   onRead?: (path: string, attempt: number) => void | Promise<void>
 }
@@ -126,6 +135,7 @@ export class Snapshotter {
       readConcurrency: READ_CONCURRENCY,
       maxRereads: MAX_REREADS,
       racyMs: RACY_MS,
+      fineRacyMs: FINE_RACY_MS,
       statCachePath: join(opts.snapshots.dir, 'stat-cache.json'),
       ...opts
     }
@@ -158,7 +168,7 @@ export class Snapshotter {
 
     const newHashes: string[] = []
     const nextCache = new Map<string, CachedFile>()
-    const racyFrom = started - this.opts.racyMs
+    const racy = (ms: number) => ms >= started - (ms % 1000 === 0 ? this.opts.racyMs : this.opts.fineRacyMs)
     // Unchanged files (stat cache hits) are settled here without a promise each; only the
     // others are read, a few at a time.
     const toRead: Found[] = []
@@ -189,7 +199,7 @@ export class Snapshotter {
       f.entry = { path: f.path, kind: 'file', mode: st.mode, mtimeMs: file.mtimeMs, size: file.size, chunks: file.chunks }
       // Racy: a file read now whose timestamps are this recent could change again within the
       // same tick unseen, so it is read again next time. A cache hit was vetted when cached.
-      if (file.mtimeMs < racyFrom && file.ctimeMs < racyFrom) nextCache.set(f.path, file)
+      if (!racy(file.mtimeMs) && !racy(file.ctimeMs)) nextCache.set(f.path, file)
       else recheck.add(f.path)
     })
 

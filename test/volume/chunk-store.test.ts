@@ -38,6 +38,35 @@ describe('ChunkStore', () => {
     for (const c of chunks) expect((await again.get(c.hash)).equals(c.data)).toBe(true)
   })
 
+  it('copies chunks given by reference into slabs it reuses, without ever changing bytes already handed out', async () => {
+    // Packs of 64 KB: the slabs of each written pack are reused by the next ones many times over.
+    const store = new ChunkStore(join(await tempDir(), 'chunks'), { packBytes: 64 * 1024 })
+    await store.open()
+    const scratch = Buffer.alloc(48 * 1024)
+    const kept: Array<{ hash: string; copy: Buffer; read: Buffer | null }> = []
+    for (let i = 0; i < 300; i++) {
+      const size = 8 * 1024 + ((i * 7919) % (40 * 1024))
+      const data = pseudoRandom(size)
+      data.copy(scratch)
+      const view = scratch.subarray(0, size)
+      const hash = chunkHash(view)
+      await store.put(hash, view)
+      scratch.fill(i & 0xff) // the caller reuses its buffer at once
+      // Some are read back while still in memory; those buffers must stay as they were.
+      kept.push({ hash, copy: data, read: i % 5 === 0 ? await store.read(hash) : null })
+    }
+    await store.flush()
+    expect((await packNames(store)).length).toBeGreaterThan(20)
+    for (const k of kept) {
+      expect((await store.get(k.hash)).equals(k.copy)).toBe(true)
+      if (k.read !== null) expect(k.read.equals(k.copy)).toBe(true)
+    }
+    // And after a restart, from the packs alone.
+    const reopened = new ChunkStore(store.dir)
+    await reopened.open()
+    for (const k of kept) expect((await reopened.get(k.hash)).equals(k.copy)).toBe(true)
+  })
+
   it('writes a pack by itself once enough bytes wait in memory', async () => {
     const store = new ChunkStore(join(await tempDir(), 'chunks'), { packBytes: 50_000 })
     await store.open()

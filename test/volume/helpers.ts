@@ -29,7 +29,7 @@ export async function makeNode(home: string, id: string, root = join(home, 'live
   await chunks.open()
   const snapshots = new SnapshotStore(join(home, 'volumes', 'app'), chunks)
   await snapshots.open()
-  const snapshotter = new Snapshotter({ root, chunks, snapshots, origin: id, racyMs: 0 })
+  const snapshotter = new Snapshotter({ root, chunks, snapshots, origin: id, racyMs: 0, fineRacyMs: 0 })
   return { id, home, root, chunks, snapshots, snapshotter }
 }
 

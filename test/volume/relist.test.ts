@@ -145,7 +145,7 @@ describe('snapshots from the paths a watch reported', () => {
     const home = await tempDir()
     const node = await makeNode(home, nodeIdOf(1))
     // Every read is racy: the file was modified within the last minute.
-    const snapshotter = new Snapshotter({ root: node.root, chunks: node.chunks, snapshots: node.snapshots, origin: node.id, racyMs: 60_000 })
+    const snapshotter = new Snapshotter({ root: node.root, chunks: node.chunks, snapshots: node.snapshots, origin: node.id, racyMs: 60_000, fineRacyMs: 60_000 })
     await writeFile(join(node.root, 'log.txt'), 'aaaa')
     await writeFile(join(node.root, 'other.txt'), 'b')
     await snapshotter.snapshot({ epoch: 1 })

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { appendFile, mkdir, readdir, rm, symlink, writeFile } from 'node:fs/promises'
+import { appendFile, mkdir, readdir, rm, symlink, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { PIECE_BYTES, checkout } from '../../src/volume/checkout.js'
 import { SnapshotStore } from '../../src/volume/snapshot-store.js'
+import { FINE_RACY_MS, Snapshotter } from '../../src/volume/snapshotter.js'
 import { buildTree, describeTree, expectSameTree, makeNode, nodeIdOf, pseudoRandom, tempDir } from './helpers.js'
 
 describe('snapshot and checkout', () => {
@@ -147,6 +148,34 @@ describe('snapshots of a live folder', () => {
     const target = join(home, 'out')
     await checkout({ chunks: base.chunks, manifest: await base.snapshots.readManifest(snapnode.id), target, mode: 'fresh' })
     expect((await readFile(join(target, 'db'))).equals(await readFile(join(base.root, 'db')))).toBe(true)
+  })
+
+  it('reads a just-written file again next time only while its timestamps cannot yet tell a later write from it', async () => {
+    const home = await tempDir()
+    const node = await makeNode(home, nodeIdOf(1))
+    const racyMs = 2500
+    const snapshotter = new Snapshotter({ root: node.root, chunks: node.chunks, snapshots: node.snapshots, origin: node.id, racyMs })
+    const now = Date.now()
+    await writeFile(join(node.root, 'fine.txt'), 'a')
+    await writeFile(join(node.root, 'whole-second.txt'), 'b')
+    await writeFile(join(node.root, 'future.txt'), 'c')
+    // Sub-second timestamps a little in the past: a clock fine enough to tell the next write.
+    await utimes(join(node.root, 'fine.txt'), (now - 300.5) / 1000, (now - 300.5) / 1000)
+    // A whole second, as a file system keeping only seconds would stamp it: could be "now".
+    const second = Math.floor(now / 1000)
+    await utimes(join(node.root, 'whole-second.txt'), second, second)
+    // Stamped ahead of this clock (another machine's, say): racy until this clock catches up.
+    await utimes(join(node.root, 'future.txt'), (now + 60_000) / 1000, (now + 60_000) / 1000)
+    // ctime is stamped by the kernel at the utimes call: let it age past the fine window.
+    await new Promise((resolve) => setTimeout(resolve, FINE_RACY_MS + 50))
+    await snapshotter.snapshot({ epoch: 1 })
+    // Nothing reported changed: only the files whose last read was racy are looked at again.
+    const next = await snapshotter.snapshot({ epoch: 1, changed: [] })
+    expect(next.stats.filesRead).toBe(2)
+    // Once the whole second is older than its window, one more read settles it.
+    await new Promise((resolve) => setTimeout(resolve, second * 1000 + racyMs + 20 - Date.now()))
+    expect((await snapshotter.snapshot({ epoch: 1, changed: [] })).stats.filesRead).toBe(2)
+    expect((await snapshotter.snapshot({ epoch: 1, changed: [] })).stats.filesRead).toBe(1)
   })
 
   it('gives up with FILE_CHANGING on a file that never stops changing, committing nothing', async () => {
