@@ -423,10 +423,7 @@ async function main(): Promise<void> {
     // rsync back to back: the machine is shared, so the figures are the rounds' medians.
     const rounds: Round[] = []
     for (let r = 0; r < roundCount; r++) {
-      // Shoal's commits fsync; earlier syncs left dirty pages (rsync copies, the replica's
-      // checkout) that the kernel is still writing back, and an fsync now would queue behind
-      // them. Flush them first, so each round runs on a settled disk, as a node in service does
-      // (rsync, which does not fsync, is unaffected either way).
+      // Earlier rounds left dirty pages (rsync copies, the replica's checkout): flushed first.
       await run('sync', [])
       // A master learns what changed from a file-system watch (see SnapshotSchedule) and its
       // next snapshot looks only there; the bench does the same. --whole lists the whole tree.
@@ -437,35 +434,58 @@ async function main(): Promise<void> {
       // The watch reports asynchronously; a master's next tick comes up to a second later.
       await new Promise((resolve) => setTimeout(resolve, 500))
       watcher?.close()
-      wire.bytes = 0
-      let stopProfile: (() => Promise<void>) | null = null
-      if (profileDir !== null && r === roundCount - 1) {
-        await mkdir(profileDir, { recursive: true })
-        replica.profile(join(profileDir, 'replica.cpuprofile'))
-        stopProfile = await startProfile(join(profileDir, 'master.cpuprofile'))
-        await new Promise((resolve) => setTimeout(resolve, 200))
+      const shoalSync = async () => {
+        wire.bytes = 0
+        let stopProfile: (() => Promise<void>) | null = null
+        if (profileDir !== null && r === roundCount - 1) {
+          await mkdir(profileDir, { recursive: true })
+          replica.profile(join(profileDir, 'replica.cpuprofile'))
+          stopProfile = await startProfile(join(profileDir, 'master.cpuprofile'))
+          await new Promise((resolve) => setTimeout(resolve, 200))
+        }
+        const t0 = performance.now()
+        const snap = await snapshotter.snapshot({ epoch: 1, changed: watcher === null ? undefined : reported })
+        const snapMs = performance.now() - t0
+        const inc = await sender.send(snap.snapnode.id)
+        const durableMs = performance.now() - t0
+        const done = await replica.done(snap.snapnode.id)
+        const incMs = performance.now() - t0
+        await stopProfile?.()
+        const ph = snap.stats.phases
+        log(
+          `round ${r + 1}: shoal ${(incMs / 1000).toFixed(2)} s (snapshot ${snapMs.toFixed(0)} ms [${snap.stats.listing === 'changed' ? `${reported.size} reported paths` : 'whole tree'} listed in ${ph.walkMs.toFixed(0)} ms, ` +
+            `read ${snap.stats.filesRead} files ${(snap.stats.bytesRead / MiB).toFixed(0)} MiB ${ph.readMs.toFixed(0)} ms, commit ${ph.commitMs.toFixed(0)} ms], ` +
+            `send and replica commit ${(durableMs - snapMs).toFixed(0)} ms ${inc.chunksSent} chunks, checkout ${done.checkoutMs.toFixed(0)} ms; replica ms ${done.trace})`
+        )
+        return { snap, inc, done, incMs, durableMs, ph }
       }
-      t = performance.now()
-      const snap = await snapshotter.snapshot({ epoch: 1, changed: watcher === null ? undefined : reported })
-      const snapMs = performance.now() - t
-      const inc = await sender.send(snap.snapnode.id)
-      const durableMs = performance.now() - t
-      const done = await replica.done(snap.snapnode.id)
-      const incMs = performance.now() - t
-      await stopProfile?.()
-      const ph = snap.stats.phases
-      log(
-        `round ${r + 1}: shoal ${(incMs / 1000).toFixed(2)} s (snapshot ${snapMs.toFixed(0)} ms [${snap.stats.listing === 'changed' ? `${reported.size} reported paths` : 'whole tree'} listed in ${ph.walkMs.toFixed(0)} ms, ` +
-          `read ${snap.stats.filesRead} files ${(snap.stats.bytesRead / MiB).toFixed(0)} MiB ${ph.readMs.toFixed(0)} ms, commit ${ph.commitMs.toFixed(0)} ms], ` +
-          `send and replica commit ${(durableMs - snapMs).toFixed(0)} ms ${inc.chunksSent} chunks, checkout ${done.checkoutMs.toFixed(0)} ms; replica ms ${done.trace})`
-      )
-      t = performance.now()
-      const { stdout } = await run('rsync', ['-a', '--no-whole-file', '--stats', `${src}/`, `${rsyncDst}/`], { maxBuffer: 64 * MiB })
-      const rsyncMs = performance.now() - t
-      t = performance.now()
-      await run('rsync', ['-a', '--no-whole-file', '--fsync', `${src}/`, `${rsyncFsyncDst}/`], { maxBuffer: 64 * MiB })
-      const rsyncFsyncMs = performance.now() - t
-      log(`round ${r + 1}: rsync ${(rsyncMs / 1000).toFixed(2)} s, rsync --fsync ${(rsyncFsyncMs / 1000).toFixed(2)} s: shoal ÷ rsync ${(incMs / rsyncMs).toFixed(2)}`)
+      const rsyncSync = async () => {
+        let t0 = performance.now()
+        const { stdout } = await run('rsync', ['-a', '--no-whole-file', '--stats', `${src}/`, `${rsyncDst}/`], { maxBuffer: 64 * MiB })
+        const rsyncMs = performance.now() - t0
+        await run('sync', [])
+        t0 = performance.now()
+        await run('rsync', ['-a', '--no-whole-file', '--fsync', `${src}/`, `${rsyncFsyncDst}/`], { maxBuffer: 64 * MiB })
+        return { stdout, rsyncMs, rsyncFsyncMs: performance.now() - t0 }
+      }
+      // Each tool starts on a settled disk (the change itself, and the other tool's writes,
+      // flushed first), and they take turns going first: whoever goes second would otherwise
+      // run while the kernel writes back what the first one wrote.
+      await run('sync', [])
+      let shoal: Awaited<ReturnType<typeof shoalSync>>
+      let rs: Awaited<ReturnType<typeof rsyncSync>>
+      if (r % 2 === 0) {
+        shoal = await shoalSync()
+        await run('sync', [])
+        rs = await rsyncSync()
+      } else {
+        rs = await rsyncSync()
+        await run('sync', [])
+        shoal = await shoalSync()
+      }
+      const { snap, inc, done, incMs, durableMs, ph } = shoal
+      const { stdout, rsyncMs, rsyncFsyncMs } = rs
+      log(`round ${r + 1}: rsync ${(rsyncMs / 1000).toFixed(2)} s, rsync --fsync ${(rsyncFsyncMs / 1000).toFixed(2)} s: shoal ÷ rsync ${(incMs / rsyncMs).toFixed(2)} (${r % 2 === 0 ? 'shoal' : 'rsync'} went first)`)
       rounds.push({
         incMs,
         durableMs,
