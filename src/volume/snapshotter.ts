@@ -34,6 +34,11 @@ export const MAX_REREADS = 5
  * timestamp may come from a file system that keeps only seconds (or two, FAT): RACY_MS.
  */
 export const RACY_MS = 2000
+/**
+ * The stat cache is written out at most this often (a busy volume snapshots every second, and
+ * writing ten thousand files' stats each time costs more than the snapshot's own listing).
+ */
+export const STAT_CACHE_SAVE_MS = 30_000
 export const FINE_RACY_MS = 50
 const READ_BUFFER = 4 * 1024 * 1024
 
@@ -52,6 +57,8 @@ export interface SnapshotterOptions {
   /** See RACY_MS (whole-second timestamps) and FINE_RACY_MS (the others). */
   racyMs?: number
   fineRacyMs?: number
+  /** See STAT_CACHE_SAVE_MS. */
+  statCacheSaveMs?: number
   /** Called after each read of a file, before it is re-checked (observation and tests). */
   onRead?: (path: string, attempt: number) => void | Promise<void>
 }
@@ -126,6 +133,8 @@ export class Snapshotter {
   private last: { id: string; bytes: Buffer; listing?: Manifest } | null = null
   /** Files the last snapshot read but could not trust the stat cache for next time (racy, uncached). */
   private recheck = new Set<string>()
+  /** When the stat cache was last written out (performance.now(); -Infinity: never). */
+  private cacheSavedAt = -Infinity
   /** Read buffers reused across files (one per concurrent read). */
   private readonly buffers: Buffer[] = []
 
@@ -136,6 +145,7 @@ export class Snapshotter {
       maxRereads: MAX_REREADS,
       racyMs: RACY_MS,
       fineRacyMs: FINE_RACY_MS,
+      statCacheSaveMs: STAT_CACHE_SAVE_MS,
       statCachePath: join(opts.snapshots.dir, 'stat-cache.json'),
       ...opts
     }
@@ -372,7 +382,7 @@ export class Snapshotter {
         const st = await lstat(join(this.opts.root, e.path)).catch(() => null)
         if (st !== null && st.isFile() && st.size === e.size) next.set(e.path, { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, chunks: e.chunks })
       })
-      await this.saveCache(next, snapshot)
+      await this.saveCache(next, snapshot, true)
     })
     this.busy = run.catch(() => undefined)
     return run
@@ -396,8 +406,16 @@ export class Snapshotter {
     return this.cache
   }
 
-  private async saveCache(next: Map<string, CachedFile>, snapshot: string): Promise<void> {
+  /**
+   * Keeps `next` as the stat cache, and writes it out when it was last written STAT_CACHE_SAVE_MS
+   * ago or more (or `now`). The copy on disk only spares a restarted node reading files again, so
+   * one a little old is fine: it still pairs each file's stat with the snapshot it was taken
+   * for, and a file changed since is read again.
+   */
+  private async saveCache(next: Map<string, CachedFile>, snapshot: string, now = false): Promise<void> {
     this.cache = next
+    if (!now && performance.now() - this.cacheSavedAt < this.opts.statCacheSaveMs) return
+    this.cacheSavedAt = performance.now()
     const files: PersistedCache['files'] = {}
     for (const [path, f] of next) files[path] = [f.size, f.mtimeMs, f.ctimeMs, f.ino]
     await writeFileAtomic(this.opts.statCachePath, JSON.stringify({ snapshot, files } satisfies PersistedCache))
