@@ -18,9 +18,14 @@ export function checkRelativePath(path: string): void {
   if (path.length === 0) throw bad('empty path')
   if (path.startsWith('/')) throw bad(`absolute path ${JSON.stringify(path)}`)
   if (path.includes('\0') || path.includes('\\')) throw bad(`path with NUL or backslash ${JSON.stringify(path)}`)
-  for (const part of path.split('/')) {
-    if (part === '..') throw bad(`path climbs out with '..': ${JSON.stringify(path)}`)
-    if (part === '' || part === '.') throw bad(`path with an empty or '.' segment: ${JSON.stringify(path)}`)
+  // Segment by segment without splitting (a manifest has one path per entry, often tens of thousands).
+  for (let start = 0; start <= path.length; ) {
+    let end = path.indexOf('/', start)
+    if (end < 0) end = path.length
+    const len = end - start
+    if (len === 2 && path.charCodeAt(start) === 46 && path.charCodeAt(start + 1) === 46) throw bad(`path climbs out with '..': ${JSON.stringify(path)}`)
+    if (len === 0 || (len === 1 && path.charCodeAt(start) === 46)) throw bad(`path with an empty or '.' segment: ${JSON.stringify(path)}`)
+    start = end + 1
   }
 }
 

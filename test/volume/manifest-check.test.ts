@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { ShoalError } from '../../src/core/errors.js'
 import type { ManifestEntry } from '../../src/core/snapnode.js'
-import { checkChunkSizes, checkManifest, symlinkEscape } from '../../src/volume/manifest-check.js'
+import { checkChunkSizes, checkManifest, checkRelativePath, symlinkEscape } from '../../src/volume/manifest-check.js'
 
 const H = 'ab'.repeat(32)
 const f = (path: string, size = 10, chunks = [H]): ManifestEntry => ({ path, kind: 'file', mode: 0o644, mtimeMs: 1, size, chunks })
@@ -21,6 +21,16 @@ describe('symlinkEscape', () => {
     ['a', '', 'empty target']
   ])('%s → %s', (path, target, expected) => {
     expect(symlinkEscape(path, target)).toBe(expected)
+  })
+})
+
+describe('checkRelativePath', () => {
+  it.each(['a', 'a/b/c', '...', '..a', 'a..', '.a', 'a/.b/..c', 'x'.repeat(300)])('accepts %s', (path) => {
+    expect(() => checkRelativePath(path)).not.toThrow()
+  })
+
+  it.each(['', '/a', 'a/', '/', '.', '..', 'a/.', 'a/..', './a', '../a', 'a//b', 'a/./b', 'a/../b', 'a\\b', 'a\0b'])('refuses %j', (path) => {
+    expect(() => checkRelativePath(path)).toThrow(expect.objectContaining({ code: 'BAD_MANIFEST' }))
   })
 })
 
