@@ -9,6 +9,7 @@ import type { ChunkStore } from './chunk-store.js'
 import { runLimited } from './run-limited.js'
 import { TMP_PREFIX, fsyncDir, tmpPathBeside } from './fs-atomic.js'
 import { checkManifest } from './manifest-check.js'
+import { openRegularSync } from './fd-io.js'
 import { yieldToLoop } from './yield-to-loop.js'
 
 /** Files written at once. */
@@ -265,9 +266,9 @@ async function writeFileEntry(chunks: ChunkStore, path: string, e: Extract<Manif
   let old: number | null = null
   if (basis) {
     try {
-      old = openSync(basis.path, 'r')
+      old = openRegularSync(basis.path)?.fd ?? null
     } catch {
-      old = null
+      old = null // gone: everything comes from the store
     }
   }
   const buf = old !== null ? (pieceBuffers.pop() ?? Buffer.allocUnsafeSlow(PIECE_BYTES)) : null

@@ -1,4 +1,4 @@
-import { close, fstat, open, read, type Stats } from 'node:fs'
+import { close, closeSync, constants, fstat, fstatSync, open, openSync, read, type Stats } from 'node:fs'
 import { promisify } from 'node:util'
 
 // File-descriptor I/O through the callback API: on Node 20 each call costs noticeably less than
@@ -23,4 +23,27 @@ export async function fdReadExactly(fd: number, position: number, length: number
     got += n
   }
   return got === length ? buf : buf.subarray(0, got)
+}
+
+/** Never follow a symlink put where a regular file was, never wait for a FIFO's writer. */
+const READ_REGULAR = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK
+
+/**
+ * Opens `path` for reading, synchronously, only if it is still a regular file: a symlink put in
+ * its place is not followed, and a FIFO or device opens at once (a plain open of a FIFO waits
+ * for a writer, holding the event loop) and is refused. Returns the descriptor and its stat, or
+ * null when the path is no longer a regular file; other failures (ENOENT, EACCES) throw.
+ */
+export function openRegularSync(path: string): { fd: number; st: Stats } | null {
+  let fd: number
+  try {
+    fd = openSync(path, READ_REGULAR)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ELOOP') return null
+    throw err
+  }
+  const st = fstatSync(fd)
+  if (st.isFile()) return { fd, st }
+  closeSync(fd)
+  return null
 }

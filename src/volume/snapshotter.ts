@@ -1,5 +1,5 @@
 import { lstat, readFile } from 'node:fs/promises'
-import { closeSync, fstatSync, lstatSync, openSync, readSync } from 'node:fs'
+import { closeSync, fstatSync, lstatSync, readSync } from 'node:fs'
 import type { Stats as FsStats } from 'node:fs'
 import { join } from 'node:path'
 import { ShoalError } from '../core/errors.js'
@@ -13,6 +13,7 @@ import { writeFileAtomic } from './fs-atomic.js'
 import { relist } from './relist.js'
 import { snapshotId } from './snapshot-id.js'
 import type { SnapshotStore } from './snapshot-store.js'
+import { openRegularSync } from './fd-io.js'
 import { walkTree, type Found } from './tree-walk.js'
 import { yieldToLoop } from './yield-to-loop.js'
 
@@ -276,9 +277,10 @@ export class Snapshotter {
   private async readFileWith(abs: string, path: string, buf: Buffer, stats: SnapshotStats, newHashes: string[]): Promise<CachedFile> {
     const { chunker } = this.opts
     for (let attempt = 0; attempt <= this.opts.maxRereads; attempt++) {
-      const fd = openSync(abs, 'r')
+      const opened = openRegularSync(abs)
+      if (opened === null) throw new ShoalError('FILE_CHANGING', `${path} is no longer a regular file; the next snapshot looks at it again`)
+      const { fd, st: before } = opened
       try {
-        const before = fstatSync(fd)
         // A file that fits in the buffer is read whole before anything is hashed or stored, so
         // the window in which a writer can tear it is only the read itself: a busy app's small
         // files (an append log written every few ms) still snapshot on the first try.

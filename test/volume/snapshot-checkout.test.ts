@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { appendFile, mkdir, readdir, rm, symlink, utimes, writeFile } from 'node:fs/promises'
+import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
 import { PIECE_BYTES, checkout } from '../../src/volume/checkout.js'
+import { chunkHash } from '../../src/volume/chunk-hash.js'
 import { SnapshotStore } from '../../src/volume/snapshot-store.js'
 import { FINE_RACY_MS, Snapshotter } from '../../src/volume/snapshotter.js'
 import { buildTree, describeTree, expectSameTree, makeNode, nodeIdOf, pseudoRandom, tempDir } from './helpers.js'
@@ -150,6 +152,44 @@ describe('snapshots of a live folder', () => {
     const target = join(home, 'out')
     await checkout({ chunks: base.chunks, manifest: await base.snapshots.readManifest(snapnode.id), target, mode: 'fresh' })
     expect((await readFile(join(target, 'db'))).equals(await readFile(join(base.root, 'db')))).toBe(true)
+  })
+
+  it('a file replaced by a FIFO or a symlink after the listing is not read through, and the snapshot neither hangs nor commits', async () => {
+    const home = await tempDir()
+    const node = await makeNode(home, nodeIdOf(1))
+    await writeFile(join(home, 'secret'), 'outside the volume')
+    for (const swap of ['fifo', 'symlink'] as const) {
+      await writeFile(join(node.root, 'a'), 'first')
+      await writeFile(join(node.root, 'z'), 'last')
+      // One file at a time, in order: 'z' is swapped after 'a' was read, before 'z' is opened.
+      const read: string[] = []
+      const snapshotter = new Snapshotter({
+        root: node.root,
+        chunks: node.chunks,
+        snapshots: node.snapshots,
+        origin: node.id,
+        readConcurrency: 1,
+        onRead: async (path) => {
+          read.push(path)
+          if (path !== 'a') return
+          await rm(join(node.root, 'z'))
+          if (swap === 'fifo') execFileSync('mkfifo', [join(node.root, 'z')])
+          else await symlink(join(home, 'secret'), join(node.root, 'z'))
+        }
+      })
+      const before = node.snapshots.list().length
+      // A plain open of a FIFO would wait for a writer that never comes, holding the event loop.
+      await expect(snapshotter.snapshot({ epoch: 1 })).rejects.toMatchObject({ code: 'FILE_CHANGING' })
+      expect(read).toEqual(['a'])
+      expect(node.snapshots.list().length).toBe(before)
+      // The next listing sees what is there now and leaves both out (a FIFO is no file, the link
+      // leaves the volume); nothing was read through the link.
+      const next = await snapshotter.snapshot({ epoch: 1 })
+      expect(next.manifest.entries.map((e) => e.path)).toEqual(['a'])
+      expect(next.stats.skipped.map((e) => e.path)).toEqual(['z'])
+      expect(node.chunks.has(chunkHash(Buffer.from('outside the volume')))).toBe(false)
+      await rm(join(node.root, 'z'))
+    }
   })
 
   it('reads a just-written file again next time only while its timestamps cannot yet tell a later write from it', async () => {
