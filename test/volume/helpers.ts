@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { expect } from 'vitest'
 import { ChunkStore } from '../../src/volume/chunk-store.js'
 import { SnapshotStore } from '../../src/volume/snapshot-store.js'
-import { Snapshotter } from '../../src/volume/snapshotter.js'
+import { Snapshotter, type SnapshotterOptions } from '../../src/volume/snapshotter.js'
 
 const dirs: string[] = []
 afterEach(async () => {
@@ -31,6 +31,11 @@ export async function makeNode(home: string, id: string, root = join(home, 'live
   await snapshots.open()
   const snapshotter = new Snapshotter({ root, chunks, snapshots, origin: id, racyMs: 0, fineRacyMs: 0 })
   return { id, home, root, chunks, snapshots, snapshotter }
+}
+
+/** Another snapshotter of a node's live folder, with options of its own (default racy windows). */
+export function snapshotterOf(node: Awaited<ReturnType<typeof makeNode>>, options: Partial<SnapshotterOptions> = {}): Snapshotter {
+  return new Snapshotter({ root: node.root, chunks: node.chunks, snapshots: node.snapshots, origin: node.id, ...options })
 }
 
 let seed = 0x9e3779b9

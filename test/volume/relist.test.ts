@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { chmod, mkdir, rename, rm, symlink, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { changedPath } from '../../src/volume/relist.js'
-import { Snapshotter } from '../../src/volume/snapshotter.js'
-import { buildTree, makeNode, nodeIdOf, tempDir } from './helpers.js'
+import { buildTree, makeNode, nodeIdOf, snapshotterOf, tempDir } from './helpers.js'
 
 /** A second, independent node that lists `root` whole: what a snapshot must contain. */
 async function wholeListing(root: string) {
@@ -145,7 +144,7 @@ describe('snapshots from the paths a watch reported', () => {
     const home = await tempDir()
     const node = await makeNode(home, nodeIdOf(1))
     // Every read is racy: the file was modified within the last minute.
-    const snapshotter = new Snapshotter({ root: node.root, chunks: node.chunks, snapshots: node.snapshots, origin: node.id, racyMs: 60_000, fineRacyMs: 60_000 })
+    const snapshotter = snapshotterOf(node, { racyMs: 60_000, fineRacyMs: 60_000 })
     await writeFile(join(node.root, 'log.txt'), 'aaaa')
     await writeFile(join(node.root, 'other.txt'), 'b')
     await snapshotter.snapshot({ epoch: 1 })

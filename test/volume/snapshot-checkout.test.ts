@@ -5,8 +5,8 @@ import { join } from 'node:path'
 import { PIECE_BYTES, checkout } from '../../src/volume/checkout.js'
 import { chunkHash } from '../../src/volume/chunk-hash.js'
 import { SnapshotStore } from '../../src/volume/snapshot-store.js'
-import { FINE_RACY_MS, Snapshotter } from '../../src/volume/snapshotter.js'
-import { buildTree, describeTree, expectSameTree, makeNode, nodeIdOf, pseudoRandom, tempDir } from './helpers.js'
+import { FINE_RACY_MS } from '../../src/volume/snapshotter.js'
+import { buildTree, describeTree, expectSameTree, makeNode, nodeIdOf, pseudoRandom, snapshotterOf, tempDir } from './helpers.js'
 
 describe('snapshot and checkout', () => {
   it('a fresh checkout is byte-identical: contents, modes, mtimes, symlinks, empty folders', async () => {
@@ -133,15 +133,10 @@ describe('snapshots of a live folder', () => {
   it('a file changed while it is read is read again, so the snapshot holds its new content whole', async () => {
     const home = await tempDir()
     const base = await makeNode(home, nodeIdOf(1))
-    const { Snapshotter } = await import('../../src/volume/snapshotter.js')
     const { readFile } = await import('node:fs/promises')
     await writeFile(join(base.root, 'db'), pseudoRandom(300_000))
     const reads: number[] = []
-    const snapshotter = new Snapshotter({
-      root: base.root,
-      chunks: base.chunks,
-      snapshots: base.snapshots,
-      origin: base.id,
+    const snapshotter = snapshotterOf(base, {
       onRead: async (path, attempt) => {
         reads.push(attempt)
         if (path === 'db' && attempt === 0) await writeFile(join(base.root, 'db'), pseudoRandom(250_000))
@@ -163,11 +158,7 @@ describe('snapshots of a live folder', () => {
       await writeFile(join(node.root, 'z'), 'last')
       // One file at a time, in order: 'z' is swapped after 'a' was read, before 'z' is opened.
       const read: string[] = []
-      const snapshotter = new Snapshotter({
-        root: node.root,
-        chunks: node.chunks,
-        snapshots: node.snapshots,
-        origin: node.id,
+      const snapshotter = snapshotterOf(node, {
         readConcurrency: 1,
         onRead: async (path) => {
           read.push(path)
@@ -196,7 +187,7 @@ describe('snapshots of a live folder', () => {
     const home = await tempDir()
     const node = await makeNode(home, nodeIdOf(1))
     const racyMs = 2500
-    const snapshotter = new Snapshotter({ root: node.root, chunks: node.chunks, snapshots: node.snapshots, origin: node.id, racyMs })
+    const snapshotter = snapshotterOf(node, { racyMs })
     const now = Date.now()
     await writeFile(join(node.root, 'fine.txt'), 'a')
     await writeFile(join(node.root, 'whole-second.txt'), 'b')
@@ -223,13 +214,8 @@ describe('snapshots of a live folder', () => {
   it('gives up with FILE_CHANGING on a file that never stops changing, committing nothing', async () => {
     const home = await tempDir()
     const base = await makeNode(home, nodeIdOf(1))
-    const { Snapshotter } = await import('../../src/volume/snapshotter.js')
     await writeFile(join(base.root, 'log'), 'x')
-    const snapshotter = new Snapshotter({
-      root: base.root,
-      chunks: base.chunks,
-      snapshots: base.snapshots,
-      origin: base.id,
+    const snapshotter = snapshotterOf(base, {
       maxRereads: 2,
       onRead: (_path, attempt) => appendFile(join(base.root, 'log'), `line ${attempt}\n`)
     })
