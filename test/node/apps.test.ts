@@ -44,6 +44,8 @@ describe('apps on a three-node cluster of real processes', () => {
       const r = await request(ports.get(node)!, 'counter.test', { method: 'POST', path: '/records', body: `write-${i}` })
       expect(r.status).toBe(201)
     }
+    // Every write is on the master's disk: any snapshot started from now on holds all three.
+    const acknowledgedAt = Date.now()
     const apps = (await json(['apps', '--home', c!.home, '--json'])).apps
     expect(apps).toHaveLength(1)
     const app = apps[0]
@@ -54,10 +56,13 @@ describe('apps on a three-node cluster of real processes', () => {
     // The replica's newest snapshot, checked out, holds all three acknowledged writes.
     const replica = nodes.find((n) => n.name === app.replicas[0].node)!
     const master = nodes.find((n) => n.name === app.master)!
+    // Caught up with a snapshot the master took after the writes (one taken before them would
+    // show no lag as well).
     await waitFor(async () => {
+      const newest = (await json(['snapshots', 'counter', '--home', master.home, '--json'])).snapshots.at(-1)
       const s = (await json(['apps', '--home', master.home, '--json'])).apps[0]
-      return s.replicas[0].lagMs === 0 && s.snapshot !== null
-    }, 'the replica to catch up')
+      return newest !== undefined && newest.time >= acknowledgedAt && s.snapshot === newest.id && s.replicas[0].lagMs === 0
+    }, 'a snapshot taken after the writes to reach the replica')
     const snaps = await json(['snapshots', 'counter', '--home', replica.home, '--json'])
     const newest = snaps.snapshots.at(-1)
     const out = tempDir('shoal-co-')
