@@ -237,7 +237,6 @@ async function scan(root: string, rel: string, out: Map<string, Stats>): Promise
 interface Basis {
   path: string
   at: Map<string, { offset: number; length: number }>
-  sizeOf: (hash: string) => number
 }
 
 function basisOf(chunks: ChunkStore, path: string, list: string[]): Basis | undefined {
@@ -249,7 +248,7 @@ function basisOf(chunks: ChunkStore, path: string, list: string[]): Basis | unde
     if (!at.has(h)) at.set(h, { offset, length })
     offset += length
   }
-  return { path, at, sizeOf: (h) => chunks.size(h) ?? 0 }
+  return { path, at }
 }
 
 /**
@@ -275,11 +274,19 @@ async function writeFileEntry(chunks: ChunkStore, path: string, e: Extract<Manif
   try {
     const list = e.chunks
     for (let i = 0; i < list.length; ) {
-      let j = i
+      // The piece: chunks i…j-1, at most PIECE_BYTES (a chunk missing from the store counts 0
+      // here, and readMany below reports it).
+      const sizes: number[] = []
       let bytes = 0
-      while (j < list.length && (j === i || bytes + (chunks.size(list[j]!) ?? 0) <= PIECE_BYTES)) bytes += chunks.size(list[j++]!) ?? 0
+      for (let k = i; k < list.length; k++) {
+        const size = chunks.size(list[k]!) ?? 0
+        if (k > i && bytes + size > PIECE_BYTES) break
+        sizes.push(size)
+        bytes += size
+      }
+      const j = i + sizes.length
       const parts: Buffer[] = new Array(j - i)
-      if (old !== null) readFromBasis(old, basis!, list, i, j, buf!, parts)
+      if (old !== null) readFromBasis(old, basis!, list.slice(i, j), sizes, buf!, parts)
       const fromStore: number[] = []
       for (let k = i; k < j; k++) if (parts[k - i] === undefined) fromStore.push(k)
       if (fromStore.length > 0) {
@@ -308,38 +315,28 @@ async function writeFileEntry(chunks: ChunkStore, path: string, e: Extract<Manif
 }
 
 /**
- * Reads chunks list[i, j) that the basis holds into `buf` (each at its offset in the piece),
- * runs lying back to back in the old file with one read, and puts those whose hash checks out
- * in parts[k - i].
+ * Reads the chunks of a piece (`hashes`, of `sizes`) that the basis holds into `buf`, each at its
+ * offset in the piece, runs lying back to back in the old file with one read, and puts those
+ * whose hash checks out in `parts` (the others are left for the store).
  */
-function readFromBasis(old: number, basis: Basis, list: string[], i: number, j: number, buf: Buffer, parts: Buffer[]): void {
+function readFromBasis(old: number, basis: Basis, hashes: string[], sizes: number[], buf: Buffer, parts: Buffer[]): void {
   let at = 0
-  for (let k = i; k < j; ) {
-    const first = basis.at.get(list[k]!)
-    if (first === undefined) {
-      at += basis.sizeOf(list[k]!)
-      k++
-      continue
-    }
+  for (let k = 0; k < hashes.length; ) {
+    const first = basis.at.get(hashes[k]!)
     let end = k + 1
-    let len = first.length
-    for (; end < j; end++) {
-      const w = basis.at.get(list[end]!)
-      if (w === undefined || w.offset !== first.offset + len) break
-      len += w.length
-    }
-    if (at + len > buf.length) {
-      // A single chunk larger than a piece: taken from the store.
-      at += len
-      k = end
-      continue
-    }
-    const got = readSync(old, buf, at, len, first.offset)
-    for (let m = k, off = at; m < end; m++) {
-      const size = basis.at.get(list[m]!)!.length
-      const slice = buf.subarray(off, off + size)
-      if (off + size <= at + got && chunkHash(slice) === list[m]) parts[m - i] = slice
-      off += size
+    let len = sizes[k]!
+    if (first !== undefined) {
+      for (; end < hashes.length; end++) {
+        const w = basis.at.get(hashes[end]!)
+        if (w === undefined || w.offset !== first.offset + len) break
+        len += sizes[end]!
+      }
+      // A single chunk larger than a piece is taken from the store.
+      const got = at + len <= buf.length ? readSync(old, buf, at, len, first.offset) : 0
+      for (let m = k, off = at; m < end; off += sizes[m]!, m++) {
+        const slice = buf.subarray(off, off + sizes[m]!)
+        if (off + sizes[m]! <= at + got && chunkHash(slice) === hashes[m]) parts[m] = slice
+      }
     }
     at += len
     k = end
