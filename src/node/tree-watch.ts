@@ -37,7 +37,7 @@ export class TreeWatch {
   /** Watches folder `rel` and the folders below it; `report`: tell what is in them. */
   private add(rel: string, report: boolean): void {
     if (this.closed || this.watches.has(rel)) return
-    const abs = rel ? join(this.root, rel) : this.root
+    const abs = this.abs(rel)
     let w: FSWatcher
     try {
       w = watch(abs, (_event, name) => this.saw(rel, name))
@@ -76,9 +76,8 @@ export class TreeWatch {
     // A watch names its own folder when that folder itself goes (deleted, renamed, or replaced
     // by a new folder of the same name, which may even get the same inode number): watch
     // whatever is there now afresh. (A child with its folder's name costs one needless re-watch.)
-    if (name === basename(folder ? join(this.root, folder) : this.root)) this.rewatch(folder)
-    const st = lstatSync(join(this.root, path), { throwIfNoEntry: false })
-    if (!st?.isDirectory()) {
+    if (name === basename(this.abs(folder))) this.rewatch(folder)
+    if (!this.isFolder(path)) {
       if (this.watches.has(path)) this.forget(path)
     } else this.add(path, true)
   }
@@ -86,12 +85,21 @@ export class TreeWatch {
   private rewatch(folder: string): void {
     if (folder === '') {
       // The root itself went: nothing below it can be trusted to be watched any more.
-      if (!lstatSync(this.root, { throwIfNoEntry: false })?.isDirectory()) this.failed(new Error(`${this.root} is gone`))
+      if (!this.isFolder('')) this.failed(new Error(`${this.root} is gone`))
       return
     }
     this.forget(folder)
     this.onChange(folder)
-    if (lstatSync(join(this.root, folder), { throwIfNoEntry: false })?.isDirectory()) this.add(folder, true)
+    if (this.isFolder(folder)) this.add(folder, true)
+  }
+
+  /** Whether `rel` ('' = the root) is a folder now (a symlink to one is not). */
+  private isFolder(rel: string): boolean {
+    return lstatSync(this.abs(rel), { throwIfNoEntry: false })?.isDirectory() === true
+  }
+
+  private abs(rel: string): string {
+    return rel ? join(this.root, rel) : this.root
   }
 
   /** Stops watching `rel` and every folder below it (it is gone, or no longer a folder). */
