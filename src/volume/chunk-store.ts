@@ -19,7 +19,6 @@ export const READ_SPAN_BYTES = 1024 * 1024
 /** At most this many pack files are kept open for reading. */
 export const MAX_OPEN_PACKS = 128
 
-
 const HEX64 = /^[0-9a-f]{64}$/
 const PACK_NAME = /^[0-9a-z]+-[0-9a-f]{8}\.pack$/
 

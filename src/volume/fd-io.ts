@@ -9,7 +9,7 @@ export const fdStat: (fd: number) => Promise<Stats> = promisify(fstat)
 const readCb = promisify(read)
 
 /** Reads up to `length` bytes into `buf` at `offset`, from `position` (null: current position). */
-export async function fdRead(fd: number, buf: Buffer, offset: number, length: number, position: number | null): Promise<number> {
+async function fdRead(fd: number, buf: Buffer, offset: number, length: number, position: number | null): Promise<number> {
   return (await readCb(fd, buf, offset, length, position)).bytesRead
 }
 
