@@ -21,7 +21,7 @@ import { chunkHash } from '../src/volume/chunk-hash.js'
 import { ChunkStore } from '../src/volume/chunk-store.js'
 import { DEFAULT_CHUNKER, nextCut } from '../src/volume/chunker.js'
 import { checkout } from '../src/volume/checkout.js'
-import type { Link } from '../src/volume/link.js'
+import { frameLength, type Link } from '../src/volume/link.js'
 import { ReplicationReceiver } from '../src/volume/replication-receiver.js'
 import { ReplicationSender } from '../src/volume/replication-sender.js'
 import { SnapshotStore } from '../src/volume/snapshot-store.js'
@@ -180,7 +180,7 @@ async function sameTree(a: string, b: string): Promise<boolean> {
 function counting(link: Link, counter: { bytes: number }): Link {
   return {
     send: (f) => {
-      counter.bytes += f.byteLength
+      counter.bytes += frameLength(f)
       return link.send(f)
     },
     setHandler: (h) => link.setHandler(h),

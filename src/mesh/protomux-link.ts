@@ -1,20 +1,21 @@
-import c from 'compact-encoding'
 import type Protomux from 'protomux'
 import type { Channel, Message } from 'protomux'
+import { rawParts } from '../protocol/codec-util.js'
 import { CHANNELS } from '../protocol/version.js'
-import type { Link, LinkHandler } from '../volume/link.js'
+import type { Frame, Link, LinkHandler } from '../volume/link.js'
 
 /**
  * A replication Link over one protomux channel (protocol CHANNELS.replication, channel `id`,
  * e.g. the app name as bytes) on an existing mux such as `Protomux.from(secretStream)`. Frames
- * are sent as one raw message type; `send` returns the stream's drained flag and onDrain follows
+ * are sent as one raw message type (protomux copies a frame into its own message buffer before
+ * `send` returns, parts included); `send` returns the stream's drained flag and onDrain follows
  * the mux's drain. Both peers must open the same protocol + id.
  */
 export class ProtomuxLink implements Link {
   /** Resolves when the remote side has opened the channel too. */
   readonly opened: Promise<void>
   private readonly channel: Channel
-  private readonly message: Message<Uint8Array>
+  private readonly message: Message<Frame>
   private handler: LinkHandler | null = null
   private readonly early: Uint8Array[] = []
   private closedSeen = false
@@ -35,9 +36,10 @@ export class ProtomuxLink implements Link {
     })
     if (!channel) throw new Error('replication channel already open for this id')
     this.channel = channel
-    this.message = channel.addMessage<Uint8Array>({
-      encoding: c.raw,
-      onmessage: (frame) => {
+    this.message = channel.addMessage<Frame>({
+      encoding: rawParts,
+      onmessage: (received) => {
+        const frame = received as Uint8Array // decoding always gives one buffer
         if (this.handler) this.handler.onFrame(frame)
         else this.early.push(frame)
       }
@@ -45,7 +47,7 @@ export class ProtomuxLink implements Link {
     channel.open()
   }
 
-  send(frame: Uint8Array): boolean {
+  send(frame: Frame): boolean {
     if (this.channel.closed) return false
     return this.message.send(frame)
   }

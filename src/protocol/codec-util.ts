@@ -127,3 +127,23 @@ export function uintMax(max: number, what: string): Encoding<number> {
     }
   }
 }
+
+/**
+ * Raw bytes to the end of the message, like `c.raw`, given whole or in parts that are written
+ * one after the other (so a big payload is copied once, straight into the message).
+ */
+export const rawParts: Encoding<Uint8Array | readonly Uint8Array[]> = {
+  preencode(state, v) {
+    if (v instanceof Uint8Array) state.end += v.byteLength
+    else for (const part of v) state.end += part.byteLength
+  },
+  encode(state, v) {
+    for (const part of v instanceof Uint8Array ? [v] : v) {
+      state.buffer.set(part, state.start)
+      state.start += part.byteLength
+    }
+  },
+  decode(state) {
+    return c.raw.decode(state)
+  }
+}

@@ -267,6 +267,25 @@ export const replicationMessage: Encoding<ReplicationMessage> = {
 }
 
 export const encodeReplication = (m: ReplicationMessage): Buffer => encodeExact(replicationMessage, m)
+
+/**
+ * A chunk frame as its head and the chunk's bytes: together the same bytes as
+ * `encodeReplication({ type: 'chunk', hash, data })`, without copying `data` into a new frame.
+ */
+export function encodeChunkFrame(hash: string, data: Uint8Array): [Buffer, Uint8Array] {
+  const state: State = { start: 0, end: 0, buffer: null as unknown as Buffer }
+  c.uint8.preencode(state, REPLICATION.chunk)
+  flags.preencode(state, 0)
+  hex32.preencode(state, hash)
+  c.uint.preencode(state, data.byteLength)
+  const head = Buffer.allocUnsafe(state.end)
+  state.buffer = head
+  c.uint8.encode(state, REPLICATION.chunk)
+  flags.encode(state, 0)
+  hex32.encode(state, hash)
+  c.uint.encode(state, data.byteLength)
+  return [head, data]
+}
 /** Throws ShoalError BAD_FRAME on anything malformed. A chunk's data is a view into `buf`. */
 export const decodeReplication = (buf: Uint8Array): ReplicationMessage => decodeExact(replicationMessage, buf)
 export const encodeSnapnode = (n: Snapnode): Buffer => encodeExact(snapnodeCodec, n)

@@ -1,4 +1,4 @@
-import type { Link, LinkHandler } from './link.js'
+import { joinFrame, type Frame, type Link, type LinkHandler } from './link.js'
 
 /** Frames a side may have queued before send returns false. */
 export const MEMORY_LINK_HIGH_WATER = 64
@@ -37,9 +37,9 @@ class MemoryLinkEnd implements Link {
     private readonly opts: MemoryLinkOptions
   ) {}
 
-  send(frame: Uint8Array): boolean {
+  send(frame: Frame): boolean {
     if (this.closed) return false
-    this.peer.inbox.push(frame)
+    this.peer.inbox.push(joinFrame(frame))
     this.queued++
     this.peer.scheduleFlush()
     const ok = this.queued < (this.opts.highWater ?? MEMORY_LINK_HIGH_WATER)

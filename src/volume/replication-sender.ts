@@ -1,17 +1,21 @@
 import { ShoalError, isErrorCode } from '../core/errors.js'
 import type { Snapnode } from '../core/snapnode.js'
-import { decodeReplication, encodeReplication, type ChunkRun, type PatchPiece, type ReplicationMessage } from '../protocol/volume-messages.js'
+import { MAX_CHUNK_BYTES, decodeReplication, encodeChunkFrame, encodeReplication, type ChunkRun, type PatchPiece, type ReplicationMessage } from '../protocol/volume-messages.js'
 import type { ChunkStore } from './chunk-store.js'
-import type { Link } from './link.js'
+import { frameLength, type Link } from './link.js'
 import { STALL_TIMEOUT_MS, toShoalError } from './replication-receiver.js'
 import type { SnapshotStore } from './snapshot-store.js'
-import { alignRun, patchPieces, type RunAlignment } from './run-alignment.js'
+import { alignRun, patchPieces, type ChunkSource, type RunAlignment } from './run-alignment.js'
 import { ProgressMeter, type ReplicationProgress } from './transfer-progress.js'
+import { yieldToLoop } from './yield-to-loop.js'
 
-/** Chunks read ahead of the link while sending. */
-export const READ_AHEAD = 8
-/** Plain chunks read in one batch (back-to-back ones in one read). */
-export const READ_BATCH = 32
+/**
+ * Wanted chunks are read (synchronously) into one reused buffer of this size, as many back to
+ * back as fit; it holds the largest chunk a link may carry.
+ */
+export const READ_BUFFER_BYTES = MAX_CHUNK_BYTES
+/** The sender lets the event loop run after putting this many bytes on the link. */
+const YIELD_EVERY_BYTES = 1024 * 1024
 /**
  * Bytes the sender may queue past the link's "buffer full" signal before it waits for a drain.
  * Stream buffers signal full at a few KiB, below one chunk; waiting on every chunk would turn
@@ -88,10 +92,15 @@ export class ReplicationSender {
   private closed = false
   private readonly timer: NodeJS.Timeout
   private readonly stallTimeoutMs: number
+  /** Where wanted chunks are read; the frames made from it are sent before it is read into again. */
+  private readonly readBuffer = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES)
+  /** The chunk store read synchronously, for aligning runs. */
+  private readonly source: ChunkSource
 
   constructor(opts: SenderOptions) {
     this.opts = opts
     this.stallTimeoutMs = opts.stallTimeoutMs ?? STALL_TIMEOUT_MS
+    this.source = { size: (h) => opts.chunks.size(h), read: async (h) => opts.chunks.readSync(h) }
     this.timer = setInterval(() => this.checkStall(), Math.max(10, Math.floor(this.stallTimeoutMs / 4)))
     this.timer.unref()
     opts.link.setHandler({
@@ -210,56 +219,62 @@ export class ReplicationSender {
     if (this.pumping) return
     this.pumping = true
     try {
-      const ahead: Array<Promise<ChunkFrame>> = []
-      for (;;) {
-        while (ahead.length < READ_AHEAD && out.queue.length > 0) {
-          for (const frame of this.nextFrames(out)) {
-            frame.catch(() => undefined) // awaited below; this only keeps a dropped read quiet
-            ahead.push(frame)
+      let sinceYield = 0
+      while (out.queue.length > 0 && !out.settled) {
+        for (const msg of await this.nextFrames(out)) {
+          if (out.settled) break
+          await this.throttle(out)
+          const ok = this.emit(out, msg)
+          const payload = msg.type === 'chunk' ? msg.data.byteLength : literalBytes(msg.pieces)
+          out.meter.add(payload)
+          this.opts.onProgress?.(out.meter.snapshot('chunks'))
+          sinceYield += payload
+          if (!ok) this.queuedSinceDrain += payload
+          if (!ok && this.queuedSinceDrain > (this.opts.sendSlackBytes ?? SEND_SLACK_BYTES) && !out.settled) {
+            await new Promise<void>((resolve) => (this.drainWaiter = resolve))
+            sinceYield = 0
           }
         }
-        if (ahead.length === 0 || out.settled) break
-        const msg = await ahead.shift()!
-        if (out.settled) break
-        await this.throttle(out)
-        const ok = this.emit(out, msg)
-        const payload = msg.type === 'chunk' ? msg.data.byteLength : literalBytes(msg.pieces)
-        out.meter.add(payload)
-        this.opts.onProgress?.(out.meter.snapshot('chunks'))
-        if (!ok) this.queuedSinceDrain += payload
-        if (!ok && this.queuedSinceDrain > (this.opts.sendSlackBytes ?? SEND_SLACK_BYTES) && !out.settled) {
-          await new Promise<void>((resolve) => (this.drainWaiter = resolve))
+        // Reading is synchronous: give timers and other connections their turn now and then.
+        if (sinceYield >= YIELD_EVERY_BYTES) {
+          await yieldToLoop()
+          sinceYield = 0
         }
       }
     } finally {
       this.pumping = false
     }
-    if (!out.settled && out.queue.length > 0) await this.pump(out)
   }
 
   /**
-   * Starts reading the frames for the next wanted hashes: plain chunks next in line together
-   * (see ChunkStore.readMany), else one manifest piece or one chunk of a run.
+   * The frames for the next wanted hashes: the plain chunks next in line, read together into
+   * the read buffer (so valid until the next call), else one manifest piece or one chunk of a run.
    */
-  private nextFrames(out: Outgoing): Array<Promise<ChunkFrame>> {
-    const plain = (h: string) => !out.pieces.has(h) && !out.runs.has(h)
+  private async nextFrames(out: Outgoing): Promise<ChunkFrame[]> {
+    const { chunks } = this.opts
     const batch: string[] = []
-    while (batch.length < READ_BATCH && out.queue.length > 0 && plain(out.queue[0]!)) batch.push(out.queue.shift()!)
-    if (batch.length === 0) return [this.frameFor(out, out.queue.shift()!)]
-    const read = this.opts.chunks.readMany(batch)
-    return batch.map((hash, i) => read.then((data): ChunkFrame => ({ type: 'chunk', hash, data: data[i]! })))
+    let bytes = 0
+    for (const hash of out.queue) {
+      if (out.pieces.has(hash) || out.runs.has(hash)) break
+      bytes += chunks.size(hash) ?? 0 // an absent chunk fails the read below with NOT_FOUND
+      if (batch.length > 0 && bytes > this.readBuffer.length) break
+      batch.push(hash)
+    }
+    if (batch.length === 0) return [await this.frameFor(out, out.queue.shift()!)]
+    out.queue.splice(0, batch.length)
+    const data = chunks.readManyInto(batch, this.readBuffer)
+    return batch.map((hash, i): ChunkFrame => ({ type: 'chunk', hash, data: data[i]! }))
   }
 
   /** The frame that carries `hash`: the chunk itself, or a patch on the old run it replaced. */
   private async frameFor(out: Outgoing, hash: string): Promise<ChunkFrame> {
     const piece = out.pieces.get(hash)
     if (piece) return { type: 'chunk', hash, data: piece }
-    const { chunks } = this.opts
-    const data = await chunks.read(hash)
+    const data = this.opts.chunks.readManyInto([hash], this.readBuffer)[0]!
     const at = out.runs.get(hash)
     if (at === undefined) return { type: 'chunk', hash, data }
     // Aligned once per run; a run this store cannot align (a chunk gone) is sent whole.
-    at.run.alignment ??= alignRun(at.run.run, chunks).catch(() => null)
+    at.run.alignment ??= alignRun(at.run.run, this.source).catch(() => null)
     const alignment = await at.run.alignment
     const pieces = alignment !== null ? patchPieces(alignment, at.index, data) : null
     return pieces === null ? { type: 'chunk', hash, data } : { type: 'patch', hash, pieces }
@@ -274,8 +289,9 @@ export class ReplicationSender {
   }
 
   private emit(out: Outgoing, msg: ReplicationMessage): boolean {
-    const frame = encodeReplication(msg)
-    out.bytesSent += frame.byteLength
+    // A chunk's bytes go to the link as they are (it copies them): no frame-sized copy here.
+    const frame = msg.type === 'chunk' ? encodeChunkFrame(msg.hash, msg.data) : encodeReplication(msg)
+    out.bytesSent += frameLength(frame)
     return this.opts.link.send(frame)
   }
 

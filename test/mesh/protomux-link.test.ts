@@ -69,4 +69,23 @@ describe('ProtomuxLink', () => {
     await expect(sender.send(snapnode.id)).rejects.toMatchObject({ code: 'LINK_CLOSED' })
     expect(errors).toEqual([])
   })
+
+  it('delivers a frame sent in parts as one frame, and the parts may be reused once send returns', async () => {
+    const { muxA, muxB } = await connectedPair()
+    const a = new ProtomuxLink(muxA, Buffer.from('parts'))
+    const b = new ProtomuxLink(muxB, Buffer.from('parts'))
+    await Promise.all([a.opened, b.opened])
+    const got: Buffer[] = []
+    b.setHandler({ onFrame: (f) => got.push(Buffer.from(f)), onDrain() {}, onClose() {} })
+    const head = Buffer.from('head:')
+    const body = Buffer.alloc(100_000, 7)
+    a.send([head, body])
+    body.fill(9) // reused at once: what was sent must not change
+    a.send(Buffer.from('whole'))
+    a.send([])
+    await waitFor(() => got.length === 3)
+    expect(got[0]!.equals(Buffer.concat([Buffer.from('head:'), Buffer.alloc(100_000, 7)]))).toBe(true)
+    expect(got[1]!.toString()).toBe('whole')
+    expect(got[2]!.byteLength).toBe(0)
+  })
 })

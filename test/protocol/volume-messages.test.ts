@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { ShoalError } from '../../src/core/errors.js'
 import type { Manifest, Snapnode } from '../../src/core/snapnode.js'
 import { decodeManifest, encodeManifest } from '../../src/protocol/manifest-codec.js'
-import { decodeReplication, decodeSnapnode, encodeReplication, encodeSnapnode, type ReplicationMessage } from '../../src/protocol/volume-messages.js'
+import { decodeReplication, decodeSnapnode, encodeChunkFrame, encodeReplication, encodeSnapnode, type ReplicationMessage } from '../../src/protocol/volume-messages.js'
 
 const h = (n: number) => n.toString(16).padStart(2, '0').repeat(32)
 
@@ -57,6 +57,19 @@ describe('replication codecs', () => {
       expect(back.pieces.map((p) => ('literal' in p ? Buffer.from(p.literal).toString() : p))).toEqual(m.pieces.map((p) => ('literal' in p ? Buffer.from(p.literal).toString() : p)))
     } else expect(back).toEqual(m)
     expect(encodeReplication(back).equals(bytes)).toBe(true)
+  })
+
+  it('a chunk frame sent in parts (head, then the bytes as they are) is the same frame', () => {
+    for (const size of [0, 1, 127, 128, 16_384, 200_000]) {
+      const data = Buffer.alloc(size, size % 251)
+      const hash = 'cd'.repeat(32)
+      const [head, body] = encodeChunkFrame(hash, data)
+      expect(body).toBe(data) // not copied
+      const joined = Buffer.concat([head, body])
+      expect(joined.equals(encodeReplication({ type: 'chunk', hash, data }))).toBe(true)
+      const back = decodeReplication(joined)
+      expect(back.type === 'chunk' && back.hash === hash && Buffer.from(back.data).equals(data)).toBe(true)
+    }
   })
 
   it('manifests and snapnodes round-trip byte for byte', () => {

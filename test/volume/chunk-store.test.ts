@@ -179,6 +179,44 @@ describe('ChunkStore', () => {
     for (const [i, data] of (await during).entries()) expect(data.equals(first[i + 1]!.data)).toBe(true)
   })
 
+  it('readManyInto reads chunks back to back into one buffer, from packs and from memory, without a new buffer', async () => {
+    const store = new ChunkStore(join(await tempDir(), 'chunks'))
+    await store.open()
+    const packed = Array.from({ length: 30 }, () => chunk(30_000))
+    for (const c of packed) await store.put(c.hash, c.data)
+    await store.sync([])
+    const pending = chunk(7_000)
+    await store.put(pending.hash, pending.data)
+    const into = Buffer.alloc(400_000)
+    const asked = [...packed.slice(3, 9), pending, packed[20]!, packed[2]!, packed[3]!]
+    const got = store.readManyInto(asked.map((c) => c.hash), into)
+    expect(got).toHaveLength(asked.length)
+    for (const [i, c] of asked.entries()) {
+      expect(got[i]!.equals(c.data)).toBe(true)
+      expect(got[i]!.buffer).toBe(into.buffer) // views of the caller's buffer
+    }
+    // Back to back from the start of the buffer, in the order asked.
+    expect(got[0]!.byteOffset).toBe(into.byteOffset)
+    expect(got[1]!.byteOffset).toBe(into.byteOffset + 30_000)
+    // Read again into the same buffer: the new bytes replace the old ones.
+    const again = store.readManyInto([packed[29]!.hash], into)
+    expect(again[0]!.equals(packed[29]!.data)).toBe(true)
+    expect(store.readSync(packed[7]!.hash).equals(packed[7]!.data)).toBe(true)
+    expect(() => store.readManyInto(packed.map((c) => c.hash), into)).toThrow(expect.objectContaining({ code: 'INTERNAL' }))
+    expect(() => store.readManyInto(['ab'.repeat(32)], into)).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }))
+    // A pack opened by a synchronous read serves asynchronous reads too, and the other way round.
+    const reopened = new ChunkStore(store.dir)
+    await reopened.open()
+    expect(reopened.readSync(packed[0]!.hash).equals(packed[0]!.data)).toBe(true)
+    expect((await reopened.read(packed[1]!.hash)).equals(packed[1]!.data)).toBe(true)
+    const third = new ChunkStore(store.dir)
+    await third.open()
+    const both = third.read(packed[4]!.hash)
+    expect(third.readSync(packed[5]!.hash).equals(packed[5]!.data)).toBe(true)
+    expect((await both).equals(packed[4]!.data)).toBe(true)
+    expect(third.readSync(packed[6]!.hash).equals(packed[6]!.data)).toBe(true)
+  })
+
   it('merges many small packs into one', async () => {
     const store = new ChunkStore(join(await tempDir(), 'chunks'))
     await store.open()
