@@ -20,7 +20,12 @@ export const hex32: Encoding<string> = {
     c.fixed32.encode(state, bytes)
   },
   decode(state) {
-    return b4a.toString(c.fixed32.decode(state), 'hex')
+    if (!b4a.isBuffer(state.buffer)) return b4a.toString(c.fixed32.decode(state), 'hex')
+    // Straight from the buffer, without a view per hash.
+    if (state.end - state.start < 32) throw new Error('Out of bounds')
+    const hex = state.buffer.toString('hex', state.start, state.start + 32)
+    state.start += 32
+    return hex
   }
 }
 

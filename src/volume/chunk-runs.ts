@@ -1,8 +1,32 @@
-import type { Manifest } from '../core/snapnode.js'
+import type { Manifest, ManifestEntry } from '../core/snapnode.js'
 import type { ChunkRun } from '../protocol/volume-messages.js'
 
 /** Runs longer than this (either side) are sent whole: their edges are a small share of them. */
 export const MAX_RUN_CHUNKS = 4096
+
+/**
+ * The chunks of `m` that `has` says are not held, each once, in the order the manifest first
+ * names them (file order: how a snapshot stored them, so they read back to back), and the files
+ * that name at least one of them. One lookup per chunk the manifest names.
+ */
+export function lackingChunks(m: Manifest, has: (hash: string) => boolean): { hashes: string[]; files: ManifestEntry[] } {
+  const hashes: string[] = []
+  const files: ManifestEntry[] = []
+  const seen = new Set<string>()
+  for (const e of m.entries) {
+    if (e.kind !== 'file') continue
+    let lacks = false
+    for (const h of e.chunks) {
+      if (has(h)) continue
+      lacks = true
+      if (seen.has(h)) continue
+      seen.add(h)
+      hashes.push(h)
+    }
+    if (lacks) files.push(e)
+  }
+  return { hashes, files }
+}
 
 /**
  * The runs of chunks a receiver lacks, each with the chunks it holds that the run most likely
@@ -14,8 +38,11 @@ export const MAX_RUN_CHUNKS = 4096
  */
 export function changedRuns(next: Manifest, base: Manifest, lacks: (hash: string) => boolean): ChunkRun[] {
   const runs: ChunkRun[] = []
+  // Usually a few changed files against a whole volume: index only the base files asked about.
+  const paths = new Set<string>()
+  for (const e of next.entries) if (e.kind === 'file') paths.add(e.path)
   const old = new Map<string, string[]>()
-  for (const e of base.entries) if (e.kind === 'file' && e.chunks.length > 0) old.set(e.path, e.chunks)
+  for (const e of base.entries) if (e.kind === 'file' && e.chunks.length > 0 && paths.has(e.path)) old.set(e.path, e.chunks)
   for (const e of next.entries) {
     if (e.kind !== 'file') continue
     const was = old.get(e.path)

@@ -3,7 +3,7 @@ import type { Manifest, Snapnode } from '../core/snapnode.js'
 import { MAX_MANIFEST_BYTES, decodeManifest } from '../protocol/manifest-codec.js'
 import { MAX_CHUNK_BYTES, decodeReplication, encodeReplication, type ChunkRun, type ReplicationMessage } from '../protocol/volume-messages.js'
 import { applyPatch } from './chunk-patch.js'
-import { byFirstChunk, changedRuns, runsFor } from './chunk-runs.js'
+import { byFirstChunk, changedRuns, lackingChunks, runsFor } from './chunk-runs.js'
 import { chunkHash } from './chunk-hash.js'
 import type { ChunkStore } from './chunk-store.js'
 import type { Link } from './link.js'
@@ -304,14 +304,14 @@ export class ReplicationReceiver {
     if (this.transfer !== t) return
     t.manifest = manifest
     t.manifestBytes = bytes
-    const all = new Set<string>()
-    for (const e of manifest.entries) if (e.kind === 'file') for (const h of e.chunks) all.add(h)
-    t.pending = missing(chunks, [...all])
+    const lacking = lackingChunks(manifest, (h) => chunks.has(h))
+    t.pending = lacking.hashes
     if (t.base !== null && t.pending.length > 0) {
-      const lacking = new Set(t.pending)
+      const wanted = new Set(t.pending)
       const base = await this.opts.snapshots.readManifest(t.base)
       if (this.transfer !== t) return
-      t.runs = byFirstChunk(changedRuns(manifest, base, (h) => lacking.has(h)))
+      // Only files naming a lacking chunk can hold a run of them.
+      t.runs = byFirstChunk(changedRuns({ entries: lacking.files }, base, (h) => wanted.has(h)))
     }
     if (this.transfer !== t) return
     t.meter = new ProgressMeter(t.snapnode.id)
@@ -375,10 +375,6 @@ export class ReplicationReceiver {
 
 function snapshotsHave(snapshots: SnapshotStore, id: string | null): string | null {
   return id !== null && snapshots.has(id) ? id : null
-}
-
-function missing(chunks: ChunkStore, hashes: string[]): string[] {
-  return hashes.filter((h) => !chunks.has(h))
 }
 
 export function toShoalError(err: unknown): ShoalError {

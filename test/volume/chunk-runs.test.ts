@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { Manifest } from '../../src/core/snapnode.js'
-import { changedRuns } from '../../src/volume/chunk-runs.js'
+import { changedRuns, lackingChunks } from '../../src/volume/chunk-runs.js'
 import { alignRun, patchPieces, MIN_PATCH_SAVING } from '../../src/volume/run-alignment.js'
 import { applyPatch } from '../../src/volume/chunk-patch.js'
 import { chunkHash } from '../../src/volume/chunk-hash.js'
@@ -25,6 +25,20 @@ describe('changedRuns: which held chunks a lacking run grew out of', () => {
   it.each(cases)('%s', (_name, next, lacking, runs) => {
     const lacks = new Set(lacking)
     expect(changedRuns(next, old, (h) => lacks.has(h))).toEqual(runs)
+  })
+})
+
+describe('lackingChunks: what a receiver must fetch', () => {
+  it('names each lacking chunk once, in the order the manifest first names it, with the files that need them', () => {
+    const dir = { path: 'd', kind: 'dir', mode: 0o40755, mtimeMs: 1, size: 0 } as const
+    const m = manifest(file('a', ['H1', 'x', 'y', 'x']), dir, file('b', ['H2', 'H3']), file('c', ['z', 'y', 'H1']), file('e', []))
+    const held = new Set(['H1', 'H2', 'H3'])
+    const asked: string[] = []
+    const got = lackingChunks(m, (h) => (asked.push(h), held.has(h)))
+    expect(got.hashes).toEqual(['x', 'y', 'z'])
+    expect(got.files.map((e) => e.path)).toEqual(['a', 'c'])
+    expect(asked).toHaveLength(9) // one lookup per chunk named
+    expect(lackingChunks(m, () => true)).toEqual({ hashes: [], files: [] })
   })
 })
 
