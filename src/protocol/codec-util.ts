@@ -10,7 +10,7 @@ export const hex32: Encoding<string> = {
   encode(state, hex) {
     if (hex.length !== 64) throw badFrame('expected 32 bytes of hex')
     // Written in place when the target is a Buffer (the usual case): manifests hold many hashes.
-    if (b4a.isBuffer(state.buffer)) {
+    if (Buffer.isBuffer(state.buffer)) {
       if (state.buffer.write(hex, state.start, 32, 'hex') !== 32) throw badFrame('expected 32 bytes of hex')
       state.start += 32
       return
@@ -20,7 +20,8 @@ export const hex32: Encoding<string> = {
     c.fixed32.encode(state, bytes)
   },
   decode(state) {
-    if (!b4a.isBuffer(state.buffer)) return b4a.toString(c.fixed32.decode(state), 'hex')
+    // (b4a.isBuffer also says yes to a plain Uint8Array, whose toString takes no range.)
+    if (!Buffer.isBuffer(state.buffer)) return b4a.toString(c.fixed32.decode(state), 'hex')
     // Straight from the buffer, without a view per hash.
     if (state.end - state.start < 32) throw new Error('Out of bounds')
     const hex = state.buffer.toString('hex', state.start, state.start + 32)

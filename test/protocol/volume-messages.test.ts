@@ -59,6 +59,18 @@ describe('replication codecs', () => {
     expect(encodeReplication(back).equals(bytes)).toBe(true)
   })
 
+  it('decodes a frame held in a plain Uint8Array exactly as one held in a Buffer', () => {
+    const want: ReplicationMessage = { type: 'want', id: 'ef'.repeat(32), total: 3, hashes: ['01'.repeat(32), 'a9'.repeat(32)] }
+    const bytes = encodeReplication(want)
+    const plain = new Uint8Array(bytes.byteLength)
+    plain.set(bytes)
+    expect(decodeReplication(plain)).toEqual(want)
+    expect(decodeReplication(bytes)).toEqual(want)
+    // A view at an offset into a larger buffer, too.
+    const padded = Buffer.concat([Buffer.alloc(7), bytes])
+    expect(decodeReplication(padded.subarray(7))).toEqual(want)
+  })
+
   it('a chunk frame sent in parts (head, then the bytes as they are) is the same frame', () => {
     for (const size of [0, 1, 127, 128, 16_384, 200_000]) {
       const data = Buffer.alloc(size, size % 251)
