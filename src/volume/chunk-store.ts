@@ -7,10 +7,16 @@ import { chunkHash } from './chunk-hash.js'
 import { fdClose, fdOpen, fdReadExactly, fdStat } from './fd-io.js'
 import { TMP_PREFIX, fsyncDir, writeTmpSynced } from './fs-atomic.js'
 import { PACK_MAGIC, decodeTrailer, encodeTrailer, type PackEntry } from './pack-file.js'
+import { EarlyPack } from './early-pack.js'
 import { Building, Pack, SPARE_SLABS, copyOf } from './pack-building.js'
 
 /** New chunks are written out as a pack once this many bytes wait in memory. */
 export const PACK_BYTES = 32 * 1024 * 1024
+/**
+ * Chunks gathering in memory are written to their future pack file in batches of this many
+ * bytes, while more arrive (see EarlyPack); sealing then writes only the rest.
+ */
+export const WRITE_AHEAD_BYTES = 4 * 1024 * 1024
 /** Packs smaller than this are merged by `compact()` once there are MERGE_SMALL_PACKS of them. */
 export const SMALL_PACK_BYTES = 4 * 1024 * 1024
 export const MERGE_SMALL_PACKS = 8
@@ -134,7 +140,16 @@ export class ChunkStore {
     b.append(hash, own, now, null)
     this.index.set(hash, { home: b, data: own, offset: 0, length: own.length, storedAt: now, usedAt: now })
     if (b.len >= this.packBytes) await this.flush()
+    else if (b.len - b.earlyLen >= WRITE_AHEAD_BYTES) this.writeAhead(b)
     return true
+  }
+
+  /** Hands the chunks gathered since the last call to the building's pack file, written meanwhile. */
+  private writeAhead(b: Building): void {
+    b.early ??= new EarlyPack(join(this.packDir, 'early.pack'))
+    b.early.append(b.entries.slice(b.earlyEntries).map((e) => e.data))
+    b.earlyEntries = b.entries.length
+    b.earlyLen = b.len
   }
 
   /** Verifies the hash first; throws BAD_CHUNK (storing nothing) when it does not match. */
@@ -318,30 +333,39 @@ export class ChunkStore {
   private async seal(b: Building): Promise<Pack | null> {
     const entries: PackEntry[] = []
     const froms: Array<Pack | null> = []
-    const data: Buffer[] = [PACK_MAGIC]
+    // What is still to write: everything, or what came after the part written ahead.
+    const rest: Buffer[] = b.early === null ? [PACK_MAGIC] : []
     let size = PACK_MAGIC.length
-    for (const e of b.entries) {
+    for (const [i, e] of b.entries.entries()) {
       const at = this.index.get(e.hash)
-      if (at === undefined || (at.home !== b && at.home !== e.from)) continue // deleted meanwhile
-      entries.push({ hash: e.hash, offset: size, length: e.data.length, storedAt: e.storedAt })
-      froms.push(e.from)
-      data.push(e.data)
+      const live = at !== undefined && (at.home === b || at.home === e.from) // else deleted meanwhile
+      const written = i < b.earlyEntries
+      if (!live && !written) continue
+      if (live) {
+        entries.push({ hash: e.hash, offset: size, length: e.data.length, storedAt: e.storedAt })
+        froms.push(e.from)
+      }
+      if (!written) rest.push(e.data)
       size += e.data.length
     }
-    if (entries.length === 0) return null
+    if (entries.length === 0) {
+      await b.early?.discard()
+      return null
+    }
     const name = `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}.pack`
     const path = join(this.packDir, name)
-    let tmp: string | null = null
+    let tmp: string | null = b.early?.tmp ?? null
     try {
       const trailer = encodeTrailer(entries)
-      data.push(trailer)
+      rest.push(trailer)
       size += trailer.length
-      const written = await writeTmpSynced(path, data)
-      tmp = written
-      await rename(written, path)
+      if (b.early !== null) await b.early.finish(rest)
+      else tmp = await writeTmpSynced(path, rest)
+      await rename(tmp!, path)
       await fsyncDir(this.packDir)
     } catch (err) {
-      if (tmp !== null) await unlink(tmp).catch(() => undefined)
+      if (b.early !== null) await b.early.discard()
+      else if (tmp !== null) await unlink(tmp).catch(() => undefined)
       // Nothing of `b` is stored: forget it, so the next snapshot or transfer brings it again.
       for (const e of b.entries) if (this.index.get(e.hash)?.home === b) this.index.delete(e.hash)
       throw err

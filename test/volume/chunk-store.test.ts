@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest'
 import { open, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ShoalError } from '../../src/core/errors.js'
-import { ChunkStore, MERGE_SMALL_PACKS } from '../../src/volume/chunk-store.js'
+import { ChunkStore, MERGE_SMALL_PACKS, WRITE_AHEAD_BYTES } from '../../src/volume/chunk-store.js'
 import { chunkHash } from '../../src/volume/chunk-hash.js'
 import { TMP_PREFIX } from '../../src/volume/fs-atomic.js'
-import { pseudoRandom, tempDir } from './helpers.js'
+import { pseudoRandom, tempDir, waitFor } from './helpers.js'
 
 /** A chunk of fresh pseudo-random bytes (each call different). */
 function chunk(size = 10_000): { hash: string; data: Buffer } {
@@ -86,6 +86,38 @@ describe('ChunkStore', () => {
     await expect(store.putVerified(hash, Buffer.from('b'))).rejects.toMatchObject({ code: 'BAD_CHUNK' })
     expect(await store.has(hash)).toBe(false)
     await expect(store.sync([hash])).rejects.toMatchObject({ code: 'NOT_FOUND' })
+  })
+
+  it('writes a gathering pack ahead while chunks arrive; only the sealed pack ever becomes visible', async () => {
+    const dir = join(await tempDir(), 'chunks')
+    const store = new ChunkStore(dir)
+    await store.open()
+    const tmpFiles = async () => (await readdir(join(dir, 'packs'))).filter((n) => n.startsWith(TMP_PREFIX))
+    const chunks = Array.from({ length: Math.ceil((2.5 * WRITE_AHEAD_BYTES) / 50_000) }, () => chunk(50_000))
+    for (const c of chunks) await store.put(c.hash, c.data)
+    // Two batches went ahead into a temporary file beside the packs; no pack yet.
+    await waitFor(async () => (await tmpFiles()).length === 1)
+    expect(await packNames(store)).toEqual([])
+    // A crash now: a new process sees no chunk of it, and sweeps the file.
+    const crashed = new ChunkStore(dir)
+    await crashed.open()
+    expect(crashed.count).toBe(0)
+    expect(await tmpFiles()).toEqual([])
+
+    // (A fresh store, as the crash took its file away.)
+    const store2 = new ChunkStore(join(await tempDir(), 'chunks'))
+    await store2.open()
+    for (const c of chunks) await store2.put(c.hash, c.data)
+    // A chunk forgotten after it was written ahead is left out of the pack's index.
+    await store2.delete(chunks[1]!.hash)
+    await store2.sync([])
+    expect(await packNames(store2)).toHaveLength(1)
+    expect((await readdir(join(store2.dir, 'packs'))).filter((n) => n.startsWith(TMP_PREFIX))).toEqual([])
+    const again = new ChunkStore(store2.dir)
+    await again.open()
+    expect(again.count).toBe(chunks.length - 1)
+    expect(again.has(chunks[1]!.hash)).toBe(false)
+    for (const c of chunks) if (c !== chunks[1]) expect((await again.get(c.hash)).equals(c.data)).toBe(true)
   })
 
   it('reports a corrupted chunk instead of returning it, and sweeps crash leftovers on open', async () => {

@@ -1,0 +1,70 @@
+import { close, fdatasync, open, unlink, writev } from 'node:fs'
+import { promisify } from 'node:util'
+import { ShoalError } from '../core/errors.js'
+import { tmpPathBeside } from './fs-atomic.js'
+import { PACK_MAGIC } from './pack-file.js'
+
+const openCb = promisify(open)
+const closeCb = promisify(close)
+const fdatasyncCb = promisify(fdatasync)
+const unlinkCb = promisify(unlink)
+const writevCb = promisify(writev)
+
+/**
+ * A pack file written while its chunks still gather in memory: each batch goes out (through the
+ * thread pool) as it is handed over, so sealing the pack later writes only the rest, the trailer
+ * and the fsync. Writing into the page cache costs about as much as the copy itself here, and a
+ * snapshot or transfer has better things to do with the main thread at the end. The file sits
+ * beside its final name (a temporary name, swept at startup after a crash) until renamed.
+ */
+export class EarlyPack {
+  /** Where the file is written; rename it onto the pack's name after `finish`. */
+  readonly tmp: string
+  /** Bytes handed over so far (the file's length once every write is done). */
+  size = PACK_MAGIC.length
+  private fd: number | null = null
+  private writes: Promise<void>
+
+  /** `path`: the pack's final name. */
+  constructor(path: string) {
+    this.tmp = tmpPathBeside(path)
+    this.writes = openCb(this.tmp, 'w', 0o644).then((fd) => {
+      this.fd = fd
+      return writeAll(fd, [PACK_MAGIC], 0)
+    })
+    this.writes.catch(() => undefined) // surfaces in finish()
+  }
+
+  /** Queues `parts` to be written next, back to back. */
+  append(parts: readonly Buffer[]): void {
+    const at = this.size
+    for (const p of parts) this.size += p.length
+    this.writes = this.writes.then(() => writeAll(this.fd!, parts, at))
+    this.writes.catch(() => undefined) // surfaces in finish()
+  }
+
+  /** Writes the last parts, makes the file durable and closes it. Rejects if any write failed. */
+  async finish(parts: readonly Buffer[]): Promise<void> {
+    this.append(parts)
+    await this.writes
+    await fdatasyncCb(this.fd!)
+    const fd = this.fd!
+    this.fd = null
+    await closeCb(fd)
+  }
+
+  /** Closes and removes the file (after a failure, or when nothing is left to keep). Never rejects. */
+  async discard(): Promise<void> {
+    await this.writes.catch(() => undefined)
+    if (this.fd !== null) await closeCb(this.fd).catch(() => undefined)
+    this.fd = null
+    await unlinkCb(this.tmp).catch(() => undefined)
+  }
+}
+
+async function writeAll(fd: number, parts: readonly Buffer[], position: number): Promise<void> {
+  let want = 0
+  for (const p of parts) want += p.length
+  const { bytesWritten: written } = await writevCb(fd, parts as Buffer[], position)
+  if (written !== want) throw new ShoalError('INTERNAL', `short write to a pack file (${written} of ${want} bytes)`)
+}
