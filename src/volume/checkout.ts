@@ -4,6 +4,7 @@ import type { Stats } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { ShoalError } from '../core/errors.js'
 import type { Manifest, ManifestEntry } from '../core/snapnode.js'
+import { MAX_CHUNK_BYTES } from '../protocol/volume-messages.js'
 import { chunkHash } from './chunk-hash.js'
 import type { ChunkStore } from './chunk-store.js'
 import { runLimited } from './run-limited.js'
@@ -14,9 +15,12 @@ import { yieldToLoop } from './yield-to-loop.js'
 
 /** Files written at once. */
 export const WRITE_CONCURRENCY = 4
-/** A file is written a piece of at most this many bytes (or one chunk) at a time. */
-export const PIECE_BYTES = 4 * 1024 * 1024
-/** Read buffers for basis pieces, reused across files (one per file being written). */
+/**
+ * A file is written a piece of at most this many bytes (or one chunk) at a time. As large as the
+ * largest chunk, so a piece's chunks always fit a piece buffer.
+ */
+export const PIECE_BYTES = MAX_CHUNK_BYTES
+/** Read buffers for pieces (from the basis, from the store), reused across files. */
 const pieceBuffers: Buffer[] = []
 
 export interface CheckoutOptions {
@@ -255,10 +259,11 @@ function basisOf(chunks: ChunkStore, path: string, list: string[]): Basis | unde
  * Writes a file from its chunks, a piece (up to PIECE_BYTES) at a time: the piece's chunks are
  * gathered, hash-checked, then written with one writev. With a basis (the old version of the
  * file), chunks it already holds are read from it in place of the chunk store, back-to-back runs
- * with one read; a basis chunk that does not match its hash is taken from the store. Reads of the
- * basis and writes are synchronous, a piece at a time with a turn of the event loop between
- * pieces: on a replica both files sit in the page cache, where a thread-pool round trip into
- * fresh memory per read costs more than the copy itself.
+ * with one read; a basis chunk that does not match its hash is taken from the store. Reads (of
+ * the basis and of the store) and writes are synchronous, into reused buffers, a piece at a time
+ * with a turn of the event loop between pieces: on a replica the old file and the new chunks sit
+ * in the page cache, where a thread-pool round trip into fresh memory per read costs more than
+ * the copy itself.
  */
 async function writeFileEntry(chunks: ChunkStore, path: string, e: Extract<ManifestEntry, { kind: 'file' }>, stats: CheckoutStats, basis?: Basis): Promise<void> {
   const fd = openSync(path, 'w', e.mode)
@@ -270,7 +275,8 @@ async function writeFileEntry(chunks: ChunkStore, path: string, e: Extract<Manif
       old = null // gone: everything comes from the store
     }
   }
-  const buf = old !== null ? (pieceBuffers.pop() ?? Buffer.allocUnsafeSlow(PIECE_BYTES)) : null
+  const buf = old !== null ? takePieceBuffer() : null
+  const storeBuf = takePieceBuffer()
   try {
     const list = e.chunks
     for (let i = 0; i < list.length; ) {
@@ -290,7 +296,8 @@ async function writeFileEntry(chunks: ChunkStore, path: string, e: Extract<Manif
       const fromStore: number[] = []
       for (let k = i; k < j; k++) if (parts[k - i] === undefined) fromStore.push(k)
       if (fromStore.length > 0) {
-        const read = await chunks.readMany(fromStore.map((k) => list[k]!))
+        // At most a piece (or one chunk, which never exceeds a piece): it fits.
+        const read = chunks.readManyInto(fromStore.map((k) => list[k]!), storeBuf)
         fromStore.forEach((k, n) => {
           const data = read[n]!
           if (chunkHash(data) !== list[k]) throw new ShoalError('BAD_CHUNK', `stored chunk ${list[k]!.slice(0, 12)}… is corrupt`)
@@ -310,8 +317,13 @@ async function writeFileEntry(chunks: ChunkStore, path: string, e: Extract<Manif
     closeSync(fd)
     if (old !== null) closeSync(old)
     if (buf !== null) pieceBuffers.push(buf)
+    pieceBuffers.push(storeBuf)
   }
   stats.filesWritten++
+}
+
+function takePieceBuffer(): Buffer {
+  return pieceBuffers.pop() ?? Buffer.allocUnsafeSlow(PIECE_BYTES)
 }
 
 /**

@@ -246,10 +246,10 @@ describe('in-place update of a large file', () => {
     await fh.write(Buffer.alloc(10, 0x55), 0, 10, big.length - 20_000)
     await fh.close()
     const fromStore: string[] = []
-    const readMany = node.chunks.readMany.bind(node.chunks)
-    node.chunks.readMany = (hashes) => {
+    const readManyInto = node.chunks.readManyInto.bind(node.chunks)
+    node.chunks.readManyInto = (hashes, into) => {
       fromStore.push(...hashes)
-      return readMany(hashes)
+      return readManyInto(hashes, into)
     }
     const stats = await checkout({ chunks: node.chunks, manifest: second.manifest, previous: first.manifest, target, mode: 'in-place' })
     expect(stats.filesWritten).toBe(1)
