@@ -100,6 +100,38 @@ export function encodeManifestBounded(m: Manifest): { bytes: Buffer; ends: numbe
 }
 
 /**
+ * Decodes a manifest and reports where its parts end, as encodeManifestBounded does, from the
+ * decoding itself (no second pass over the entries). Throws BAD_FRAME on anything malformed.
+ */
+export function decodeManifestBounded(buf: Uint8Array): { manifest: Manifest; ends: number[] } {
+  const ends: number[] = []
+  const recording: Encoding<ManifestEntry> = {
+    preencode: entryCodec.preencode,
+    encode: entryCodec.encode,
+    decode(state) {
+      if (ends.length === 0) ends.push(state.start) // the header ends where the first entry starts
+      const e = entryCodec.decode(state)
+      ends.push(state.start)
+      return e
+    }
+  }
+  const bounded = fittedArray(recording, MAX_ENTRIES, MIN_ENTRY_BYTES)
+  const manifest = decodeExact<Manifest>(
+    {
+      preencode: manifestCodec.preencode,
+      encode: manifestCodec.encode,
+      decode(state) {
+        flags.decode(state)
+        return { entries: bounded.decode(state) }
+      }
+    },
+    buf
+  )
+  if (ends.length === 0) ends.push(buf.byteLength) // no entries: all header
+  return { manifest, ends }
+}
+
+/**
  * The entries in one piece of an encoded manifest that holds whole entries (the first piece also
  * holds the header, which is skipped). Throws BAD_FRAME on anything else.
  */

@@ -1,6 +1,6 @@
 import { ShoalError, isErrorCode } from '../core/errors.js'
 import type { Manifest, Snapnode } from '../core/snapnode.js'
-import { MAX_MANIFEST_BYTES, decodeManifest } from '../protocol/manifest-codec.js'
+import { MAX_MANIFEST_BYTES, decodeManifestBounded } from '../protocol/manifest-codec.js'
 import { MAX_CHUNK_BYTES, decodeReplication, encodeReplication, type ChunkRun, type ReplicationMessage } from '../protocol/volume-messages.js'
 import { applyPatch } from './chunk-patch.js'
 import { byFirstChunk, changedRuns, lackingChunks, runsFor } from './chunk-runs.js'
@@ -8,7 +8,6 @@ import { chunkHash } from './chunk-hash.js'
 import type { ChunkStore } from './chunk-store.js'
 import type { Link } from './link.js'
 import { checkChunkSizes, checkManifest, type ManifestLimits } from './manifest-check.js'
-import { entryEnds } from './manifest-pieces.js'
 import { snapshotId } from './snapshot-id.js'
 import type { SnapshotStore } from './snapshot-store.js'
 import { ProgressMeter, type ReplicationProgress } from './transfer-progress.js'
@@ -53,6 +52,8 @@ interface Transfer {
   stored: string[]
   manifest: Manifest | null
   manifestBytes: Buffer | null
+  /** Where the manifest's header and entries end in its bytes (for cutting it into pieces). */
+  manifestEnds: number[] | null
   meter: ProgressMeter
   done: boolean
   loading: boolean
@@ -169,6 +170,7 @@ export class ReplicationReceiver {
       stored: [],
       manifest: null,
       manifestBytes: null,
+      manifestEnds: null,
       meter: new ProgressMeter(snapnode.id),
       done: false,
       loading: false,
@@ -294,8 +296,9 @@ export class ReplicationReceiver {
     t.pieceData.clear()
     if (bytes.byteLength !== t.manifestSize) throw new ShoalError('BAD_MANIFEST', `manifest is ${bytes.byteLength} bytes, offer said ${t.manifestSize}`)
     let manifest: Manifest
+    let ends: number[]
     try {
-      manifest = decodeManifest(bytes)
+      ;({ manifest, ends } = decodeManifestBounded(bytes))
     } catch (err) {
       throw new ShoalError('BAD_MANIFEST', `manifest does not decode: ${(err as Error).message}`)
     }
@@ -304,6 +307,7 @@ export class ReplicationReceiver {
     if (this.transfer !== t) return
     t.manifest = manifest
     t.manifestBytes = bytes
+    t.manifestEnds = ends
     const lacking = lackingChunks(manifest, (h) => chunks.has(h))
     t.pending = lacking.hashes
     if (t.base !== null && t.pending.length > 0) {
@@ -329,7 +333,7 @@ export class ReplicationReceiver {
     if (this.transfer !== t) return
     const committed = await snapshots.commit({ ...t.snapnode, holders: [...t.snapnode.holders, self] }, t.manifestBytes!, {
       chunks: t.stored,
-      ends: entryEnds(t.manifestBytes!, manifest),
+      ends: t.manifestEnds,
       manifest
     })
     t.done = true

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { randomBytes } from 'node:crypto'
 import { ShoalError } from '../../src/core/errors.js'
 import type { Manifest, Snapnode } from '../../src/core/snapnode.js'
-import { decodeManifest, encodeManifest } from '../../src/protocol/manifest-codec.js'
+import { decodeManifest, decodeManifestBounded, encodeManifest, encodeManifestBounded } from '../../src/protocol/manifest-codec.js'
 import { decodeReplication, decodeSnapnode, encodeChunkFrame, encodeReplication, encodeSnapnode, type ReplicationMessage } from '../../src/protocol/volume-messages.js'
 
 const h = (n: number) => n.toString(16).padStart(2, '0').repeat(32)
@@ -88,6 +88,11 @@ describe('replication codecs', () => {
     const mb = encodeManifest(manifest)
     expect(decodeManifest(mb)).toEqual(manifest)
     expect(encodeManifest(decodeManifest(mb)).equals(mb)).toBe(true)
+    // Decoding also finds where the header and each entry end, as encoding reports them.
+    const bounded = decodeManifestBounded(mb)
+    expect(bounded.manifest).toEqual(manifest)
+    expect(bounded.ends).toEqual(encodeManifestBounded(manifest).ends)
+    expect(decodeManifestBounded(encodeManifest({ entries: [] })).ends).toEqual(encodeManifestBounded({ entries: [] }).ends)
     for (const n of [snapnode, rootSnapnode]) {
       const nb = encodeSnapnode(n)
       expect(decodeSnapnode(nb)).toEqual(n)
@@ -110,12 +115,15 @@ describe('replication codecs', () => {
     expectBadFrame(() => decodeReplication(encodeReplication({ type: 'patch', hash: h(5), pieces: [{ base: h(11), offset: 0, length: 5 * 1024 * 1024 }] })))
     // A manifest claiming millions of entries.
     expectBadFrame(() => decodeManifest(Buffer.from([0, 0xfe, 0xff, 0xff, 0x3f, 0])))
+    expectBadFrame(() => decodeManifestBounded(Buffer.from([0, 0xfe, 0xff, 0xff, 0x3f, 0])))
+    expectBadFrame(() => decodeManifestBounded(Buffer.concat([encodeManifest(manifest), Buffer.from([0])])))
   })
 
   it('fuzz: every decoder either decodes or throws BAD_FRAME, nothing else', () => {
     const decoders: Array<[(b: Uint8Array) => unknown, Buffer[]]> = [
       [decodeReplication, messages.map(encodeReplication)],
       [decodeManifest, [encodeManifest(manifest)]],
+      [decodeManifestBounded, [encodeManifest(manifest)]],
       [decodeSnapnode, [encodeSnapnode(snapnode)]]
     ]
     let decoded = 0
