@@ -54,6 +54,8 @@ interface Transfer {
   manifestBytes: Buffer | null
   /** Where the manifest's header and entries end in its bytes (for cutting it into pieces). */
   manifestEnds: number[] | null
+  /** The manifest passed checkManifest. */
+  checked: boolean
   meter: ProgressMeter
   done: boolean
   loading: boolean
@@ -67,8 +69,9 @@ interface Transfer {
 
 /**
  * The replica's end of one replication link. For each offer it fetches the manifest pieces it
- * lacks (pieces of its local copy of the parent's manifest are reused), checks the manifest (BAD_MANIFEST), fetches the chunks it lacks within a window,
- * verifies each hash (BAD_CHUNK), then makes them durable, commits the snapshot atomically and
+ * lacks (pieces of its local copy of the parent's manifest are reused), fetches the chunks it
+ * lacks within a window while it checks the manifest (BAD_MANIFEST), verifies each chunk's hash
+ * (BAD_CHUNK), then makes them durable, commits the snapshot atomically and
  * acknowledges. Chunks already stored (from any earlier, even interrupted, transfer) are never
  * requested again. A failed transfer commits nothing; the receiver then waits for the next offer.
  */
@@ -171,6 +174,7 @@ export class ReplicationReceiver {
       manifest: null,
       manifestBytes: null,
       manifestEnds: null,
+      checked: false,
       meter: new ProgressMeter(snapnode.id),
       done: false,
       loading: false,
@@ -302,7 +306,6 @@ export class ReplicationReceiver {
     } catch (err) {
       throw new ShoalError('BAD_MANIFEST', `manifest does not decode: ${(err as Error).message}`)
     }
-    checkManifest(manifest, this.opts.limits)
     if (snapshotId(bytes, t.snapnode) !== t.snapnode.id) throw new ShoalError('BAD_MANIFEST', 'snapshot id does not match its manifest and lineage')
     if (this.transfer !== t) return
     t.manifest = manifest
@@ -322,13 +325,19 @@ export class ReplicationReceiver {
     t.meter.totalChunks = t.pending.length
     this.lastFrameAt = Date.now()
     this.opts.onProgress?.(t.meter.snapshot(t.phase))
+    // The first wants go out before the manifest is checked, and the check runs while their
+    // chunks are on the way: nothing about it is used until the commit, which checks it first
+    // if it was not yet (a transfer with nothing to fetch commits straight from advance).
     this.advance(t)
+    checkManifest(manifest, this.opts.limits)
+    t.checked = true
   }
 
   private async commit(t: Transfer): Promise<void> {
     t.phase = 'commit'
     const { chunks, snapshots, self } = this.opts
     const manifest = t.manifest!
+    if (!t.checked) checkManifest(manifest, this.opts.limits)
     checkChunkSizes(manifest, (h) => chunks.size(h))
     if (this.transfer !== t) return
     const committed = await snapshots.commit({ ...t.snapnode, holders: [...t.snapnode.holders, self] }, t.manifestBytes!, {

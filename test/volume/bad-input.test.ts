@@ -93,6 +93,19 @@ describe('the receiver refuses bad input', () => {
     expect(master.snapshots.get(snapnode.id)?.holders).toContain(replica.id)
   })
 
+  it.each(cases.filter(([, evil, code]) => code === 'BAD_MANIFEST' && !evil.forgeId))('%s, naming only chunks the replica holds, is refused before anything is committed', async (_name, evil) => {
+    const { master, replica } = await twoNodes()
+    await replica.chunks.put(goodHash, good) // nothing to fetch: the transfer goes straight to its commit
+    const { pair, errors, commits } = connect(master, replica)
+    const { received } = evilSender(pair.a, evil)
+    await waitFor(() => errors.length > 0)
+    expect(errors.map((e) => e.code)).toEqual(['BAD_MANIFEST'])
+    await waitFor(() => received.some((m) => m.type === 'error'))
+    expect(received.some((m) => m.type === 'want' && m.hashes.includes(goodHash))).toBe(false)
+    expect(replica.snapshots.list()).toEqual([])
+    expect(commits).toEqual([])
+  })
+
   it('a refused offer (accept hook) commits nothing and tells the sender', async () => {
     const { master, replica } = await twoNodes()
     await writeFile(join(master.root, 'a'), 'a')
