@@ -227,15 +227,25 @@ export class ReplicationReceiver {
       this.fail(t, new ShoalError('BAD_CHUNK', `patch for ${msg.hash.slice(0, 12)}… copies from a chunk this node does not hold`), true)
       return
     }
-    // The frame's memory may be reused once this handler returns.
-    const pieces = msg.pieces.map((p) => ('literal' in p ? { literal: Buffer.from(p.literal) } : p))
-    applyPatch(pieces, (h) => chunks.read(h), MAX_CHUNK_BYTES)
-      .then((data) => {
-        if (this.transfer !== t) return
-        if (chunkHash(data) !== msg.hash) throw new ShoalError('BAD_CHUNK', `patched chunk ${msg.hash.slice(0, 12)}… does not match its hash`)
-        this.verified(t, msg.hash, data)
-      })
-      .catch((err: unknown) => this.fail(t, toShoalError(err), true))
+    // Synchronously, into buffers shared by every receiver of this process: the bases read
+    // from the store (page cache, as a rule) and the chunk rebuilt, which the store copies.
+    const buffers = (patchBuffers ??= { bases: Buffer.allocUnsafeSlow(MAX_CHUNK_BYTES), out: Buffer.allocUnsafeSlow(MAX_CHUNK_BYTES) })
+    let data: Buffer
+    try {
+      const bases = [...new Set(msg.pieces.flatMap((p) => ('base' in p ? [p.base] : [])))]
+      const fits = bases.reduce((n, h) => n + (chunks.size(h) ?? 0), 0) <= buffers.bases.length
+      const read = fits ? chunks.readManyInto(bases, buffers.bases) : bases.map((h) => chunks.readSync(h))
+      const byHash = new Map(bases.map((h, i) => [h, read[i]!]))
+      data = applyPatch(msg.pieces, (h) => byHash.get(h)!, buffers.out)
+    } catch (err) {
+      this.fail(t, toShoalError(err), true)
+      return
+    }
+    if (chunkHash(data) !== msg.hash) {
+      this.fail(t, new ShoalError('BAD_CHUNK', `patched chunk ${msg.hash.slice(0, 12)}… does not match its hash`), true)
+      return
+    }
+    this.verified(t, msg.hash, data)
   }
 
   /**
@@ -385,6 +395,9 @@ export class ReplicationReceiver {
     if (!this.closed) this.opts.link.send(encodeReplication(msg))
   }
 }
+
+/** See onPatch. */
+let patchBuffers: { bases: Buffer; out: Buffer } | null = null
 
 function snapshotsHave(snapshots: SnapshotStore, id: string | null): string | null {
   return id !== null && snapshots.has(id) ? id : null

@@ -49,6 +49,7 @@ describe('run alignment and patches', () => {
     const reads: string[] = []
     return {
       reads,
+      bytes: (h: string) => by.get(h)!,
       size: (h: string) => by.get(h)?.byteLength,
       read: async (h: string) => {
         reads.push(h)
@@ -86,7 +87,7 @@ describe('run alignment and patches', () => {
         continue
       }
       for (const p of pieces) if ('literal' in p) literal += p.literal.byteLength
-      const rebuilt = await applyPatch(pieces, src.read, 1 << 20)
+      const rebuilt = applyPatch(pieces, src.bytes, Buffer.alloc(1 << 20))
       expect(rebuilt.equals(newChunks[i]!)).toBe(true)
     }
     expect(literal).toBe(5_000)
@@ -114,8 +115,13 @@ describe('run alignment and patches', () => {
 
   it('a patch reaching past its base, or growing past the limit, is refused with BAD_CHUNK', async () => {
     const base = pseudoRandom(1000)
-    const read = async () => base
-    await expect(applyPatch([{ base: 'b', offset: 900, length: 200 }], read, 1 << 20)).rejects.toMatchObject({ code: 'BAD_CHUNK' })
-    await expect(applyPatch([{ base: 'b', offset: 0, length: 1000 }, { literal: pseudoRandom(100) }], read, 1050)).rejects.toMatchObject({ code: 'BAD_CHUNK' })
+    const read = () => base
+    expect(() => applyPatch([{ base: 'b', offset: 900, length: 200 }], read, Buffer.alloc(1 << 20))).toThrow(expect.objectContaining({ code: 'BAD_CHUNK' }))
+    expect(() => applyPatch([{ base: 'b', offset: 0, length: 1000 }, { literal: pseudoRandom(100) }], read, Buffer.alloc(1050))).toThrow(expect.objectContaining({ code: 'BAD_CHUNK' }))
+    // Exactly full is fine; the result is a view of the buffer given.
+    const out = Buffer.alloc(1100)
+    const got = applyPatch([{ base: 'b', offset: 0, length: 1000 }, { literal: Buffer.alloc(100, 7) }], read, out)
+    expect(got.buffer).toBe(out.buffer)
+    expect(got.equals(Buffer.concat([base, Buffer.alloc(100, 7)]))).toBe(true)
   })
 })
