@@ -1,7 +1,7 @@
 import { closeSync, fstatSync, lstatSync, readSync, type Stats } from 'node:fs'
 import { join } from 'node:path'
 import { ShoalError } from '../core/errors.js'
-import { chunkHash } from './chunk-hash.js'
+import { chunkHasher, ChunkHasher } from './chunk-hasher.js'
 import type { ChunkStore } from './chunk-store.js'
 import { nextCut, type ChunkerParams } from './chunker.js'
 import { openRegularSync } from './fd-io.js'
@@ -40,7 +40,9 @@ export interface ReadTally {
 
 /**
  * Reads files of a live folder into chunks: each is read, cut, hashed and its new chunks stored,
- * then re-checked (read again if it changed meanwhile), so no file comes out torn. Reads are
+ * then re-checked (read again if it changed meanwhile), so no file comes out torn. Chunks are
+ * hashed a buffer's worth at a time, on the hasher's worker thread (see ChunkHasher) while this
+ * thread reads and cuts the other files in progress. Reads are
  * synchronous, a buffer at a time with a turn of the event loop between buffers and between
  * files: the files a snapshot reads were just written and sit in the page cache, where a read
  * costs far less than chunking and hashing what it read, and far less than a round trip through
@@ -58,7 +60,7 @@ export class FileReader {
   async read(path: string, tally: ReadTally): Promise<ReadFile> {
     const abs = join(this.opts.root, path)
     await yieldToLoop()
-    const buf = this.buffers.pop() ?? Buffer.allocUnsafe(Math.max(READ_BUFFER, this.opts.chunker.max * 2))
+    const buf = this.buffers.pop() ?? ChunkHasher.sharedBuffer(Math.max(READ_BUFFER, this.opts.chunker.max * 2))
     try {
       return await this.readWith(abs, path, buf, tally)
     } finally {
@@ -105,10 +107,17 @@ export class FileReader {
             await yieldToLoop()
           }
           if (start === end) break
-          const len = nextCut(buf, start, end, eof, chunker)
-          list.push(await this.storeChunk(buf.subarray(start, start + len), tally))
-          size += len
-          start += len
+          // Every chunk that can be cut from what the buffer holds (a cut needs `max` bytes
+          // ahead, or the end of the file), hashed and stored as one batch.
+          const bounds = [0]
+          let at = start
+          while (at < end && (eof || end - at >= chunker.max)) {
+            at += nextCut(buf, at, end, eof, chunker)
+            bounds.push(at - start)
+          }
+          for (const hash of await this.storeBatch(buf.subarray(start, at), bounds, tally)) list.push(hash)
+          size += at - start
+          start = at
         }
         tally.bytesRead += size
         await this.opts.onRead?.(path, attempt)
@@ -121,26 +130,30 @@ export class FileReader {
   }
 
   /** Cuts `data` into chunks and stores the new ones; returns their hashes in order. */
-  private async storeChunks(data: Buffer, tally: ReadTally): Promise<string[]> {
-    const list: string[] = []
-    let start = 0
-    while (start < data.length) {
-      const len = nextCut(data, start, data.length, true, this.opts.chunker)
-      list.push(await this.storeChunk(data.subarray(start, start + len), tally))
-      start += len
+  private storeChunks(data: Buffer, tally: ReadTally): Promise<string[]> {
+    const bounds = [0]
+    for (let at = 0; at < data.length; ) {
+      at += nextCut(data, at, data.length, true, this.opts.chunker)
+      bounds.push(at)
     }
-    return list
+    return this.storeBatch(data, bounds, tally)
   }
 
-  /** Hashes one chunk and stores it unless the store has it; returns its hash. */
-  private async storeChunk(piece: Uint8Array, tally: ReadTally): Promise<string> {
-    const hash = chunkHash(piece)
-    if (await this.opts.chunks.put(hash, piece)) {
-      tally.newHashes.push(hash)
-      tally.newChunks++
-      tally.newBytes += piece.byteLength
+  /**
+   * Hashes the chunks data[bounds[i], bounds[i + 1]) (on the hasher's thread when the batch is
+   * large: meanwhile this thread reads and cuts the next files) and stores the new ones.
+   */
+  private async storeBatch(data: Buffer, bounds: number[], tally: ReadTally): Promise<string[]> {
+    const hashes = await chunkHasher.hash(data, bounds)
+    for (const [i, hash] of hashes.entries()) {
+      const piece = data.subarray(bounds[i], bounds[i + 1])
+      if (await this.opts.chunks.put(hash, piece)) {
+        tally.newHashes.push(hash)
+        tally.newChunks++
+        tally.newBytes += piece.byteLength
+      }
     }
-    return hash
+    return hashes
   }
 }
 

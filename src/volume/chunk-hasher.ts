@@ -1,0 +1,104 @@
+import { Worker } from 'node:worker_threads'
+import { chunkHash } from './chunk-hash.js'
+
+/** Below this many bytes a batch is hashed here: a round trip to the worker costs more. */
+export const WORKER_MIN_BYTES = 256 * 1024
+
+// The worker's whole program (inline, so it runs the same from the sources and from dist).
+const WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads')
+const { createHash } = require('node:crypto')
+parentPort.on('message', ({ id, shared, at, bounds }) => {
+  const hashes = []
+  for (let i = 0; i + 1 < bounds.length; i++) {
+    hashes.push(createHash('sha256').update(new Uint8Array(shared, at + bounds[i], bounds[i + 1] - bounds[i])).digest('hex'))
+  }
+  parentPort.postMessage({ id, hashes })
+})
+`
+
+interface Pending {
+  resolve(hashes: string[]): void
+  data: Uint8Array
+  bounds: readonly number[]
+}
+
+/**
+ * Hashes batches of chunks (chunkHash) on a worker thread, so that while one file's chunks are
+ * hashed there, the main thread reads and cuts the next: a snapshot's two CPU-bound steps run on
+ * two cores. The bytes are shared with the worker, not copied: they must sit in a buffer over a
+ * SharedArrayBuffer (see `sharedBuffer`) and stay unchanged until the hashes come back. Small
+ * batches, and every batch once the worker has failed, are hashed on the calling thread.
+ */
+export class ChunkHasher {
+  /** Batches hashed on the worker so far (observation and tests). */
+  onWorker = 0
+  private worker: Worker | null = null
+  private failed = false
+  private next = 0
+  private readonly pending = new Map<number, Pending>()
+
+  /** A buffer whose bytes the worker can read in place. */
+  static sharedBuffer(size: number): Buffer {
+    return Buffer.from(new SharedArrayBuffer(size))
+  }
+
+  /**
+   * The hashes of the chunks data[bounds[i], bounds[i + 1]), in order. `data` must lie in a
+   * shared buffer for the work to go to the worker.
+   */
+  hash(data: Uint8Array, bounds: readonly number[]): Promise<string[]> {
+    const bytes = bounds.length > 1 ? bounds[bounds.length - 1]! - bounds[0]! : 0
+    if (bytes < WORKER_MIN_BYTES || !(data.buffer instanceof SharedArrayBuffer) || this.failed) return Promise.resolve(hashHere(data, bounds))
+    const worker = this.start()
+    if (worker === null) return Promise.resolve(hashHere(data, bounds))
+    const id = this.next++
+    return new Promise<string[]>((resolve) => {
+      this.pending.set(id, { resolve, data, bounds })
+      if (this.pending.size === 1) worker.ref()
+      worker.postMessage({ id, shared: data.buffer, at: data.byteOffset, bounds })
+    })
+  }
+
+  private start(): Worker | null {
+    if (this.worker !== null) return this.worker
+    try {
+      const worker = new Worker(WORKER_SOURCE, { eval: true })
+      worker.unref() // held only while a batch is out (see hash)
+      worker.on('message', (m: { id: number; hashes: string[] }) => {
+        const p = this.pending.get(m.id)
+        if (p === undefined) return
+        this.pending.delete(m.id)
+        if (this.pending.size === 0) worker.unref()
+        this.onWorker++
+        p.resolve(m.hashes)
+      })
+      worker.on('error', () => this.fail())
+      worker.on('exit', () => this.fail())
+      this.worker = worker
+      return worker
+    } catch {
+      this.failed = true
+      return null
+    }
+  }
+
+  /** The worker is gone: what it held is hashed here, and so is everything from now on. */
+  private fail(): void {
+    this.failed = true
+    this.worker = null
+    for (const [id, p] of this.pending) {
+      this.pending.delete(id)
+      p.resolve(hashHere(p.data, p.bounds))
+    }
+  }
+}
+
+function hashHere(data: Uint8Array, bounds: readonly number[]): string[] {
+  const out: string[] = []
+  for (let i = 0; i + 1 < bounds.length; i++) out.push(chunkHash(data.subarray(bounds[i], bounds[i + 1])))
+  return out
+}
+
+/** The process's hasher, shared by every snapshotter (one worker thread, started on first use). */
+export const chunkHasher = new ChunkHasher()

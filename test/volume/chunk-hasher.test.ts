@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest'
+import { randomFillSync } from 'node:crypto'
+import type { Worker } from 'node:worker_threads'
+import { chunkHash } from '../../src/volume/chunk-hash.js'
+import { ChunkHasher, WORKER_MIN_BYTES, chunkHasher } from '../../src/volume/chunk-hasher.js'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { checkout } from '../../src/volume/checkout.js'
+import { expectSameTree, makeNode, nodeIdOf, pseudoRandom, tempDir } from './helpers.js'
+
+const expected = (data: Uint8Array, bounds: number[]) => bounds.slice(1).map((end, i) => chunkHash(data.subarray(bounds[i], end)))
+
+describe('ChunkHasher', () => {
+  it('hashes big batches on its worker, reading the shared bytes in place, exactly as chunkHash does', async () => {
+    const hasher = new ChunkHasher()
+    const buf = randomFillSync(ChunkHasher.sharedBuffer(2_000_000))
+    const bounds = [0, 100_000, 700_000, 1_500_000, 2_000_000]
+    expect(await hasher.hash(buf, bounds)).toEqual(expected(buf, bounds))
+    expect(hasher.onWorker).toBe(1)
+    // A view at an offset into the shared buffer, several batches at once.
+    const view = buf.subarray(100_000, 1_500_000)
+    const inner = [0, 600_000, 1_400_000]
+    const both = await Promise.all([hasher.hash(view, inner), hasher.hash(buf, bounds)])
+    expect(both).toEqual([expected(view, inner), expected(buf, bounds)])
+    expect(hasher.onWorker).toBe(3)
+    // Small batches, and bytes the worker cannot share, are hashed here.
+    expect(await hasher.hash(buf, [0, 1000, WORKER_MIN_BYTES - 1])).toEqual(expected(buf, [0, 1000, WORKER_MIN_BYTES - 1]))
+    expect(await hasher.hash(Buffer.from(buf), bounds)).toEqual(expected(buf, bounds))
+    expect(await hasher.hash(buf, [0])).toEqual([])
+    expect(hasher.onWorker).toBe(3)
+  })
+
+  it('hashes here what its worker held when the worker dies, and everything after', async () => {
+    const hasher = new ChunkHasher()
+    const buf = randomFillSync(ChunkHasher.sharedBuffer(3_000_000))
+    const bounds = [0, 1_000_000, 3_000_000]
+    const inFlight = hasher.hash(buf, bounds)
+    await (hasher as unknown as { worker: Worker }).worker.terminate()
+    expect(await inFlight).toEqual(expected(buf, bounds))
+    const before = hasher.onWorker
+    expect(await hasher.hash(buf, bounds)).toEqual(expected(buf, bounds))
+    expect(hasher.onWorker).toBe(before)
+  })
+
+  it('a snapshot hashes the big files it reads on the worker, and they check out byte for byte', async () => {
+    const home = await tempDir()
+    const node = await makeNode(home, nodeIdOf(1))
+    await writeFile(join(node.root, 'big'), pseudoRandom(9_000_000)) // larger than a read buffer
+    await writeFile(join(node.root, 'mid'), pseudoRandom(1_000_000))
+    await writeFile(join(node.root, 'small'), 'tiny')
+    const before = chunkHasher.onWorker
+    const { manifest } = await node.snapshotter.snapshot({ epoch: 1 })
+    expect(chunkHasher.onWorker).toBeGreaterThanOrEqual(before + 3) // 'big' in several batches, 'mid' in one
+    const target = join(home, 'out')
+    await checkout({ chunks: node.chunks, manifest, target, mode: 'fresh' })
+    await expectSameTree(node.root, target)
+  })
+})
