@@ -6,6 +6,7 @@ import { ShoalError } from '../core/errors.js'
 import type { Manifest, ManifestEntry } from '../core/snapnode.js'
 import { MAX_CHUNK_BYTES } from '../protocol/volume-messages.js'
 import { chunkHash } from './chunk-hash.js'
+import { ChunkHasher, chunkHasher } from './chunk-hasher.js'
 import type { ChunkStore } from './chunk-store.js'
 import { runLimited } from './run-limited.js'
 import { TMP_PREFIX, fsyncDir, tmpPathBeside } from './fs-atomic.js'
@@ -259,11 +260,11 @@ function basisOf(chunks: ChunkStore, path: string, list: string[]): Basis | unde
  * Writes a file from its chunks, a piece (up to PIECE_BYTES) at a time: the piece's chunks are
  * gathered, hash-checked, then written with one writev. With a basis (the old version of the
  * file), chunks it already holds are read from it in place of the chunk store, back-to-back runs
- * with one read; a basis chunk that does not match its hash is taken from the store. Reads (of
- * the basis and of the store) and writes are synchronous, into reused buffers, a piece at a time
- * with a turn of the event loop between pieces: on a replica the old file and the new chunks sit
- * in the page cache, where a thread-pool round trip into fresh memory per read costs more than
- * the copy itself.
+ * with one read; a basis chunk that does not match its hash (checked on the hasher's worker) is
+ * taken from the store. Reads (of the basis and of the store) and writes are synchronous, into
+ * reused buffers, a piece at a time with a turn of the event loop between pieces: on a replica
+ * the old file and the new chunks sit in the page cache, where a thread-pool round trip into
+ * fresh memory per read costs more than the copy itself.
  */
 async function writeFileEntry(chunks: ChunkStore, path: string, e: Extract<ManifestEntry, { kind: 'file' }>, stats: CheckoutStats, basis?: Basis): Promise<void> {
   const fd = openSync(path, 'w', e.mode)
@@ -292,7 +293,7 @@ async function writeFileEntry(chunks: ChunkStore, path: string, e: Extract<Manif
       }
       const j = i + sizes.length
       const parts: Buffer[] = new Array(j - i)
-      if (old !== null) readFromBasis(old, basis!, list.slice(i, j), sizes, buf!, parts)
+      if (old !== null) await readFromBasis(old, basis!, list.slice(i, j), sizes, buf!, parts)
       const fromStore: number[] = []
       for (let k = i; k < j; k++) if (parts[k - i] === undefined) fromStore.push(k)
       if (fromStore.length > 0) {
@@ -323,16 +324,20 @@ async function writeFileEntry(chunks: ChunkStore, path: string, e: Extract<Manif
 }
 
 function takePieceBuffer(): Buffer {
-  return pieceBuffers.pop() ?? Buffer.allocUnsafeSlow(PIECE_BYTES)
+  // Shared memory, so the hasher's worker reads basis pieces in place.
+  return pieceBuffers.pop() ?? ChunkHasher.sharedBuffer(PIECE_BYTES)
 }
 
 /**
  * Reads the chunks of a piece (`hashes`, of `sizes`) that the basis holds into `buf`, each at its
  * offset in the piece, runs lying back to back in the old file with one read, and puts those
- * whose hash checks out in `parts` (the others are left for the store).
+ * whose hash checks out in `parts` (the others are left for the store). The hashes are checked
+ * on the hasher's worker thread while this thread goes on with the other files being written.
  */
-function readFromBasis(old: number, basis: Basis, hashes: string[], sizes: number[], buf: Buffer, parts: Buffer[]): void {
-  let at = 0
+async function readFromBasis(old: number, basis: Basis, hashes: string[], sizes: number[], buf: Buffer, parts: Buffer[]): Promise<void> {
+  const bounds = [0]
+  const read: boolean[] = new Array(hashes.length).fill(false)
+  let any = false
   for (let k = 0; k < hashes.length; ) {
     const first = basis.at.get(hashes[k]!)
     let end = k + 1
@@ -344,15 +349,17 @@ function readFromBasis(old: number, basis: Basis, hashes: string[], sizes: numbe
         len += sizes[end]!
       }
       // A single chunk larger than a piece is taken from the store.
+      const at = bounds[bounds.length - 1]!
       const got = at + len <= buf.length ? readSync(old, buf, at, len, first.offset) : 0
-      for (let m = k, off = at; m < end; off += sizes[m]!, m++) {
-        const slice = buf.subarray(off, off + sizes[m]!)
-        if (off + sizes[m]! <= at + got && chunkHash(slice) === hashes[m]) parts[m] = slice
-      }
+      for (let m = k, off = at; m < end; off += sizes[m]!, m++) read[m] = off + sizes[m]! <= at + got
+      any ||= got > 0
     }
-    at += len
+    for (let m = k; m < end; m++) bounds.push(bounds[bounds.length - 1]! + sizes[m]!)
     k = end
   }
+  if (!any || bounds[bounds.length - 1]! > buf.length) return
+  const got = await chunkHasher.hash(buf, bounds)
+  for (let m = 0; m < hashes.length; m++) if (read[m] && got[m] === hashes[m]) parts[m] = buf.subarray(bounds[m]!, bounds[m + 1]!)
 }
 
 async function writeSymlink(path: string, e: Extract<ManifestEntry, { kind: 'symlink' }>): Promise<void> {

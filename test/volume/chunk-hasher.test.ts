@@ -42,10 +42,11 @@ describe('ChunkHasher', () => {
     expect(hasher.onWorker).toBe(before)
   })
 
-  it('a snapshot hashes the big files it reads on the worker, and they check out byte for byte', async () => {
+  it('a snapshot hashes the big files it reads on the worker, and so does a checkout the old copy it reuses', async () => {
     const home = await tempDir()
     const node = await makeNode(home, nodeIdOf(1))
-    await writeFile(join(node.root, 'big'), pseudoRandom(9_000_000)) // larger than a read buffer
+    const big = pseudoRandom(9_000_000)
+    await writeFile(join(node.root, 'big'), big) // larger than a read buffer
     await writeFile(join(node.root, 'mid'), pseudoRandom(1_000_000))
     await writeFile(join(node.root, 'small'), 'tiny')
     const before = chunkHasher.onWorker
@@ -53,6 +54,13 @@ describe('ChunkHasher', () => {
     expect(chunkHasher.onWorker).toBeGreaterThanOrEqual(before + 3) // 'big' in several batches, 'mid' in one
     const target = join(home, 'out')
     await checkout({ chunks: node.chunks, manifest, target, mode: 'fresh' })
+    await expectSameTree(node.root, target)
+
+    await writeFile(join(node.root, 'big'), Buffer.concat([big.subarray(0, 5_000_000), Buffer.from('an insert'), big.subarray(5_000_000)]))
+    const next = await node.snapshotter.snapshot({ epoch: 1 })
+    const beforeCheckout = chunkHasher.onWorker
+    await checkout({ chunks: node.chunks, manifest: next.manifest, previous: manifest, target, mode: 'in-place' })
+    expect(chunkHasher.onWorker).toBeGreaterThan(beforeCheckout)
     await expectSameTree(node.root, target)
   })
 })
