@@ -92,6 +92,53 @@ describe('HttpFront on the wire', () => {
     expect(echoed.equals(body)).toBe(true)
   })
 
+  it('keeps every byte of responses streamed in small pieces to clients that stop reading for a while', async () => {
+    // The app writes each response as many small pieces, so the front's reads from it are small
+    // while the clients' sockets are full: bytes already queued for a client must never change.
+    const pattern = (i: number) => (i * 31 + (i >> 12)) & 0xff
+    const total = 12 * 1024 * 1024
+    const app = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': total })
+      let at = 0
+      const more = () => {
+        while (at < total) {
+          const n = Math.min(3000 + (at % 5000), total - at)
+          const piece = Buffer.alloc(n)
+          for (let k = 0; k < n; k++) piece[k] = pattern(at + k)
+          at += n
+          if (!res.write(piece)) return void res.once('drain', more)
+        }
+        res.end()
+      }
+      more()
+    })
+    await new Promise<void>((r) => app.listen(0, '127.0.0.1', r))
+    onTestFinished(() => new Promise<void>((r) => {
+      app.closeAllConnections()
+      app.close(() => r())
+    }))
+    const port = (app.address() as net.AddressInfo).port
+    const front = await startFront({ resolver: new TableResolver().set('q.test', 'q', { kind: 'local', port }) })
+    const fetchSlowly = (pauseMs: number) =>
+      new Promise<Buffer>((resolve, reject) => {
+        http.get({ host: '127.0.0.1', port: front.port, path: '/', headers: { host: 'q.test' } }, (res) => {
+          const chunks: Buffer[] = []
+          res.pause()
+          setTimeout(() => res.resume(), pauseMs)
+          res.on('data', (c: Buffer) => chunks.push(c))
+          res.on('end', () => resolve(Buffer.concat(chunks)))
+          res.on('error', reject)
+        }).on('error', reject)
+      })
+    const bodies = await Promise.all([fetchSlowly(400), fetchSlowly(700), fetchSlowly(0)])
+    for (const body of bodies) {
+      expect(body.length).toBe(total)
+      let bad = -1
+      for (let i = 0; i < total && bad < 0; i++) if (body[i] !== pattern(i)) bad = i
+      expect(bad).toBe(-1)
+    }
+  })
+
   it('reads a request body split at every byte boundary', async () => {
     const app = await startBackend('s')
     const front = await startFront({ resolver: new TableResolver().set('s.test', 's', { kind: 'local', port: app.port }) })
