@@ -1,6 +1,6 @@
 import c, { type Encoding, type State } from 'compact-encoding'
 import { badFrame } from '../core/errors.js'
-import type { Manifest, ManifestEntry } from '../core/snapnode.js'
+import { comparePaths, type Manifest, type ManifestEntry } from '../core/snapnode.js'
 import { boundedString, decodeExact, encodeExact, finite, fittedArray, hex32, uintMax } from './codec-util.js'
 
 /**
@@ -82,19 +82,56 @@ export const manifestCodec: Encoding<Manifest> = {
   }
 }
 
+/** A manifest with its encoding and where its parts end (see encodeManifestBounded). */
+export interface EncodedManifest {
+  manifest: Manifest
+  bytes: Uint8Array
+  ends: readonly number[]
+}
+
 /**
  * Encodes a manifest and reports where its parts end: the header first, then each entry. Pieces
- * cut at these offsets hold whole entries, which can be read on their own.
+ * cut at these offsets hold whole entries, which can be read on their own. With `prev`, an entry
+ * that is the very object of one of prev's entries is copied from prev's bytes instead of being
+ * encoded again (an entry's bytes do not depend on where it sits): a new snapshot of a big volume
+ * shares nearly all its entries with the last one.
  */
-export function encodeManifestBounded(m: Manifest): { bytes: Buffer; ends: number[] } {
-  const bytes = encodeManifest(m)
+export function encodeManifestBounded(m: Manifest, prev?: EncodedManifest): { bytes: Buffer; ends: number[] } {
+  const list = m.entries
+  const old = prev?.manifest.entries ?? []
   const state: State = { start: 0, end: 0, buffer: null as unknown as Buffer }
   flags.preencode(state, 0)
-  c.uint.preencode(state, m.entries.length)
+  c.uint.preencode(state, list.length)
   const ends = [state.end]
-  for (const e of m.entries) {
-    entryCodec.preencode(state, e)
+  const from: number[] = new Array(list.length)
+  // Both lists are sorted by path: walk them side by side, comparing paths only past entries
+  // that are not shared.
+  for (let k = 0, j = 0; k < list.length; k++) {
+    const e = list[k]!
+    while (j < old.length && old[j] !== e && comparePaths(old[j]!.path, e.path) < 0) j++
+    const i = j < old.length && old[j] === e ? j++ : -1
+    if (i >= 0) state.end += prev!.ends[i + 1]! - prev!.ends[i]!
+    else entryCodec.preencode(state, e)
+    from[k] = i
     ends.push(state.end)
+  }
+  const bytes = Buffer.allocUnsafe(state.end)
+  state.buffer = bytes
+  flags.encode(state, 0)
+  c.uint.encode(state, list.length)
+  for (let k = 0; k < list.length; ) {
+    const i = from[k]!
+    if (i < 0) {
+      entryCodec.encode(state, list[k++]!)
+      continue
+    }
+    // A run of entries that followed each other in prev too: one copy.
+    let n = 1
+    while (k + n < list.length && from[k + n] === i + n) n++
+    const src = prev!.bytes
+    bytes.set(new Uint8Array(src.buffer, src.byteOffset + prev!.ends[i]!, prev!.ends[i + n]! - prev!.ends[i]!), state.start)
+    k += n
+    state.start = ends[k]!
   }
   return { bytes, ends }
 }

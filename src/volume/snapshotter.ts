@@ -113,7 +113,8 @@ export class Snapshotter {
    * The newest manifest this snapshotter produced or compared, to spare re-reading it; with
    * `listing` when it is exactly what the last listing of the folder found.
    */
-  private last: { id: string; bytes: Buffer; listing?: Manifest } | null = null
+  /** The last snapshot taken or found unchanged: its manifest's bytes, and the listing they encode. */
+  private last: { id: string; bytes: Buffer; ends?: number[]; listing?: Manifest } | null = null
   /** Files the last snapshot read but could not trust the stat cache for next time (racy, uncached). */
   private recheck = new Set<string>()
   /** When the stat cache was last written out (performance.now(); -Infinity: never). */
@@ -204,14 +205,17 @@ export class Snapshotter {
     t = performance.now()
     const manifest: Manifest = { entries: found.map((f) => f.entry!) }
     stats.entries = manifest.entries.length
-    const { bytes, ends } = encodeManifestBounded(manifest)
+    // Entries taken over from the last listing are copied from its bytes, not encoded again.
+    const last = this.last
+    const prev = last?.listing !== undefined && last.ends !== undefined ? { manifest: last.listing, bytes: last.bytes, ends: last.ends } : undefined
+    const { bytes, ends } = encodeManifestBounded(manifest, prev)
     if (parent && !args.force) {
       const parentBytes = this.last?.id === parent.id ? this.last.bytes : await snapshots.readManifestBytes(parent.id)
       this.last = { id: parent.id, bytes: parentBytes }
       if (parentBytes.equals(bytes)) {
         if (stats.filesRead > 0 || nextCache.size !== cache.size) await this.saveCache(nextCache, parent.id)
         else this.cache = nextCache
-        this.last = { id: parent.id, bytes, listing: manifest }
+        this.last = { id: parent.id, bytes, ends, listing: manifest }
         this.recheck = recheck
         stats.durationMs = Date.now() - started
         return { snapnode: parent, manifest, changed: false, stats }
@@ -220,7 +224,7 @@ export class Snapshotter {
     const base = { parent: parent?.id ?? null, origin: this.opts.origin, epoch: args.epoch, seq: args.seq ?? (parent ? parent.seq + 1 : 1) }
     const snapnode: Snapnode = { id: snapshotId(bytes, base), ...base, time: args.time ?? started, holders: [this.opts.origin] }
     const committed = await snapshots.commit(snapnode, bytes, { chunks: tally.newHashes, ends, manifest })
-    this.last = { id: committed.id, bytes }
+    this.last = { id: committed.id, bytes, ends }
     await this.saveCache(nextCache, committed.id)
     this.last.listing = manifest
     this.recheck = recheck

@@ -84,6 +84,22 @@ describe('replication codecs', () => {
     }
   })
 
+  it('a manifest encoded by copying the entries it shares with the last one is the same bytes', () => {
+    const file = (path: string, n: number) => ({ path, kind: 'file' as const, mode: 0o644, mtimeMs: 1000 + n, size: n * 10, chunks: Array.from({ length: n }, (_, k) => ((n * 7 + k) % 256).toString(16).padStart(2, '0').repeat(32)) })
+    const old: Manifest = { entries: [{ path: 'd', kind: 'dir', mode: 0o755, mtimeMs: 1, size: 0 }, file('d/a', 1), file('d/b', 3), file('d/c', 0), file('e', 200)] }
+    const prev = { manifest: old, ...encodeManifestBounded(old) }
+    // Shared entries (the same objects), one changed, one removed, one added, one moved up.
+    const next: Manifest = { entries: [old.entries[0]!, file('d/a', 2), old.entries[2]!, file('d/bb', 5), old.entries[4]!] }
+    const reused = encodeManifestBounded(next, prev)
+    const fresh = encodeManifestBounded(next)
+    expect(reused.bytes.equals(fresh.bytes)).toBe(true)
+    expect(reused.ends).toEqual(fresh.ends)
+    expect(reused.bytes.equals(encodeManifest(next))).toBe(true)
+    // An equal entry that is not the same object is encoded, with the same result.
+    const copy: Manifest = { entries: next.entries.map((e) => ({ ...e })) }
+    expect(encodeManifestBounded(copy, prev).bytes.equals(fresh.bytes)).toBe(true)
+  })
+
   it('manifests and snapnodes round-trip byte for byte', () => {
     const mb = encodeManifest(manifest)
     expect(decodeManifest(mb)).toEqual(manifest)
