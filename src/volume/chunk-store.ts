@@ -1,4 +1,4 @@
-import { close, openSync, readSync, type Stats } from 'node:fs'
+import { readSync, type Stats } from 'node:fs'
 import { mkdir, readdir, rename, unlink } from 'node:fs/promises'
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
@@ -8,6 +8,7 @@ import { fdClose, fdOpen, fdReadExactly, fdStat } from './fd-io.js'
 import { TMP_PREFIX, fsyncDir, writeTmpSynced } from './fs-atomic.js'
 import { PACK_MAGIC, decodeTrailer, encodeTrailer, type PackEntry } from './pack-file.js'
 import { EarlyPack } from './early-pack.js'
+import { OpenPacks } from './open-packs.js'
 import { Building, Pack, SPARE_SLABS, copyOf } from './pack-building.js'
 
 /** New chunks are written out as a pack once this many bytes wait in memory. */
@@ -22,8 +23,6 @@ export const SMALL_PACK_BYTES = 4 * 1024 * 1024
 export const MERGE_SMALL_PACKS = 8
 /** `readMany` reads chunks lying back to back in a pack together, up to this many bytes a read. */
 export const READ_SPAN_BYTES = 1024 * 1024
-/** At most this many pack files are kept open for reading. */
-export const MAX_OPEN_PACKS = 128
 
 const HEX64 = /^[0-9a-f]{64}$/
 const PACK_NAME = /^[0-9a-z]+-[0-9a-f]{8}\.pack$/
@@ -59,8 +58,7 @@ export class ChunkStore {
   private readonly packBytes: number
   private readonly index = new Map<string, Location>()
   private readonly packs = new Set<Pack>()
-  /** Open packs, least recently read first. */
-  private readonly openPacks = new Map<Pack, true>()
+  private readonly openPacks = new OpenPacks()
   private building = new Building()
   private readonly spareSlabs: Buffer[] = []
   private writing: Promise<void> = Promise.resolve()
@@ -179,34 +177,26 @@ export class ChunkStore {
     const out: Buffer[] = new Array(hashes.length)
     const reads: Array<Promise<void>> = []
     for (let i = 0; i < hashes.length; ) {
-      const at = this.index.get(hashes[i]!)
-      if (at === undefined) throw new ShoalError('NOT_FOUND', `chunk ${hashes[i]!.slice(0, 12)}… is not in the store`)
+      const at = this.locate(hashes[i]!)
       if (at.data !== null) {
         out[i] = copyOf(at.data) // not written out yet
         i++
         continue
       }
-      const pack = at.home as Pack
-      const lengths = [at.length]
-      let end = at.offset + at.length
-      while (i + lengths.length < hashes.length && end - at.offset < READ_SPAN_BYTES) {
-        const next = this.index.get(hashes[i + lengths.length]!)
-        if (next === undefined || next.home !== pack || next.data !== null || next.offset !== end) break
-        end = next.offset + next.length
-        lengths.push(next.length)
-      }
-      reads.push(this.readSpan(pack, at.offset, end - at.offset, lengths, i, out))
-      i += lengths.length
+      const span = this.span(hashes, i, at, READ_SPAN_BYTES)
+      reads.push(this.readSpan(at.home as Pack, at.offset, span.lengths, i, out))
+      i += span.lengths.length
     }
     await Promise.all(reads)
     return out
   }
 
   /** Reads `lengths` (chunks back to back from `offset` in `pack`) into out[from…]. */
-  private async readSpan(pack: Pack, offset: number, length: number, lengths: number[], from: number, out: Buffer[]): Promise<void> {
+  private async readSpan(pack: Pack, offset: number, lengths: number[], from: number, out: Buffer[]): Promise<void> {
+    const length = lengths.reduce((n, l) => n + l, 0)
     pack.readers++
     try {
-      const data = await fdReadExactly(await this.fdOf(pack), offset, length)
+      const data = await fdReadExactly(await this.openPacks.fd(pack), offset, length)
       if (data.length !== length) throw new ShoalError('BAD_CHUNK', `stored chunks are cut short in ${pack.name}`)
       let at = 0
       for (const [k, len] of lengths.entries()) {
@@ -214,9 +204,31 @@ export class ChunkStore {
         at += len
       }
     } finally {
-      pack.readers--
-      if (pack.readers === 0 && pack.retired) void this.dispose(pack)
+      this.doneReading(pack)
     }
+  }
+
+  /**
+   * The chunks hashes[i…] lying back to back in the pack of hashes[i] (`first`, which always
+   * counts), `maxBytes` at most: their lengths.
+   */
+  private span(hashes: readonly string[], i: number, first: Location, maxBytes: number): { lengths: number[] } {
+    const lengths = [first.length]
+    let end = first.offset + first.length
+    for (let k = i + 1; k < hashes.length; k++) {
+      const next = this.index.get(hashes[k]!)
+      if (next === undefined || next.home !== first.home || next.data !== null || next.offset !== end) break
+      if (end + next.length - first.offset > maxBytes) break
+      end += next.length
+      lengths.push(next.length)
+    }
+    return { lengths }
+  }
+
+  /** A read of `pack` ended: a retired pack goes once none is left. */
+  private doneReading(pack: Pack): void {
+    pack.readers--
+    if (pack.readers === 0 && pack.retired) void this.dispose(pack)
   }
 
   /**
@@ -240,21 +252,13 @@ export class ChunkStore {
         i++
         continue
       }
-      const pack = first.home as Pack
-      let end = first.offset + first.length
-      let k = i + 1
-      for (; k < hashes.length; k++) {
-        const next = this.index.get(hashes[k]!)
-        if (next === undefined || next.home !== pack || next.data !== null || next.offset !== end) break
-        if (at + end + next.length - first.offset > into.length) break
-        end += next.length
-      }
-      this.readSpanSync(pack, first.offset, end - first.offset, into, at)
-      for (; i < k; i++) {
-        const length = this.index.get(hashes[i]!)!.length
+      const { lengths } = this.span(hashes, i, first, into.length - at)
+      this.readSpanSync(first.home as Pack, first.offset, lengths.reduce((n, l) => n + l, 0), into, at)
+      for (const length of lengths) {
         out.push(into.subarray(at, at + length))
         at += length
       }
+      i += lengths.length
     }
     return out
   }
@@ -273,15 +277,14 @@ export class ChunkStore {
   private readSpanSync(pack: Pack, offset: number, length: number, into: Buffer, at: number): void {
     pack.readers++
     try {
-      const fd = this.fdOfSync(pack)
+      const fd = this.openPacks.fdSync(pack)
       for (let got = 0; got < length; ) {
         const n = readSync(fd, into, at + got, length - got, offset + got)
         if (n === 0) throw new ShoalError('BAD_CHUNK', `stored chunks are cut short in ${pack.name}`)
         got += n
       }
     } finally {
-      pack.readers--
-      if (pack.readers === 0 && pack.retired) void this.dispose(pack)
+      this.doneReading(pack)
     }
   }
 
@@ -452,53 +455,9 @@ export class ChunkStore {
     return sealed
   }
 
-  private async fdOf(pack: Pack): Promise<number> {
-    if (pack.fd !== null) return this.touch(pack)
-    pack.opening ??= fdOpen(pack.path, 'r').then((fd) => {
-      pack.opening = null
-      if (pack.fd === null) return this.adopt(pack, fd)
-      close(fd, () => undefined) // opened synchronously meanwhile (readManyInto): keep that one
-      return pack.fd
-    })
-    return pack.opening
-  }
-
-  private fdOfSync(pack: Pack): number {
-    return pack.fd !== null ? this.touch(pack) : this.adopt(pack, openSync(pack.path, 'r'))
-  }
-
-  /** Marks an open pack as the most recently read. */
-  private touch(pack: Pack): number {
-    this.openPacks.delete(pack)
-    this.openPacks.set(pack, true)
-    return pack.fd!
-  }
-
-  private adopt(pack: Pack, fd: number): number {
-    pack.fd = fd
-    this.openPacks.set(pack, true)
-    this.evict()
-    return fd
-  }
-
-  /** Closes the least recently read packs beyond MAX_OPEN_PACKS (those not being read). */
-  private evict(): void {
-    for (const pack of this.openPacks.keys()) {
-      if (this.openPacks.size <= MAX_OPEN_PACKS) return
-      if (pack.readers > 0) continue
-      this.openPacks.delete(pack)
-      const fd = pack.fd
-      pack.fd = null
-      if (fd !== null) close(fd, () => undefined)
-    }
-  }
-
   /** Closes and removes a retired pack (its chunks live elsewhere now). Never rejects. */
   private dispose(pack: Pack): Promise<void> {
-    this.openPacks.delete(pack)
-    const fd = pack.fd
-    pack.fd = null
-    if (fd !== null) close(fd, () => undefined)
+    this.openPacks.close(pack)
     return unlink(pack.path).catch(() => undefined)
   }
 }
