@@ -5,17 +5,17 @@ import { join } from 'node:path'
 import { ShoalError } from '../core/errors.js'
 import { chunkHash } from './chunk-hash.js'
 import { fdClose, fdOpen, fdReadExactly, fdStat } from './fd-io.js'
-import { TMP_PREFIX, fsyncDir, writeTmpSynced } from './fs-atomic.js'
+import { TMP_PREFIX, fsyncDir } from './fs-atomic.js'
 import { PACK_MAGIC, decodeTrailer, encodeTrailer, type PackEntry } from './pack-file.js'
-import { EarlyPack } from './early-pack.js'
 import { OpenPacks } from './open-packs.js'
 import { Building, Pack, SPARE_SLABS, copyOf } from './pack-building.js'
+import { PackWriter } from './pack-writer.js'
 
 /** New chunks are written out as a pack once this many bytes wait in memory. */
 export const PACK_BYTES = 32 * 1024 * 1024
 /**
  * Chunks gathering in memory are written to their future pack file in batches of this many
- * bytes, while more arrive (see EarlyPack); sealing then writes only the rest.
+ * bytes, while more arrive (see PackWriter); sealing then writes only the rest.
  */
 export const WRITE_AHEAD_BYTES = 4 * 1024 * 1024
 /** Packs smaller than this are merged by `compact()` once there are MERGE_SMALL_PACKS of them. */
@@ -138,16 +138,16 @@ export class ChunkStore {
     b.append(hash, own, now, null)
     this.index.set(hash, { home: b, data: own, offset: 0, length: own.length, storedAt: now, usedAt: now })
     if (b.len >= this.packBytes) await this.flush()
-    else if (b.len - b.earlyLen >= WRITE_AHEAD_BYTES) this.writeAhead(b)
+    else if (b.len - b.writtenLen >= WRITE_AHEAD_BYTES) this.writeAhead(b)
     return true
   }
 
   /** Hands the chunks gathered since the last call to the building's pack file, written meanwhile. */
   private writeAhead(b: Building): void {
-    b.early ??= new EarlyPack(join(this.packDir, 'early.pack'))
-    b.early.append(b.entries.slice(b.earlyEntries).map((e) => e.data))
-    b.earlyEntries = b.entries.length
-    b.earlyLen = b.len
+    b.writer ??= new PackWriter(this.packDir)
+    b.writer.append(b.entries.slice(b.writtenEntries).map((e) => e.data))
+    b.writtenEntries = b.entries.length
+    b.writtenLen = b.len
   }
 
   /** Verifies the hash first; throws BAD_CHUNK (storing nothing) when it does not match. */
@@ -336,13 +336,13 @@ export class ChunkStore {
   private async seal(b: Building): Promise<Pack | null> {
     const entries: PackEntry[] = []
     const froms: Array<Pack | null> = []
-    // What is still to write: everything, or what came after the part written ahead.
-    const rest: Buffer[] = b.early === null ? [PACK_MAGIC] : []
+    // What is still to write: what came after the part written ahead (if any).
+    const rest: Buffer[] = []
     let size = PACK_MAGIC.length
     for (const [i, e] of b.entries.entries()) {
       const at = this.index.get(e.hash)
       const live = at !== undefined && (at.home === b || at.home === e.from) // else deleted meanwhile
-      const written = i < b.earlyEntries
+      const written = i < b.writtenEntries
       if (!live && !written) continue
       if (live) {
         entries.push({ hash: e.hash, offset: size, length: e.data.length, storedAt: e.storedAt })
@@ -352,23 +352,21 @@ export class ChunkStore {
       size += e.data.length
     }
     if (entries.length === 0) {
-      await b.early?.discard()
+      await b.writer?.discard()
       return null
     }
     const name = `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}.pack`
     const path = join(this.packDir, name)
-    let tmp: string | null = b.early?.tmp ?? null
+    const file = b.writer ?? new PackWriter(this.packDir)
     try {
       const trailer = encodeTrailer(entries)
       rest.push(trailer)
       size += trailer.length
-      if (b.early !== null) await b.early.finish(rest)
-      else tmp = await writeTmpSynced(path, rest)
-      await rename(tmp!, path)
+      await file.finish(rest)
+      await rename(file.tmp, path)
       await fsyncDir(this.packDir)
     } catch (err) {
-      if (b.early !== null) await b.early.discard()
-      else if (tmp !== null) await unlink(tmp).catch(() => undefined)
+      await file.discard()
       // Nothing of `b` is stored: forget it, so the next snapshot or transfer brings it again.
       for (const e of b.entries) if (this.index.get(e.hash)?.home === b) this.index.delete(e.hash)
       throw err

@@ -1,4 +1,4 @@
-import type { EarlyPack } from './early-pack.js'
+import type { PackWriter } from './pack-writer.js'
 
 /**
  * Where a chunk store's chunks live: packs still gathering in memory, and sealed pack files.
@@ -18,11 +18,11 @@ export class Building {
   /** Bytes of chunk data gathered. */
   len = 0
   readonly entries: Array<{ hash: string; data: Buffer; storedAt: number; from: Pack | null }> = []
-  /** The pack file written ahead of sealing (see EarlyPack), if started. */
-  early: EarlyPack | null = null
-  /** Entries (the first ones) and bytes of chunk data handed to `early`. */
-  earlyEntries = 0
-  earlyLen = 0
+  /** Its pack file, once chunks were written ahead of sealing (see PackWriter). */
+  writer: PackWriter | null = null
+  /** Entries (the first ones) and bytes of chunk data handed to `writer`. */
+  writtenEntries = 0
+  writtenLen = 0
   /** Slabs holding copied chunks; free for reuse once this building is written out (or dropped). */
   private readonly slabs: Buffer[] = []
   private used = SLAB_BYTES

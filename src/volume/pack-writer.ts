@@ -1,4 +1,5 @@
 import { close, fdatasync, open, unlink, writev } from 'node:fs'
+import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { ShoalError } from '../core/errors.js'
 import { tmpPathBeside } from './fs-atomic.js'
@@ -11,13 +12,13 @@ const unlinkCb = promisify(unlink)
 const writevCb = promisify(writev)
 
 /**
- * A pack file written while its chunks still gather in memory: each batch goes out (through the
- * thread pool) as it is handed over, so sealing the pack later writes only the rest, the trailer
- * and the fsync. Writing into the page cache costs about as much as the copy itself here, and a
- * snapshot or transfer has better things to do with the main thread at the end. The file sits
- * beside its final name (a temporary name, swept at startup after a crash) until renamed.
+ * A pack file being written, possibly while its chunks still gather in memory: each batch goes
+ * out (through the thread pool) as it is handed over, so sealing the pack writes only the rest,
+ * the trailer and the fsync. Writing into the page cache costs about as much as the copy itself
+ * here, and a snapshot or transfer has better things to do with the main thread at the end. The
+ * file has a temporary name in the pack folder (swept at startup after a crash) until renamed.
  */
-export class EarlyPack {
+export class PackWriter {
   /** Where the file is written; rename it onto the pack's name after `finish`. */
   readonly tmp: string
   /** Bytes handed over so far (the file's length once every write is done). */
@@ -25,9 +26,9 @@ export class EarlyPack {
   private fd: number | null = null
   private writes: Promise<void>
 
-  /** `path`: the pack's final name. */
-  constructor(path: string) {
-    this.tmp = tmpPathBeside(path)
+  /** `dir`: the pack folder. */
+  constructor(dir: string) {
+    this.tmp = tmpPathBeside(join(dir, 'pack'))
     this.writes = openCb(this.tmp, 'w', 0o644).then((fd) => {
       this.fd = fd
       return writeAll(fd, [PACK_MAGIC], 0)
