@@ -2,7 +2,7 @@ import { ShoalError, isErrorCode } from '../core/errors.js'
 import type { Manifest, Snapnode } from '../core/snapnode.js'
 import { MAX_MANIFEST_BYTES, decodeManifestBounded } from '../protocol/manifest-codec.js'
 import { MAX_CHUNK_BYTES, decodeReplication, encodeReplication, type ChunkRun, type ReplicationMessage } from '../protocol/volume-messages.js'
-import { applyPatch } from './chunk-patch.js'
+import { patchFromStore } from './chunk-patch.js'
 import { byFirstChunk, changedRuns, lackingChunks, runsFor } from './chunk-runs.js'
 import { chunkHash } from './chunk-hash.js'
 import type { ChunkStore } from './chunk-store.js'
@@ -227,16 +227,9 @@ export class ReplicationReceiver {
       this.fail(t, new ShoalError('BAD_CHUNK', `patch for ${msg.hash.slice(0, 12)}… copies from a chunk this node does not hold`), true)
       return
     }
-    // Synchronously, into buffers shared by every receiver of this process: the bases read
-    // from the store (page cache, as a rule) and the chunk rebuilt, which the store copies.
-    const buffers = (patchBuffers ??= { bases: Buffer.allocUnsafeSlow(MAX_CHUNK_BYTES), out: Buffer.allocUnsafeSlow(MAX_CHUNK_BYTES) })
     let data: Buffer
     try {
-      const bases = [...new Set(msg.pieces.flatMap((p) => ('base' in p ? [p.base] : [])))]
-      const fits = bases.reduce((n, h) => n + (chunks.size(h) ?? 0), 0) <= buffers.bases.length
-      const read = fits ? chunks.readManyInto(bases, buffers.bases) : bases.map((h) => chunks.readSync(h))
-      const byHash = new Map(bases.map((h, i) => [h, read[i]!]))
-      data = applyPatch(msg.pieces, (h) => byHash.get(h)!, buffers.out)
+      data = patchFromStore(msg.pieces, chunks) // the store copies it (see verified)
     } catch (err) {
       this.fail(t, toShoalError(err), true)
       return
@@ -395,9 +388,6 @@ export class ReplicationReceiver {
     if (!this.closed) this.opts.link.send(encodeReplication(msg))
   }
 }
-
-/** See onPatch. */
-let patchBuffers: { bases: Buffer; out: Buffer } | null = null
 
 function snapshotsHave(snapshots: SnapshotStore, id: string | null): string | null {
   return id !== null && snapshots.has(id) ? id : null
