@@ -107,15 +107,10 @@ export class FileReader {
             await yieldToLoop()
           }
           if (start === end) break
-          // Every chunk that can be cut from what the buffer holds (a cut needs `max` bytes
-          // ahead, or the end of the file), hashed and stored as one batch.
-          const bounds = [0]
-          let at = start
-          while (at < end && (eof || end - at >= chunker.max)) {
-            at += nextCut(buf, at, end, eof, chunker)
-            bounds.push(at - start)
-          }
-          for (const hash of await this.storeBatch(buf.subarray(start, at), bounds, tally)) list.push(hash)
+          // Every chunk that can be cut from what the buffer holds, hashed and stored as one batch.
+          const bounds = cuts(buf, start, end, eof, chunker)
+          const at = start + bounds[bounds.length - 1]!
+          list.push(...(await this.storeBatch(buf.subarray(start, at), bounds, tally)))
           size += at - start
           start = at
         }
@@ -131,12 +126,7 @@ export class FileReader {
 
   /** Cuts `data` into chunks and stores the new ones; returns their hashes in order. */
   private storeChunks(data: Buffer, tally: ReadTally): Promise<string[]> {
-    const bounds = [0]
-    for (let at = 0; at < data.length; ) {
-      at += nextCut(data, at, data.length, true, this.opts.chunker)
-      bounds.push(at)
-    }
-    return this.storeBatch(data, bounds, tally)
+    return this.storeBatch(data, cuts(data, 0, data.length, true, this.opts.chunker), tally)
   }
 
   /**
@@ -155,6 +145,19 @@ export class FileReader {
     }
     return hashes
   }
+}
+
+/**
+ * Where the chunks that can be cut from buf[start, end) end, as offsets from `start` (0 first): a
+ * cut needs `max` bytes ahead of it unless the bytes run to the end of the file (`final`).
+ */
+function cuts(buf: Buffer, start: number, end: number, final: boolean, chunker: ChunkerParams): number[] {
+  const bounds = [0]
+  for (let at = start; at < end && (final || end - at >= chunker.max); ) {
+    at += nextCut(buf, at, end, final, chunker)
+    bounds.push(at - start)
+  }
+  return bounds
 }
 
 /** Reads a small file whole into `buf`: its length, or null when it grew past the buffer. */
