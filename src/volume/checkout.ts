@@ -5,7 +5,6 @@ import { basename, dirname, join } from 'node:path'
 import { ShoalError } from '../core/errors.js'
 import type { Manifest, ManifestEntry } from '../core/snapnode.js'
 import { MAX_CHUNK_BYTES } from '../protocol/volume-messages.js'
-import { chunkHash } from './chunk-hash.js'
 import { ChunkHasher, chunkHasher } from './chunk-hasher.js'
 import type { ChunkStore } from './chunk-store.js'
 import { runLimited } from './run-limited.js'
@@ -297,12 +296,12 @@ async function writeFileEntry(chunks: ChunkStore, path: string, e: Extract<Manif
       const fromStore: number[] = []
       for (let k = i; k < j; k++) if (parts[k - i] === undefined) fromStore.push(k)
       if (fromStore.length > 0) {
-        // At most a piece (or one chunk, which never exceeds a piece): it fits.
+        // At most a piece: it fits. Read back to back, so hashed as one batch like the basis.
         const read = chunks.readManyInto(fromStore.map((k) => list[k]!), storeBuf)
+        const got = await chunkHasher.hash(storeBuf, boundsOf(read))
         fromStore.forEach((k, n) => {
-          const data = read[n]!
-          if (chunkHash(data) !== list[k]) throw new ShoalError('BAD_CHUNK', `stored chunk ${list[k]!.slice(0, 12)}… is corrupt`)
-          parts[k - i] = data
+          if (got[n] !== list[k]) throw new ShoalError('BAD_CHUNK', `stored chunk ${list[k]!.slice(0, 12)}… is corrupt`)
+          parts[k - i] = read[n]!
         })
       }
       const total = parts.reduce((n, p) => n + p.byteLength, 0)
@@ -323,8 +322,15 @@ async function writeFileEntry(chunks: ChunkStore, path: string, e: Extract<Manif
   stats.filesWritten++
 }
 
+/** Where each of `parts` (back to back from offset 0) ends, after a leading 0. */
+function boundsOf(parts: readonly Buffer[]): number[] {
+  const bounds = [0]
+  for (const p of parts) bounds.push(bounds[bounds.length - 1]! + p.length)
+  return bounds
+}
+
 function takePieceBuffer(): Buffer {
-  // Shared memory, so the hasher's worker reads basis pieces in place.
+  // Shared memory, so the hasher's worker reads pieces in place.
   return pieceBuffers.pop() ?? ChunkHasher.sharedBuffer(PIECE_BYTES)
 }
 
@@ -348,16 +354,15 @@ async function readFromBasis(old: number, basis: Basis, hashes: string[], sizes:
         if (w === undefined || w.offset !== first.offset + len) break
         len += sizes[end]!
       }
-      // A single chunk larger than a piece is taken from the store.
       const at = bounds[bounds.length - 1]!
-      const got = at + len <= buf.length ? readSync(old, buf, at, len, first.offset) : 0
+      const got = readSync(old, buf, at, len, first.offset)
       for (let m = k, off = at; m < end; off += sizes[m]!, m++) read[m] = off + sizes[m]! <= at + got
       any ||= got > 0
     }
     for (let m = k; m < end; m++) bounds.push(bounds[bounds.length - 1]! + sizes[m]!)
     k = end
   }
-  if (!any || bounds[bounds.length - 1]! > buf.length) return
+  if (!any) return
   const got = await chunkHasher.hash(buf, bounds)
   for (let m = 0; m < hashes.length; m++) if (read[m] && got[m] === hashes[m]) parts[m] = buf.subarray(bounds[m]!, bounds[m + 1]!)
 }

@@ -263,4 +263,23 @@ describe('in-place update of a large file', () => {
     const chunkCount = second.manifest.entries.find((e) => e.path === 'big')!
     expect(chunkCount.kind === 'file' && chunkCount.chunks.length).toBeGreaterThan(changed + 100)
   })
+
+  it('refuses a chunk damaged in the store instead of writing it out', async () => {
+    const home = await tempDir()
+    const node = await makeNode(home, nodeIdOf(1))
+    const data = pseudoRandom(2_000_000)
+    await writeFile(join(node.root, 'big'), data)
+    const { manifest } = await node.snapshotter.snapshot({ epoch: 1 })
+    // Flip one byte in the middle of the pack, inside some chunk of 'big'.
+    const packs = (await readdir(join(node.chunks.dir, 'packs'))).filter((n) => n.endsWith('.pack'))
+    const { open } = await import('node:fs/promises')
+    const fh = await open(join(node.chunks.dir, 'packs', packs[0]!), 'r+')
+    const byte = Buffer.alloc(1)
+    await fh.read(byte, 0, 1, 1_000_000)
+    byte[0] ^= 0xff
+    await fh.write(byte, 0, 1, 1_000_000)
+    await fh.close()
+    const reopened = await makeNode(home, nodeIdOf(1))
+    await expect(checkout({ chunks: reopened.chunks, manifest, target: join(home, 'out'), mode: 'fresh' })).rejects.toMatchObject({ code: 'BAD_CHUNK' })
+  })
 })
