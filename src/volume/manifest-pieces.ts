@@ -1,5 +1,4 @@
-import type { Manifest } from '../core/snapnode.js'
-import { decodeManifest, encodeManifestBounded } from '../protocol/manifest-codec.js'
+import { decodeManifestBounded, encodeManifest } from '../protocol/manifest-codec.js'
 import { chunkHash } from './chunk-hash.js'
 import { nextCut, type ChunkerParams } from './chunker.js'
 
@@ -53,13 +52,12 @@ export function cutManifest(bytes: Uint8Array, ends: readonly number[] | null = 
 
 /**
  * Where the header and each entry of encoded manifest bytes end (for cutManifest), or null when
- * the bytes are not the canonical encoding of their manifest. Pass the decoded manifest when it
- * is at hand.
+ * the bytes are not the canonical encoding of their manifest.
  */
-export function entryEnds(bytes: Uint8Array, manifest?: Manifest): number[] | null {
+export function entryEnds(bytes: Uint8Array): number[] | null {
   try {
-    const bounded = encodeManifestBounded(manifest ?? decodeManifest(bytes))
-    return bounded.bytes.equals(bytes) ? bounded.ends : null
+    const { manifest, ends } = decodeManifestBounded(bytes)
+    return encodeManifest(manifest).equals(bytes) ? ends : null
   } catch {
     return null
   }
