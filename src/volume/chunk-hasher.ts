@@ -1,17 +1,17 @@
 import { Worker } from 'node:worker_threads'
-import { chunkHash } from './chunk-hash.js'
+import { CHUNK_HASH, chunkHash } from './chunk-hash.js'
 
 /** Below this many bytes a batch is hashed here: a round trip to the worker costs more. */
 export const WORKER_MIN_BYTES = 256 * 1024
 
-// The worker's whole program (inline, so it runs the same from the sources and from dist).
+// The worker's whole program (inline, so it runs the same from the sources and from dist): chunkHash.
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads')
 const { createHash } = require('node:crypto')
 parentPort.on('message', ({ id, shared, at, bounds }) => {
   const hashes = []
   for (let i = 0; i + 1 < bounds.length; i++) {
-    hashes.push(createHash('sha256').update(new Uint8Array(shared, at + bounds[i], bounds[i + 1] - bounds[i])).digest('hex'))
+    hashes.push(createHash('${CHUNK_HASH}').update(new Uint8Array(shared, at + bounds[i], bounds[i + 1] - bounds[i])).digest('hex'))
   }
   parentPort.postMessage({ id, hashes })
 })
