@@ -111,9 +111,9 @@ export class Snapshotter {
   private busy: Promise<unknown> = Promise.resolve()
   /**
    * The newest manifest this snapshotter produced or compared, to spare re-reading it; with
-   * `listing` when it is exactly what the last listing of the folder found.
+   * `listing` when it is exactly what the last listing of the folder found (and `ends`, where
+   * its entries end in `bytes`, when they are known: the next encoding copies from them).
    */
-  /** The last snapshot taken or found unchanged: its manifest's bytes, and the listing they encode. */
   private last: { id: string; bytes: Buffer; ends?: number[]; listing?: Manifest } | null = null
   /** Files the last snapshot read but could not trust the stat cache for next time (racy, uncached). */
   private recheck = new Set<string>()
