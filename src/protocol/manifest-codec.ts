@@ -169,10 +169,28 @@ export function decodeManifestBounded(buf: Uint8Array): { manifest: Manifest; en
 }
 
 /**
- * The entries in one piece of an encoded manifest that holds whole entries (the first piece also
- * holds the header, which is skipped). Throws BAD_FRAME on anything else.
+ * A manifest's header, from the start of its bytes: how many entries it says follow and where
+ * the header ends. Throws BAD_FRAME when it is malformed or names more than MAX_ENTRIES.
  */
-export function decodeManifestEntries(piece: Uint8Array, withHeader: boolean): ManifestEntry[] {
+export function decodeManifestHeader(buf: Uint8Array): { entries: number; end: number } {
+  const state: State = { start: 0, end: buf.byteLength, buffer: buf }
+  try {
+    flags.decode(state)
+    const entries = c.uint.decode(state)
+    if (entries > MAX_ENTRIES) throw badFrame(`array longer than ${MAX_ENTRIES}`)
+    return { entries, end: state.start }
+  } catch (err) {
+    if (err instanceof Error && (err as { code?: string }).code === 'BAD_FRAME') throw err
+    throw badFrame(`malformed manifest header: ${(err as Error).message}`)
+  }
+}
+
+/**
+ * The entries in one piece of an encoded manifest that holds whole entries (the first piece also
+ * holds the header, which is skipped). With `ends`, where each entry ends in the piece is pushed
+ * there. Throws BAD_FRAME on anything else.
+ */
+export function decodeManifestEntries(piece: Uint8Array, withHeader: boolean, ends?: number[]): ManifestEntry[] {
   const state: State = { start: 0, end: piece.byteLength, buffer: piece }
   const out: ManifestEntry[] = []
   try {
@@ -180,7 +198,10 @@ export function decodeManifestEntries(piece: Uint8Array, withHeader: boolean): M
       flags.decode(state)
       c.uint.decode(state)
     }
-    while (state.start < state.end) out.push(entryCodec.decode(state))
+    while (state.start < state.end) {
+      out.push(entryCodec.decode(state))
+      ends?.push(state.start)
+    }
   } catch (err) {
     if (err instanceof Error && (err as { code?: string }).code === 'BAD_FRAME') throw err
     throw badFrame(`malformed manifest piece: ${(err as Error).message}`)

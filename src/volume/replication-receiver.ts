@@ -1,5 +1,5 @@
 import { ShoalError, isErrorCode } from '../core/errors.js'
-import type { Manifest, Snapnode } from '../core/snapnode.js'
+import type { Manifest, ManifestEntry, Snapnode } from '../core/snapnode.js'
 import { MAX_MANIFEST_BYTES, decodeManifestBounded } from '../protocol/manifest-codec.js'
 import { MAX_CHUNK_BYTES, decodeReplication, encodeReplication, type ChunkRun, type ReplicationMessage } from '../protocol/volume-messages.js'
 import { patchFromStore } from './chunk-patch.js'
@@ -7,6 +7,7 @@ import { byFirstChunk, changedRuns, lackingChunks, runsFor } from './chunk-runs.
 import { chunkHash } from './chunk-hash.js'
 import type { ChunkStore } from './chunk-store.js'
 import type { Link } from './link.js'
+import { assembleManifest, knownPieces, type KnownPiece } from './manifest-assembly.js'
 import { checkChunkSizes, checkManifest, type ManifestLimits } from './manifest-check.js'
 import { snapshotId } from './snapshot-id.js'
 import type { SnapshotStore } from './snapshot-store.js'
@@ -65,6 +66,8 @@ interface Transfer {
   base: string | null
   /** Runs to name in wants, by the hash of their first chunk. */
   runs: Map<string, ChunkRun[]>
+  /** Pieces of the local manifest the offered one is read against (see manifest-assembly.ts). */
+  known: Map<string, KnownPiece>
 }
 
 /**
@@ -180,7 +183,8 @@ export class ReplicationReceiver {
       loading: false,
       patches: offer.patches === true,
       base: null,
-      runs: new Map()
+      runs: new Map(),
+      known: new Map()
     }
     if (this.transfer !== null || this.closed) return // a newer offer came in while we waited
     this.transfer = t
@@ -191,6 +195,8 @@ export class ReplicationReceiver {
       const pieces = await snapshots.readPieces(local)
       for (const p of pieces) t.pieceData.set(p.hash, p.data)
       if (t.patches) t.base = local
+      const decoded = await snapshots.readManifestBounded(local)
+      t.known = knownPieces(pieces, decoded.manifest, decoded.ends)
     }
     // Pieces of any other manifest this node keeps are chunks in its store too. More bytes
     // than the offered manifest's size cannot all be its pieces: an offer naming them is a lie.
@@ -299,22 +305,33 @@ export class ReplicationReceiver {
     t.phase = 'chunks'
     t.loading = false
     const { chunks } = this.opts
-    const bytes = Buffer.concat(t.pieces.map((h) => t.pieceData.get(h)!))
+    const pieces = t.pieces.map((hash) => ({ hash, data: t.pieceData.get(hash)! }))
+    const bytes = Buffer.concat(pieces.map((p) => p.data))
     t.pieceData.clear()
     if (bytes.byteLength !== t.manifestSize) throw new ShoalError('BAD_MANIFEST', `manifest is ${bytes.byteLength} bytes, offer said ${t.manifestSize}`)
+    // Entries of pieces the local manifest has are taken from it; only the rest is decoded, and
+    // only those entries can name chunks this node lacks (it holds every chunk of its snapshots;
+    // the commit looks at every entry again, in case one went meanwhile).
+    const assembled = t.known.size > 0 ? assembleManifest(pieces, t.known) : null
+    t.known.clear()
     let manifest: Manifest
     let ends: number[]
-    try {
-      ;({ manifest, ends } = decodeManifestBounded(bytes))
-    } catch (err) {
-      throw new ShoalError('BAD_MANIFEST', `manifest does not decode: ${(err as Error).message}`)
+    let fresh: ManifestEntry[]
+    if (assembled !== null) ({ manifest, ends, fresh } = assembled)
+    else {
+      try {
+        ;({ manifest, ends } = decodeManifestBounded(bytes))
+      } catch (err) {
+        throw new ShoalError('BAD_MANIFEST', `manifest does not decode: ${(err as Error).message}`)
+      }
+      fresh = manifest.entries
     }
     if (snapshotId(bytes, t.snapnode) !== t.snapnode.id) throw new ShoalError('BAD_MANIFEST', 'snapshot id does not match its manifest and lineage')
     if (this.transfer !== t) return
     t.manifest = manifest
     t.manifestBytes = bytes
     t.manifestEnds = ends
-    const lacking = lackingChunks(manifest, (h) => chunks.has(h))
+    const lacking = lackingChunks({ entries: fresh }, (h) => chunks.has(h))
     t.pending = lacking.hashes
     if (t.base !== null && t.pending.length > 0) {
       const wanted = new Set(t.pending)
@@ -341,7 +358,17 @@ export class ReplicationReceiver {
     const { chunks, snapshots, self } = this.opts
     const manifest = t.manifest!
     if (!t.checked) checkManifest(manifest, this.opts.limits)
-    checkChunkSizes(manifest, (h) => chunks.size(h))
+    // Only the entries decoded were looked at for chunks to fetch; a chunk of another entry
+    // may also have gone since (collected with a pruned snapshot): fetch those now.
+    const missing: string[] = []
+    checkChunkSizes(manifest, (h) => chunks.size(h), missing)
+    if (missing.length > 0) {
+      t.phase = 'chunks'
+      t.pending = [...new Set(missing)]
+      t.meter.totalChunks += t.pending.length
+      this.advance(t)
+      return
+    }
     if (this.transfer !== t) return
     const committed = await snapshots.commit({ ...t.snapnode, holders: [...t.snapnode.holders, self] }, t.manifestBytes!, {
       chunks: t.stored,

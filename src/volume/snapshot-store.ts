@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { ShoalError } from '../core/errors.js'
 import type { Manifest, Snapnode } from '../core/snapnode.js'
 import type { Lineage } from '../core/snapshot-graph.js'
-import { decodeManifest, decodePieceList, encodePieceList, type PieceList } from '../protocol/manifest-codec.js'
+import { decodeManifestBounded, decodePieceList, encodePieceList, type PieceList } from '../protocol/manifest-codec.js'
 import { decodeSnapnode, encodeSnapnode } from '../protocol/volume-messages.js'
 import { chunkHash } from './chunk-hash.js'
 import type { ChunkStore } from './chunk-store.js'
@@ -16,6 +16,14 @@ const STASH_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/
 const PIECE_LIST_MAGIC = Buffer.from('SHMP')
 /** Decoded manifests kept in memory (see readManifest). */
 export const DECODED_MANIFESTS = 4
+
+/** A manifest with where its header and each entry end in its bytes. */
+export interface DecodedManifest {
+  manifest: Manifest
+  ends: readonly number[]
+  /** Its pieces, when it was committed here (see readPieces). */
+  pieces?: readonly ManifestPiece[]
+}
 
 /**
  * The snapshots of one volume on this node, on disk under `dir`:
@@ -31,7 +39,7 @@ export class SnapshotStore {
   private readonly nodes = new Map<string, Snapnode>()
   private readonly ghosts = new Map<string, Snapnode>()
   private readonly stashMap = new Map<string, string[]>()
-  private readonly decoded = new Map<string, Manifest>()
+  private readonly decoded = new Map<string, DecodedManifest>()
   private opening: Promise<void> | null = null
   /** Serialises holder updates so the last write carries every holder. */
   private writes: Promise<void> = Promise.resolve()
@@ -118,19 +126,24 @@ export class SnapshotStore {
    * The object returned is shared: never modify it.
    */
   async readManifest(id: string): Promise<Manifest> {
+    return (await this.readManifestBounded(id)).manifest
+  }
+
+  /** readManifest, with where the header and each entry end in its bytes (see decodeManifestBounded). */
+  async readManifestBounded(id: string): Promise<DecodedManifest> {
     const hit = this.decoded.get(id)
     if (hit !== undefined) {
       this.remember(id, hit)
       return hit
     }
-    const manifest = decodeManifest(await this.readManifestBytes(id))
-    if (this.nodes.has(id)) this.remember(id, manifest)
-    return manifest
+    const decoded = decodeManifestBounded(await this.readManifestBytes(id))
+    if (this.nodes.has(id)) this.remember(id, decoded)
+    return decoded
   }
 
-  private remember(id: string, manifest: Manifest): void {
+  private remember(id: string, decoded: DecodedManifest): void {
     this.decoded.delete(id)
-    this.decoded.set(id, manifest)
+    this.decoded.set(id, decoded)
     for (const old of this.decoded.keys()) {
       if (this.decoded.size <= DECODED_MANIFESTS) break
       this.decoded.delete(old)
@@ -141,7 +154,11 @@ export class SnapshotStore {
    * A snapshot's manifest as its pieces, bytes included. Pieces are checked against their hashes
    * (BAD_CHUNK when the disk corrupted one). A manifest kept whole is cut as it would travel.
    */
-  async readPieces(id: string): Promise<ManifestPiece[]> {
+  async readPieces(id: string): Promise<readonly ManifestPiece[]> {
+    // The last few committed here are at hand: the master sends each new snapshot right after
+    // committing it, and a replica reads the next one's pieces against the one it just committed.
+    const hit = this.decoded.get(id)?.pieces
+    if (hit !== undefined && this.nodes.has(id)) return hit
     const raw = await this.readRecord(id)
     if (!isPieceList(raw)) return cutManifest(raw)
     const list = decodePieceList(raw.subarray(PIECE_LIST_MAGIC.length))
@@ -185,7 +202,8 @@ export class SnapshotStore {
     }
     const node = { ...snapnode, holders: [...new Set(snapnode.holders)].sort() }
     // The manifest is kept as pieces in the chunk store, written out with the snapshot's chunks.
-    const pieces = cutManifest(manifestBytes, opts.ends !== undefined ? opts.ends : entryEnds(manifestBytes))
+    const ends = opts.ends !== undefined ? opts.ends : entryEnds(manifestBytes)
+    const pieces = cutManifest(manifestBytes, ends)
     for (const p of pieces) await this.chunks.put(p.hash, p.data)
     const durable = this.chunks.sync([...(opts.chunks ?? []), ...pieces.map((p) => p.hash)])
     durable.catch(() => undefined) // awaited below
@@ -207,7 +225,7 @@ export class SnapshotStore {
     await Promise.all([fsyncDir(join(this.dir, 'manifests')), fsyncDir(join(this.dir, 'nodes'))])
     this.nodes.set(node.id, node)
     this.ghosts.delete(node.id)
-    if (opts.manifest !== undefined) this.remember(node.id, opts.manifest)
+    if (opts.manifest !== undefined && ends !== null) this.remember(node.id, { manifest: opts.manifest, ends, pieces })
     return node
   }
 
