@@ -36,6 +36,11 @@ const asJson = args.includes('--json')
 const keep = args.includes('--keep')
 /** --whole: the incremental snapshot lists the whole tree instead of the paths a watch reported. */
 const listWhole = args.includes('--whole')
+/**
+ * --no-push: the master does not push a snapshot's new chunks while it takes it (as a Shoal
+ * node does, see ReplicationSender.pushAhead); they go only once asked for, after the offer.
+ */
+const noPush = args.includes('--no-push')
 /** --rounds N: incremental rounds (each changes another 1 %); the figures are their medians. */
 const roundCount = Math.max(1, Number(args.includes('--rounds') ? args[args.indexOf('--rounds') + 1] : 3) || 3)
 /** --profile DIR: CPU profiles of both processes during the incremental sync, written to DIR. */
@@ -427,7 +432,9 @@ async function main(): Promise<void> {
 
     replica = await startReplica(join(base, 'replica'), testnet.bootstrap)
     const wire = { bytes: 0 }
-    const sender = new ReplicationSender({ link: counting(replica.link, wire), chunks: mChunks, snapshots: mSnaps })
+    const sender = new ReplicationSender({ link: counting(replica.link, wire), chunks: mChunks, snapshots: mSnaps, pushAhead: !noPush })
+    // As a node's replication hub does: files read by a snapshot are pushed to the replica at once.
+    snapshotter.watchReads((f) => sender.pushAhead(f))
 
     // Initial sync: snapshot + send + commit + fresh checkout on the replica.
     t = performance.now()

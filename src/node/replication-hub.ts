@@ -36,6 +36,8 @@ interface Outbound {
   acked: string | null
   retryAt: number
   progress: ReplicationProgress | null
+  /** Stops pushing the chunks the app's snapshots read to this replica. */
+  unwatch: () => void
 }
 
 /**
@@ -174,7 +176,9 @@ export class ReplicationHub {
       current: null,
       acked: null,
       retryAt: 0,
-      progress: null
+      progress: null,
+      // New chunks go to the replica while a snapshot is still being taken (see pushAhead).
+      unwatch: volume.snapshotter.watchReads((f) => o.sender.pushAhead(f))
     }
     this.outbound.set(key, o)
     return o
@@ -184,6 +188,7 @@ export class ReplicationHub {
     const o = this.outbound.get(key)
     if (o === undefined) return
     this.outbound.delete(key)
+    o.unwatch()
     o.sender.close()
   }
 

@@ -16,6 +16,11 @@ export const REPLICATION = {
 
 /** Hard cap on one chunk's payload, whatever chunker parameters the sender uses. */
 export const MAX_CHUNK_BYTES = 4 * 1024 * 1024
+/**
+ * Chunk bytes a sender pushes ahead of one offer at most, and a receiver takes (see the ack's
+ * `push`): what a snapshot of a busy volume adds in a second, not a whole new volume.
+ */
+export const PUSH_AHEAD_BYTES = 64 * 1024 * 1024
 export const MAX_MANIFEST_PIECES = 65_536
 export const MAX_WANT_HASHES = 65_536
 export const MAX_HOLDERS = 4096
@@ -71,8 +76,12 @@ export type ReplicationMessage =
    * and new bytes. The receiver rebuilds it and checks sha256 as for a chunk.
    */
   | { type: 'patch'; hash: string; pieces: PatchPiece[] }
-  /** Receiver → sender: snapshot `id` is committed on `holder`. */
-  | { type: 'ack'; id: string; holder: string }
+  /**
+   * Receiver → sender: snapshot `id` is committed on `holder`. `push` (flag; older receivers do
+   * not set it): send the new chunks of the next snapshot made on top of `id` ahead of its
+   * offer, as chunk and patch frames nobody asked for, up to PUSH_AHEAD_BYTES.
+   */
+  | { type: 'ack'; id: string; holder: string; push?: true }
   /** Either way: the transfer of `id` failed with a ShoalError code. */
   | { type: 'error'; id: string; code: string; message: string }
 
@@ -86,6 +95,8 @@ const HAS_PARENT = 1
 const OFFER_PATCHES = 1
 /** want: a list of runs follows the hashes. */
 const WANT_RUNS = 1
+/** ack: the receiver takes chunks pushed ahead of the next offer. */
+const ACK_PUSH = 1
 /** A patch piece: copied bytes, or new ones. */
 const PIECE_COPY = 0
 const PIECE_LITERAL = 1
@@ -190,6 +201,8 @@ function bodyFlags(m: ReplicationMessage): number {
       return m.patches ? OFFER_PATCHES : 0
     case 'want':
       return m.runs !== undefined ? WANT_RUNS : 0
+    case 'ack':
+      return m.push ? ACK_PUSH : 0
     default:
       return 0
   }
@@ -256,8 +269,11 @@ export const replicationMessage: Encoding<ReplicationMessage> = {
         return { type: 'chunk', hash: hex32.decode(state), data: chunkData.decode(state) }
       case REPLICATION.patch:
         return { type: 'patch', hash: hex32.decode(state), pieces: patchPieces.decode(state) }
-      case REPLICATION.ack:
-        return { type: 'ack', id: hex32.decode(state), holder: hex32.decode(state) }
+      case REPLICATION.ack: {
+        const ack: ReplicationMessage = { type: 'ack', id: hex32.decode(state), holder: hex32.decode(state) }
+        if (f & ACK_PUSH) ack.push = true
+        return ack
+      }
       case REPLICATION.error:
         return { type: 'error', id: hex32.decode(state), code: codeString.decode(state), message: messageString.decode(state) }
       default:

@@ -1,7 +1,7 @@
 import { ShoalError, isErrorCode } from '../core/errors.js'
 import type { Manifest, ManifestEntry, Snapnode } from '../core/snapnode.js'
 import { MAX_MANIFEST_BYTES, decodeManifestBounded } from '../protocol/manifest-codec.js'
-import { MAX_CHUNK_BYTES, decodeReplication, encodeReplication, type ChunkRun, type ReplicationMessage } from '../protocol/volume-messages.js'
+import { MAX_CHUNK_BYTES, PUSH_AHEAD_BYTES, decodeReplication, encodeReplication, type ChunkRun, type ReplicationMessage } from '../protocol/volume-messages.js'
 import { patchFromStore } from './chunk-patch.js'
 import { byFirstChunk, changedRuns, lackingChunks, runsFor } from './chunk-runs.js'
 import { chunkHash } from './chunk-hash.js'
@@ -37,6 +37,8 @@ export interface ReceiverOptions {
   onCommit?: (snapnode: Snapnode) => void
   /** A transfer failed; the receiver stays usable for the next offer. */
   onError?: (err: ShoalError, id: string | null) => void
+  /** Ask senders to push the next snapshot's new chunks ahead of its offer (default true). */
+  pushAhead?: boolean
 }
 
 interface Transfer {
@@ -84,6 +86,8 @@ export class ReplicationReceiver {
   private lastFrameAt = Date.now()
   private readonly timer: NodeJS.Timeout
   private closed = false
+  /** Bytes of pushed chunks kept since the last offer. */
+  private pushed = 0
 
   constructor(opts: ReceiverOptions) {
     this.opts = opts
@@ -129,6 +133,7 @@ export class ReplicationReceiver {
     }
     switch (msg.type) {
       case 'offer':
+        this.pushed = 0
         this.abort()
         this.start(msg).catch((err: unknown) => this.failFor(msg.snapnode.id, err))
         return
@@ -156,7 +161,7 @@ export class ReplicationReceiver {
     const snapnode = offer.snapnode
     await snapshots.open()
     if (snapshots.has(snapnode.id)) {
-      this.send({ type: 'ack', id: snapnode.id, holder: this.opts.self })
+      this.send(this.ack(snapnode.id))
       this.opts.onCommit?.(snapshots.get(snapnode.id)!)
       return
     }
@@ -216,7 +221,10 @@ export class ReplicationReceiver {
 
   private onChunk(hash: string, data: Uint8Array): void {
     const t = this.transfer
-    if (!t || !t.outstanding.has(hash)) return // left over from an aborted transfer
+    if (!t || !t.outstanding.has(hash)) {
+      this.onPushed(hash, () => data)
+      return
+    }
     if (data.byteLength > MAX_CHUNK_BYTES || chunkHash(data) !== hash) {
       this.fail(t, new ShoalError('BAD_CHUNK', `chunk ${hash.slice(0, 12)}… does not match its hash`), true)
       return
@@ -227,8 +235,11 @@ export class ReplicationReceiver {
   /** A chunk sent as pieces of chunks this node holds and new bytes. */
   private onPatch(msg: Extract<ReplicationMessage, { type: 'patch' }>): void {
     const t = this.transfer
-    if (!t || !t.outstanding.has(msg.hash)) return
     const { chunks } = this.opts
+    if (!t || !t.outstanding.has(msg.hash)) {
+      this.onPushed(msg.hash, () => (msg.pieces.every((p) => !('base' in p) || chunks.has(p.base)) ? patchFromStore(msg.pieces, chunks) : null))
+      return
+    }
     if (t.phase !== 'chunks' || msg.pieces.some((p) => 'base' in p && !chunks.has(p.base))) {
       this.fail(t, new ShoalError('BAD_CHUNK', `patch for ${msg.hash.slice(0, 12)}… copies from a chunk this node does not hold`), true)
       return
@@ -245,6 +256,31 @@ export class ReplicationReceiver {
       return
     }
     this.verified(t, msg.hash, data)
+  }
+
+  /**
+   * A chunk nobody asked for: pushed ahead of an offer (see the ack's `push`), or left over from
+   * an aborted transfer. Kept once its hash checks out, up to PUSH_AHEAD_BYTES between offers
+   * (the offer then finds it stored and does not ask for it); one this node holds, one over that
+   * budget or a patch on a chunk it does not hold is dropped (the offer asks for it if needed).
+   * A bad one is reported, and leaves any transfer alone.
+   */
+  private onPushed(hash: string, bytes: () => Uint8Array | null): void {
+    const { chunks } = this.opts
+    if (this.opts.pushAhead === false || chunks.has(hash) || this.pushed >= PUSH_AHEAD_BYTES) return
+    let data: Uint8Array | null
+    try {
+      data = bytes()
+    } catch {
+      return
+    }
+    if (data === null) return
+    if (data.byteLength > MAX_CHUNK_BYTES || chunkHash(data) !== hash) {
+      this.opts.onError?.(new ShoalError('BAD_CHUNK', `pushed chunk ${hash.slice(0, 12)}… does not match its hash`), null)
+      return
+    }
+    this.pushed += data.byteLength
+    chunks.put(hash, data).catch((err: unknown) => this.opts.onError?.(toShoalError(err), null))
   }
 
   /**
@@ -377,9 +413,15 @@ export class ReplicationReceiver {
     })
     t.done = true
     this.transfer = null
-    this.send({ type: 'ack', id: committed.id, holder: self })
+    this.send(this.ack(committed.id))
     this.opts.onProgress?.(t.meter.snapshot('done'))
     this.opts.onCommit?.(committed)
+  }
+
+  private ack(id: string): ReplicationMessage {
+    const ack: ReplicationMessage = { type: 'ack', id, holder: this.opts.self }
+    if (this.opts.pushAhead !== false) ack.push = true
+    return ack
   }
 
   private checkStall(timeoutMs: number): void {

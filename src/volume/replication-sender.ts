@@ -1,11 +1,14 @@
 import { ShoalError, isErrorCode } from '../core/errors.js'
 import type { Snapnode } from '../core/snapnode.js'
-import { MAX_CHUNK_BYTES, decodeReplication, encodeChunkFrame, encodeReplication, type ChunkRun, type PatchPiece, type ReplicationMessage } from '../protocol/volume-messages.js'
+import type { ManifestEntry } from '../core/snapnode.js'
+import { MAX_CHUNK_BYTES, PUSH_AHEAD_BYTES, decodeReplication, encodeChunkFrame, encodeReplication, type ChunkRun, type PatchPiece, type ReplicationMessage } from '../protocol/volume-messages.js'
+import { changedRuns } from './chunk-runs.js'
 import type { ChunkStore } from './chunk-store.js'
 import { frameLength, type Link } from './link.js'
 import { STALL_TIMEOUT_MS, toShoalError } from './replication-receiver.js'
 import type { SnapshotStore } from './snapshot-store.js'
 import { alignRun, patchPieces, type ChunkSource, type RunAlignment } from './run-alignment.js'
+import type { FileSettled } from './snapshotter.js'
 import { ProgressMeter, type ReplicationProgress } from './transfer-progress.js'
 import { yieldToLoop } from './yield-to-loop.js'
 
@@ -38,6 +41,11 @@ export interface SenderOptions {
    * behaves as a sender from before patches existed.
    */
   patches?: boolean
+  /**
+   * Push the new chunks of a snapshot being taken to a receiver that asked for it and holds its
+   * parent, before the offer (default true; see pushAhead).
+   */
+  pushAhead?: boolean
   onProgress?: (p: ReplicationProgress) => void
 }
 
@@ -58,20 +66,35 @@ interface RunState {
   alignment: Promise<RunAlignment | null> | null
 }
 
-interface Outgoing {
-  id: string
-  snapnode: Snapnode
+/** Chunks on their way to the link: asked for in a transfer, or pushed ahead of one. */
+interface Sending {
   pieces: Map<string, Uint8Array>
   queue: string[]
-  /** Runs the receiver named (see chunk-runs.ts), by the hashes of their new chunks. */
+  /** Runs (see chunk-runs.ts) by the hashes of their new chunks: those go as patches. */
   runs: Map<string, { run: RunState; index: number }>
   meter: ProgressMeter
   bytesSent: number
   started: number
+  settled: boolean
+}
+
+interface Outgoing extends Sending {
+  id: string
+  snapnode: Snapnode
   resolve: (r: SendResult) => void
   reject: (e: ShoalError) => void
-  settled: boolean
   totals: Map<string, number>
+}
+
+/** What is pushed ahead of the next offer (see pushAhead). */
+interface Pushing extends Sending {
+  /** Every hash queued since the last offer, and the bytes they hold. */
+  queued: Set<string>
+  queuedBytes: number
+}
+
+function newPushing(): Pushing {
+  return { pieces: new Map(), queue: [], runs: new Map(), meter: new ProgressMeter('push'), bytesSent: 0, started: Date.now(), settled: false, queued: new Set(), queuedBytes: 0 }
 }
 
 /**
@@ -96,6 +119,13 @@ export class ReplicationSender {
   private readonly readBuffer = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES)
   /** The chunk store read synchronously, for aligning runs. */
   private readonly source: ChunkSource
+  /** The last snapshot the receiver acknowledged on this link, and whether it takes pushes. */
+  private lastAck: { id: string; push: boolean } | null = null
+  /** Sends queued or in flight (pushes wait for none). */
+  private sends = 0
+  private pushing = newPushing()
+  /** The push pump, while it runs. */
+  private pushPump: Promise<void> | null = null
 
   constructor(opts: SenderOptions) {
     this.opts = opts
@@ -123,9 +153,56 @@ export class ReplicationSender {
 
   /** Sends snapshot `id` (which must be committed locally) and resolves once the receiver committed it. */
   send(id: string): Promise<SendResult> {
-    const run = this.chain.then(() => this.transfer(id))
+    this.sends++
+    const run = this.chain.then(() => this.transfer(id)).finally(() => this.sends--)
     this.chain = run.catch(() => undefined)
     return run
+  }
+
+  /**
+   * A file of a snapshot being taken was read: when the receiver asked for pushes and holds the
+   * snapshot's parent, and no transfer is under way, its new chunks go to the link now (as
+   * patches on the file's previous chunks where they can), so that by the time the snapshot is
+   * offered the receiver has most of what it lacks. The offer waits until they are all sent.
+   * At most PUSH_AHEAD_BYTES per offer; the rest is asked for as usual.
+   */
+  pushAhead(f: FileSettled): void {
+    const ack = this.lastAck
+    // Under a bandwidth limit, chunks go only as asked for (the limit paces transfers).
+    if (this.closed || this.opts.pushAhead === false || this.opts.bandwidthLimit || ack === null || !ack.push || f.parent !== ack.id || this.sends > 0 || this.current !== null) return
+    const p = this.pushing
+    const fresh = new Set<string>()
+    for (const h of f.newChunks) {
+      if (p.queued.has(h)) continue
+      const size = this.opts.chunks.size(h)
+      if (size === undefined || p.queuedBytes + size > PUSH_AHEAD_BYTES) continue
+      p.queued.add(h)
+      p.queuedBytes += size
+      fresh.add(h)
+      p.queue.push(h)
+    }
+    if (fresh.size === 0) return
+    if (this.opts.patches !== false && f.previous !== null && f.previous.length > 0) {
+      const entry = (chunks: readonly string[]): ManifestEntry => ({ path: f.path, kind: 'file', mode: 0, mtimeMs: 0, size: 0, chunks: [...chunks] })
+      for (const run of changedRuns({ entries: [entry(f.chunks)] }, { entries: [entry(f.previous)] }, (h) => fresh.has(h))) {
+        const state: RunState = { run, alignment: null }
+        run.chunks.forEach((h, index) => {
+          if (!p.runs.has(h)) p.runs.set(h, { run: state, index })
+        })
+      }
+    }
+    this.kickPushes()
+  }
+
+  private kickPushes(): void {
+    if (this.pushPump !== null) return
+    const p = this.pushing
+    this.pushPump = this.pump(p)
+      .catch(() => undefined) // a chunk that cannot be read is not pushed: the offer's wants ask for it
+      .finally(() => {
+        this.pushPump = null
+        if (p === this.pushing && p.queue.length > 0 && !p.settled && this.sends === 0) this.kickPushes()
+      })
   }
 
   close(): void {
@@ -141,6 +218,9 @@ export class ReplicationSender {
     if (!snapnode) throw new ShoalError('NOT_FOUND', `snapshot ${id.slice(0, 12)}… is not in this store`)
     const pieces = await snapshots.readPieces(id)
     const manifestSize = pieces.reduce((n, p) => n + p.data.byteLength, 0)
+    // Chunks pushed ahead go first: the receiver then finds them stored when it reads the offer.
+    // None are pushed while a send waits (see pushAhead), so this ends.
+    while (this.pushPump !== null) await this.pushPump
     return new Promise<SendResult>((resolve, reject) => {
       if (this.closed) {
         reject(new ShoalError('LINK_CLOSED', 'replication link is closed'))
@@ -162,6 +242,7 @@ export class ReplicationSender {
       }
       this.current = out
       this.lastActivity = Date.now()
+      this.pushing = newPushing()
       const offer: ReplicationMessage = { type: 'offer', snapnode, manifestSize, manifestPieces: pieces.map((p) => p.hash) }
       if (this.opts.patches !== false) offer.patches = true
       this.emit(out, offer)
@@ -198,6 +279,7 @@ export class ReplicationSender {
         return
       }
       case 'ack':
+        this.lastAck = { id: msg.id, push: msg.push === true }
         // The receiver holds it from now on. Recording that here is bookkeeping (holders are
         // refreshed by gossip too), so the send settles at once rather than after an fsync:
         // a planned move waits on this ack while requests are held.
@@ -215,7 +297,7 @@ export class ReplicationSender {
     }
   }
 
-  private async pump(out: Outgoing): Promise<void> {
+  private async pump(out: Sending): Promise<void> {
     if (this.pumping) return
     this.pumping = true
     try {
@@ -227,7 +309,7 @@ export class ReplicationSender {
           const ok = this.emit(out, msg)
           const payload = msg.type === 'chunk' ? msg.data.byteLength : literalBytes(msg.pieces)
           out.meter.add(payload)
-          this.opts.onProgress?.(out.meter.snapshot('chunks'))
+          if (out !== this.pushing) this.opts.onProgress?.(out.meter.snapshot('chunks'))
           sinceYield += payload
           if (!ok) this.queuedSinceDrain += payload
           if (!ok && this.queuedSinceDrain > (this.opts.sendSlackBytes ?? SEND_SLACK_BYTES) && !out.settled) {
@@ -250,7 +332,7 @@ export class ReplicationSender {
    * The frames for the next wanted hashes: the plain chunks next in line, read together into
    * the read buffer (so valid until the next call), else one manifest piece or one chunk of a run.
    */
-  private async nextFrames(out: Outgoing): Promise<ChunkFrame[]> {
+  private async nextFrames(out: Sending): Promise<ChunkFrame[]> {
     const { chunks } = this.opts
     const batch: string[] = []
     let bytes = 0
@@ -267,7 +349,7 @@ export class ReplicationSender {
   }
 
   /** The frame that carries `hash`: the chunk itself, or a patch on the old run it replaced. */
-  private async frameFor(out: Outgoing, hash: string): Promise<ChunkFrame> {
+  private async frameFor(out: Sending, hash: string): Promise<ChunkFrame> {
     const piece = out.pieces.get(hash)
     if (piece) return { type: 'chunk', hash, data: piece }
     const data = this.opts.chunks.readManyInto([hash], this.readBuffer)[0]!
@@ -280,7 +362,7 @@ export class ReplicationSender {
     return pieces === null ? { type: 'chunk', hash, data } : { type: 'patch', hash, pieces }
   }
 
-  private async throttle(out: Outgoing): Promise<void> {
+  private async throttle(out: Sending): Promise<void> {
     const limit = this.opts.bandwidthLimit
     if (!limit) return
     const due = out.started + (out.bytesSent * 1000) / limit
@@ -288,7 +370,7 @@ export class ReplicationSender {
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
   }
 
-  private emit(out: Outgoing, msg: ReplicationMessage): boolean {
+  private emit(out: Sending, msg: ReplicationMessage): boolean {
     // A chunk's bytes go to the link as they are (it copies them): no frame-sized copy here.
     const frame = msg.type === 'chunk' ? encodeChunkFrame(msg.hash, msg.data) : encodeReplication(msg)
     out.bytesSent += frameLength(frame)
@@ -325,7 +407,11 @@ export class ReplicationSender {
     if (this.closed) return
     this.closed = true
     clearInterval(this.timer)
+    this.pushing.settled = true
     if (this.current) this.settle(this.current, err)
+    const w = this.drainWaiter
+    this.drainWaiter = null
+    w?.()
   }
 }
 

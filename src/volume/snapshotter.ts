@@ -92,6 +92,20 @@ export interface SnapshotResult {
   stats: SnapshotStats
 }
 
+/**
+ * A file a snapshot just read (and re-checked): its chunks, the ones new to the chunk store, and
+ * its chunks in the snapshot's parent when known. Told before the snapshot is committed, so a
+ * sender can push the new chunks to replicas that hold the parent while the rest is read.
+ */
+export interface FileSettled {
+  /** The snapshot being taken is a child of this one. */
+  parent: string | null
+  path: string
+  chunks: readonly string[]
+  newChunks: readonly string[]
+  previous: readonly string[] | null
+}
+
 /** A file's stat when last read, with its chunks: trusted while the stat stays the same. */
 type CachedFile = ReadFile
 
@@ -120,6 +134,7 @@ export class Snapshotter {
   /** When the stat cache was last written out (performance.now(); -Infinity: never). */
   private cacheSavedAt = -Infinity
   private readonly reader: FileReader
+  private readonly settledListeners = new Set<(f: FileSettled) => void>()
 
   constructor(opts: SnapshotterOptions) {
     this.opts = {
@@ -134,6 +149,12 @@ export class Snapshotter {
     }
     const { root, chunks, chunker, maxRereads, onRead } = this.opts
     this.reader = new FileReader({ root, chunks, chunker, maxRereads, onRead })
+  }
+
+  /** Calls `listener` for each file a snapshot reads, once settled (see FileSettled); returns how to stop. */
+  watchReads(listener: (f: FileSettled) => void): () => void {
+    this.settledListeners.add(listener)
+    return () => this.settledListeners.delete(listener)
   }
 
   /**
@@ -189,7 +210,16 @@ export class Snapshotter {
     t = performance.now()
     await runLimited(toRead, this.opts.readConcurrency, async (f) => {
       const st = f.st!
-      const file = await this.reader.read(f.path, tally)
+      const own: ReadTally = { bytesRead: 0, newChunks: 0, newBytes: 0, newHashes: [] }
+      const file = await this.reader.read(f.path, own)
+      tally.bytesRead += own.bytesRead
+      tally.newChunks += own.newChunks
+      tally.newBytes += own.newBytes
+      for (const h of own.newHashes) tally.newHashes.push(h)
+      if (this.settledListeners.size > 0) {
+        const settled: FileSettled = { parent: parent?.id ?? null, path: f.path, chunks: file.chunks, newChunks: own.newHashes, previous: cache.get(f.path)?.chunks ?? null }
+        for (const l of this.settledListeners) l(settled)
+      }
       stats.filesRead++
       f.entry = { path: f.path, kind: 'file', mode: st.mode, mtimeMs: file.mtimeMs, size: file.size, chunks: file.chunks }
       // Racy: a file read now whose timestamps are this recent could change again within the

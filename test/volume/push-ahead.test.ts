@@ -1,0 +1,145 @@
+import { describe, expect, it } from 'vitest'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { ShoalError } from '../../src/core/errors.js'
+import { decodeReplication, encodeReplication, type ReplicationMessage } from '../../src/protocol/volume-messages.js'
+import { checkout } from '../../src/volume/checkout.js'
+import { chunkHash } from '../../src/volume/chunk-hash.js'
+import { expectSameTree, pseudoRandom } from './helpers.js'
+import { connect, twoNodes, type TestNode } from './replication-harness.js'
+
+/** What crossed the link from the master: chunk and patch frames, and the hashes wanted back. */
+function tap() {
+  const seen = { chunks: [] as string[], patches: [] as string[], wanted: [] as string[], offers: 0 }
+  const onDeliver = (f: Uint8Array, from: 'a' | 'b') => {
+    const m = decodeReplication(f)
+    if (m.type === 'chunk') seen.chunks.push(m.hash)
+    if (m.type === 'patch') seen.patches.push(m.hash)
+    if (m.type === 'offer') seen.offers++
+    if (m.type === 'want' && from === 'b') seen.wanted.push(...m.hashes)
+  }
+  return { seen, onDeliver }
+}
+
+async function volume(master: TestNode): Promise<Buffer> {
+  const big = pseudoRandom(3 * 1024 * 1024)
+  await writeFile(join(master.root, 'big.bin'), big)
+  for (let i = 0; i < 20; i++) await writeFile(join(master.root, `small-${i}`), pseudoRandom(2000 + i))
+  return big
+}
+
+/** An insert in the middle of big.bin and a rewritten small file. */
+async function change(master: TestNode, big: Buffer): Promise<void> {
+  const mid = big.length >> 1
+  await writeFile(join(master.root, 'big.bin'), Buffer.concat([big.subarray(0, mid), Buffer.from('inserted bytes '.repeat(50)), big.subarray(mid)]))
+  await writeFile(join(master.root, 'small-3'), pseudoRandom(5000))
+}
+
+describe('chunks pushed ahead of an offer', () => {
+  it('reach the replica while the snapshot is taken: the offer then asks for no chunk, and none travels twice', async () => {
+    const { master, replica } = await twoNodes()
+    const big = await volume(master)
+    const { seen, onDeliver } = tap()
+    const { sender, errors } = connect(master, replica, { link: { onDeliver } })
+    master.snapshotter.watchReads((f) => sender.pushAhead(f))
+    await sender.send((await master.snapshotter.snapshot({ epoch: 1 })).snapnode.id)
+    await change(master, big)
+    seen.chunks.length = 0
+    seen.wanted.length = 0
+    const second = await master.snapshotter.snapshot({ epoch: 1 })
+    const newChunks = second.stats.newChunks
+    expect(newChunks).toBeGreaterThan(1)
+    const sent = await sender.send(second.snapnode.id)
+    // Everything new went before the offer was read; the wants named manifest pieces only.
+    const pieces = new Set((await master.snapshots.readPieces(second.snapnode.id)).map((p) => p.hash))
+    expect(seen.wanted.filter((h) => !pieces.has(h))).toEqual([])
+    const pushed = [...seen.chunks.filter((h) => !pieces.has(h)), ...seen.patches]
+    expect(new Set(pushed).size).toBe(pushed.length)
+    expect(pushed.length).toBe(newChunks)
+    // The insert went as a patch on the old chunks: far fewer bytes than the new chunks hold.
+    expect(seen.patches.length).toBeGreaterThan(0)
+    expect(sent.bytesSent).toBeLessThan(second.stats.newBytes)
+    expect(errors).toEqual([])
+    const target = join(replica.home, 'out')
+    await checkout({ chunks: replica.chunks, manifest: await replica.snapshots.readManifest(second.snapnode.id), target, mode: 'fresh' })
+    await expectSameTree(master.root, target)
+  })
+
+  it('go only to a receiver that asked for them and holds the parent, and never under a bandwidth limit', async () => {
+    for (const opts of [{ receiver: { pushAhead: false } }, { sender: { bandwidthLimit: 1e9 } }]) {
+      const { master, replica } = await twoNodes()
+      const big = await volume(master)
+      const { seen, onDeliver } = tap()
+      const { sender } = connect(master, replica, { link: { onDeliver }, ...opts })
+      master.snapshotter.watchReads((f) => sender.pushAhead(f))
+      await sender.send((await master.snapshotter.snapshot({ epoch: 1 })).snapnode.id)
+      await change(master, big)
+      const offersBefore = seen.offers
+      const chunksBefore = seen.chunks.length + seen.patches.length
+      const second = await master.snapshotter.snapshot({ epoch: 1 })
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      expect(seen.chunks.length + seen.patches.length).toBe(chunksBefore)
+      await sender.send(second.snapnode.id)
+      expect(seen.offers).toBe(offersBefore + 1)
+      expect(seen.wanted.length).toBeGreaterThan(0)
+    }
+    // A snapshot whose parent the receiver has not acknowledged: nothing is pushed.
+    const { master, replica } = await twoNodes()
+    await volume(master)
+    const { seen, onDeliver } = tap()
+    const { sender } = connect(master, replica, { link: { onDeliver } })
+    master.snapshotter.watchReads((f) => sender.pushAhead(f))
+    await master.snapshotter.snapshot({ epoch: 1 })
+    await writeFile(join(master.root, 'small-1'), pseudoRandom(7000))
+    await master.snapshotter.snapshot({ epoch: 1 })
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(seen.chunks).toEqual([])
+  })
+
+  it('a receiver drops a pushed chunk that does not match its hash, reports it, and the next offer still commits', async () => {
+    const { master, replica } = await twoNodes()
+    const big = await volume(master)
+    let lie = false
+    const errors: ShoalError[] = []
+    const { sender } = connect(master, replica, {
+      receiver: { onError: (e) => errors.push(e) },
+      link: {
+        onDeliver: (f, from) => {
+          const m = decodeReplication(f)
+          if (from !== 'a' || m.type !== 'chunk' || !lie) return
+          lie = false
+          const bad: ReplicationMessage = { type: 'chunk', hash: m.hash, data: Buffer.from('not what the hash says') }
+          return encodeReplication(bad)
+        }
+      }
+    })
+    await sender.send((await master.snapshotter.snapshot({ epoch: 1 })).snapnode.id)
+    lie = true
+    master.snapshotter.watchReads((f) => sender.pushAhead(f))
+    await change(master, big)
+    const second = await master.snapshotter.snapshot({ epoch: 1 })
+    await sender.send(second.snapnode.id)
+    expect(errors.map((e) => e.code)).toEqual(['BAD_CHUNK'])
+    expect(replica.snapshots.has(second.snapnode.id)).toBe(true)
+    const target = join(replica.home, 'out')
+    await checkout({ chunks: replica.chunks, manifest: await replica.snapshots.readManifest(second.snapnode.id), target, mode: 'fresh' })
+    await expectSameTree(master.root, target)
+  })
+
+  it('a receiver keeps at most PUSH_AHEAD_BYTES of chunks nobody asked for between offers', async () => {
+    const { master, replica } = await twoNodes()
+    const { pair } = connect(master, replica)
+    const { PUSH_AHEAD_BYTES } = await import('../../src/protocol/volume-messages.js')
+    const data = pseudoRandom(4 * 1024 * 1024)
+    const before = replica.chunks.count
+    let sent = 0
+    for (let i = 0; sent <= PUSH_AHEAD_BYTES + data.length; i++) {
+      data.writeUInt32LE(i, 0)
+      pair.a.send(encodeReplication({ type: 'chunk', hash: chunkHash(data), data }))
+      sent += data.length
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect((replica.chunks.count - before) * data.length).toBe(PUSH_AHEAD_BYTES)
+  })
+})
