@@ -3,7 +3,7 @@ import { closeSync, fchmodSync, futimesSync, lstatSync, openSync, readSync, read
 import type { Stats } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { ShoalError } from '../core/errors.js'
-import type { Manifest, ManifestEntry } from '../core/snapnode.js'
+import { comparePaths, type Manifest, type ManifestEntry } from '../core/snapnode.js'
 import { MAX_CHUNK_BYTES } from '../protocol/volume-messages.js'
 import { ChunkHasher, chunkHasher } from './chunk-hasher.js'
 import type { ChunkStore } from './chunk-store.js'
@@ -112,15 +112,17 @@ async function checkoutFresh(opts: CheckoutOptions, stats: CheckoutStats): Promi
 async function checkoutInPlace(opts: CheckoutOptions, stats: CheckoutStats): Promise<void> {
   const target = opts.target
   await mkdir(target, { recursive: true })
-  const wanted = new Map(opts.manifest.entries.map((e) => [e.path, e]))
-  const previous = opts.previous ? new Map(opts.previous.entries.map((e) => [e.path, e])) : null
   // With the previous manifest, only paths whose entry differs are examined (the target is
   // trusted to still hold `previous`); without it, the whole target is scanned.
-  const examine = opts.previous && !opts.scanAll ? changedPaths(opts.previous, opts.manifest) : null
+  const diff = opts.previous && !opts.scanAll ? diffManifests(opts.previous, opts.manifest) : null
+  const examine = diff !== null ? new Set([...diff.changed.map((e) => e.path), ...diff.removed]) : null
+  // Entries by path: of the paths examined only, when they are known.
+  const wanted = new Map((diff?.changed ?? opts.manifest.entries).map((e) => [e.path, e]))
+  const previous = diff !== null ? diff.before : opts.previous ? new Map(opts.previous.entries.map((e) => [e.path, e])) : null
   const disk = new Map<string, Stats>()
   if (examine) {
     for (const p of examine) {
-      const st = lstatSync(join(target, p), { throwIfNoEntry: false })
+      const st = lstatOrNull(join(target, p))
       if (st) disk.set(p, st)
     }
   } else await scan(target, '', disk)
@@ -144,15 +146,16 @@ async function checkoutInPlace(opts: CheckoutOptions, stats: CheckoutStats): Pro
     stats.removed++
   }
 
-  for (const e of opts.manifest.entries) {
-    if (e.kind === 'dir' && !skip(e.path) && !disk.has(e.path)) {
+  const examined = diff?.changed ?? opts.manifest.entries
+  for (const e of examined) {
+    if (e.kind === 'dir' && !disk.has(e.path)) {
       await mkdir(join(target, e.path))
       touch(e.path)
     }
   }
 
   await runLimited(
-    opts.manifest.entries.filter((e) => e.kind !== 'dir' && !skip(e.path)),
+    examined.filter((e) => e.kind !== 'dir'),
     opts.concurrency ?? WRITE_CONCURRENCY,
     async (e) => {
       const abs = join(target, e.path)
@@ -191,20 +194,33 @@ async function checkoutInPlace(opts: CheckoutOptions, stats: CheckoutStats): Pro
       }
     }
   )
-  await finishDirs(target, opts.manifest.entries.filter((e) => !skip(e.path) || touched.has(e.path)), disk, touched)
+  await finishDirs(target, opts.manifest.entries.filter((e) => e.kind === 'dir' && (!skip(e.path) || touched.has(e.path))), disk, touched)
 }
 
-/** Paths whose entry was added, removed or changed in any way between two manifests. */
-function changedPaths(before: Manifest, after: Manifest): Set<string> {
-  const old = new Map(before.entries.map((e) => [e.path, e]))
-  const out = new Set<string>()
-  for (const e of after.entries) {
-    const o = old.get(e.path)
-    old.delete(e.path)
-    if (!o || !sameEntry(o, e)) out.add(e.path)
+/**
+ * What differs between two manifests: the entries of `after` that are new or changed in any
+ * way, with the entries they replace (by path), and the paths only `before` has. Both lists are
+ * sorted by path: one walk side by side, and an entry that is the very object of `before`'s (as
+ * a manifest read against the one before it shares them, see manifest-assembly.ts) costs nothing.
+ */
+function diffManifests(before: Manifest, after: Manifest): { changed: ManifestEntry[]; before: Map<string, ManifestEntry>; removed: string[] } {
+  const changed: ManifestEntry[] = []
+  const replaced = new Map<string, ManifestEntry>()
+  const removed: string[] = []
+  const old = before.entries
+  const next = after.entries
+  let i = 0
+  for (const e of next) {
+    while (i < old.length && old[i] !== e && comparePaths(old[i]!.path, e.path) < 0) removed.push(old[i++]!.path)
+    const o = i < old.length && (old[i] === e || old[i]!.path === e.path) ? old[i++]! : undefined
+    if (o === e) continue
+    if (o === undefined || !sameEntry(o, e)) {
+      changed.push(e)
+      if (o !== undefined) replaced.set(e.path, o)
+    }
   }
-  for (const p of old.keys()) out.add(p)
-  return out
+  while (i < old.length) removed.push(old[i++]!.path)
+  return { changed, before: replaced, removed }
 }
 
 function sameEntry(a: ManifestEntry, b: ManifestEntry): boolean {
@@ -220,6 +236,16 @@ function kindOf(st: Stats): ManifestEntry['kind'] | 'other' {
 
 function sameList(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i])
+}
+
+/** A path's lstat, or null when nothing is there (also when a folder on the way is a file). */
+function lstatOrNull(path: string): Stats | null {
+  try {
+    return lstatSync(path, { throwIfNoEntry: false }) ?? null
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') return null
+    throw err
+  }
 }
 
 /** Lists the target; synchronous per folder (cheap per entry), yielding between folders. */

@@ -96,10 +96,14 @@ describe('snapshot and checkout', () => {
     await mkdir(join(node.root, 'new-empty'))
     await rm(join(node.root, 'link-to-hello'))
     await symlink('empty', join(node.root, 'link-to-hello'))
+    // A file that becomes a folder with a file in it.
+    await rm(join(node.root, 'n5'))
+    await mkdir(join(node.root, 'n5'))
+    await writeFile(join(node.root, 'n5', 'inner'), 'inside')
     const second = await node.snapshotter.snapshot({ epoch: 1 })
     const stats = await checkout({ chunks: node.chunks, manifest: second.manifest, target, mode: 'in-place', ...(withPrevious ? { previous: first.manifest } : {}) })
-    expect(stats.filesWritten).toBe(1)
-    expect(stats.removed).toBe(2)
+    expect(stats.filesWritten).toBe(2)
+    expect(stats.removed).toBe(3)
     await expectSameTree(node.root, target)
   })
 
