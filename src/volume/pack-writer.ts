@@ -25,6 +25,8 @@ export class PackWriter {
   size = PACK_MAGIC.length
   private fd: number | null = null
   private writes: Promise<void>
+  /** fdatasyncs started after batches were written (see append). Never rejects. */
+  private syncing: Promise<void> = Promise.resolve()
 
   /** `dir`: the pack folder. */
   constructor(dir: string) {
@@ -36,27 +38,40 @@ export class PackWriter {
     this.writes.catch(() => undefined) // surfaces in finish()
   }
 
-  /** Queues `parts` to be written next, back to back. */
+  /**
+   * Queues `parts` to be written next, back to back. Once written they are flushed to disk in
+   * the background, so the fsync that seals the pack has only the last batch left to wait for.
+   */
   append(parts: readonly Buffer[]): void {
-    const at = this.size
-    for (const p of parts) this.size += p.length
-    this.writes = this.writes.then(() => writeAll(this.fd!, parts, at))
-    this.writes.catch(() => undefined) // surfaces in finish()
+    this.enqueue(parts)
+    const written = this.writes
+    const synced = written.then(() => fdatasyncCb(this.fd!))
+    // A failure here shows again in finish()'s own fdatasync.
+    this.syncing = Promise.all([this.syncing, synced.catch(() => undefined)]).then(() => undefined)
   }
 
   /** Writes the last parts, makes the file durable and closes it. Rejects if any write failed. */
   async finish(parts: readonly Buffer[]): Promise<void> {
-    this.append(parts)
+    this.enqueue(parts)
     await this.writes
+    await this.syncing
     await fdatasyncCb(this.fd!)
     const fd = this.fd!
     this.fd = null
     await closeCb(fd)
   }
 
+  private enqueue(parts: readonly Buffer[]): void {
+    const at = this.size
+    for (const p of parts) this.size += p.length
+    this.writes = this.writes.then(() => writeAll(this.fd!, parts, at))
+    this.writes.catch(() => undefined) // surfaces in finish()
+  }
+
   /** Closes and removes the file (after a failure, or when nothing is left to keep). Never rejects. */
   async discard(): Promise<void> {
     await this.writes.catch(() => undefined)
+    await this.syncing
     if (this.fd !== null) await closeCb(this.fd).catch(() => undefined)
     this.fd = null
     await unlinkCb(this.tmp).catch(() => undefined)

@@ -53,8 +53,9 @@ export interface SendResult {
   snapnode: Snapnode
   /** Node that acknowledged the commit (now recorded as a holder). */
   holder: string
-  /** Frame bytes this sender put on the link for this transfer (offer + chunks). */
+  /** Frame bytes this sender put on the link for this snapshot (pushed ahead, offer, chunks). */
   bytesSent: number
+  /** Chunks and manifest pieces sent, pushed ahead or asked for. */
   chunksSent: number
   durationMs: number
 }
@@ -84,6 +85,8 @@ interface Outgoing extends Sending {
   resolve: (r: SendResult) => void
   reject: (e: ShoalError) => void
   totals: Map<string, number>
+  /** What was pushed ahead of the offer. */
+  pushed: { bytes: number; chunks: number }
 }
 
 /** What is pushed ahead of the next offer (see pushAhead). */
@@ -167,19 +170,12 @@ export class ReplicationSender {
    * At most PUSH_AHEAD_BYTES per offer; the rest is asked for as usual.
    */
   pushAhead(f: FileSettled): void {
-    const ack = this.lastAck
-    // Under a bandwidth limit, chunks go only as asked for (the limit paces transfers).
-    if (this.closed || this.opts.pushAhead === false || this.opts.bandwidthLimit || ack === null || !ack.push || f.parent !== ack.id || this.sends > 0 || this.current !== null) return
+    if (this.sends > 0 || this.current !== null || !this.takesPushesOn(f.parent)) return
     const p = this.pushing
     const fresh = new Set<string>()
     for (const h of f.newChunks) {
-      if (p.queued.has(h)) continue
       const size = this.opts.chunks.size(h)
-      if (size === undefined || p.queuedBytes + size > PUSH_AHEAD_BYTES) continue
-      p.queued.add(h)
-      p.queuedBytes += size
-      fresh.add(h)
-      p.queue.push(h)
+      if (size !== undefined && this.queuePush(h, size)) fresh.add(h)
     }
     if (fresh.size === 0) return
     if (this.opts.patches !== false && f.previous !== null && f.previous.length > 0) {
@@ -192,6 +188,36 @@ export class ReplicationSender {
       }
     }
     this.kickPushes()
+  }
+
+  /**
+   * The receiver asked for pushes in its last ack, which was for `parent`. Under a bandwidth
+   * limit, chunks go only as asked for (the limit paces transfers).
+   */
+  private takesPushesOn(parent: string | null): boolean {
+    const ack = this.lastAck
+    return !this.closed && this.opts.pushAhead !== false && !this.opts.bandwidthLimit && ack !== null && ack.push && parent === ack.id
+  }
+
+  /** Queues a chunk (or, with `data`, a manifest piece) to push; false when already queued or over budget. */
+  private queuePush(hash: string, size: number, data?: Uint8Array): boolean {
+    const p = this.pushing
+    if (p.queued.has(hash) || p.queuedBytes + size > PUSH_AHEAD_BYTES) return false
+    p.queued.add(hash)
+    p.queuedBytes += size
+    if (data !== undefined) p.pieces.set(hash, data)
+    p.queue.push(hash)
+    return true
+  }
+
+  /** Resolves once every push queued is on the link (or could not be read). */
+  private async flushPushes(): Promise<void> {
+    for (;;) {
+      if (this.pushPump !== null) await this.pushPump
+      else if (this.pushing.queue.length === 0 || this.pushing.settled) return
+      else if (this.pumping) await yieldToLoop() // the last transfer's pump is winding down
+      else this.kickPushes()
+    }
   }
 
   private kickPushes(): void {
@@ -218,9 +244,14 @@ export class ReplicationSender {
     if (!snapnode) throw new ShoalError('NOT_FOUND', `snapshot ${id.slice(0, 12)}… is not in this store`)
     const pieces = await snapshots.readPieces(id)
     const manifestSize = pieces.reduce((n, p) => n + p.data.byteLength, 0)
+    if (this.takesPushesOn(snapnode.parent)) {
+      // The manifest's pieces that the parent's lacks go ahead too: the receiver then takes
+      // them from its store instead of asking for them.
+      const had = new Set((await snapshots.readPieces(snapnode.parent!)).map((p) => p.hash))
+      for (const piece of pieces) if (!had.has(piece.hash)) this.queuePush(piece.hash, piece.data.byteLength, piece.data)
+    }
     // Chunks pushed ahead go first: the receiver then finds them stored when it reads the offer.
-    // None are pushed while a send waits (see pushAhead), so this ends.
-    while (this.pushPump !== null) await this.pushPump
+    await this.flushPushes()
     return new Promise<SendResult>((resolve, reject) => {
       if (this.closed) {
         reject(new ShoalError('LINK_CLOSED', 'replication link is closed'))
@@ -238,7 +269,8 @@ export class ReplicationSender {
         resolve,
         reject,
         settled: false,
-        totals: new Map()
+        totals: new Map(),
+        pushed: { bytes: this.pushing.bytesSent, chunks: this.pushing.meter.chunks }
       }
       this.current = out
       this.lastActivity = Date.now()
@@ -400,7 +432,7 @@ export class ReplicationSender {
     this.drainWaiter = null
     w?.()
     if (err) out.reject(err)
-    else out.resolve({ snapnode: this.opts.snapshots.get(out.id) ?? out.snapnode, holder: holder!, bytesSent: out.bytesSent, chunksSent: out.meter.chunks, durationMs: Date.now() - out.started })
+    else out.resolve({ snapnode: this.opts.snapshots.get(out.id) ?? out.snapnode, holder: holder!, bytesSent: out.bytesSent + out.pushed.bytes, chunksSent: out.meter.chunks + out.pushed.chunks, durationMs: Date.now() - out.started })
   }
 
   private shutdown(err: ShoalError): void {

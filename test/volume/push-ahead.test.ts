@@ -50,12 +50,15 @@ describe('chunks pushed ahead of an offer', () => {
     const newChunks = second.stats.newChunks
     expect(newChunks).toBeGreaterThan(1)
     const sent = await sender.send(second.snapnode.id)
-    // Everything new went before the offer was read; the wants named manifest pieces only.
+    // Everything new, manifest pieces included, went before the offer was read: nothing was asked for.
     const pieces = new Set((await master.snapshots.readPieces(second.snapnode.id)).map((p) => p.hash))
-    expect(seen.wanted.filter((h) => !pieces.has(h))).toEqual([])
+    expect(seen.wanted).toEqual([])
     const pushed = [...seen.chunks.filter((h) => !pieces.has(h)), ...seen.patches]
     expect(new Set(pushed).size).toBe(pushed.length)
     expect(pushed.length).toBe(newChunks)
+    const firstPieces = new Set((await master.snapshots.readPieces(second.snapnode.parent!)).map((p) => p.hash))
+    const newPieces = [...pieces].filter((h) => !firstPieces.has(h)).length
+    expect(sent.chunksSent).toBe(newChunks + newPieces)
     // The insert went as a patch on the old chunks: far fewer bytes than the new chunks hold.
     expect(seen.patches.length).toBeGreaterThan(0)
     expect(sent.bytesSent).toBeLessThan(second.stats.newBytes)
