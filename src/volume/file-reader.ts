@@ -56,19 +56,23 @@ export class FileReader {
 
   constructor(private readonly opts: FileReaderOptions) {}
 
-  /** Reads, chunks and stores one file, re-reading it if it changed during the read. */
-  async read(path: string, tally: ReadTally): Promise<ReadFile> {
+  /**
+   * Reads, chunks and stores one file, re-reading it if it changed during the read. A file
+   * larger than the read buffer is read a buffer at a time: after each, `progress` is told the
+   * chunks so far (from the start of the current attempt).
+   */
+  async read(path: string, tally: ReadTally, progress?: (chunks: readonly string[]) => void): Promise<ReadFile> {
     const abs = join(this.opts.root, path)
     await yieldToLoop()
     const buf = this.buffers.pop() ?? ChunkHasher.sharedBuffer(Math.max(READ_BUFFER, this.opts.chunker.max * 2))
     try {
-      return await this.readWith(abs, path, buf, tally)
+      return await this.readWith(abs, path, buf, tally, progress)
     } finally {
       this.buffers.push(buf)
     }
   }
 
-  private async readWith(abs: string, path: string, buf: Buffer, tally: ReadTally): Promise<ReadFile> {
+  private async readWith(abs: string, path: string, buf: Buffer, tally: ReadTally, progress?: (chunks: readonly string[]) => void): Promise<ReadFile> {
     const { chunker } = this.opts
     for (let attempt = 0; attempt <= this.opts.maxRereads; attempt++) {
       const opened = openRegularSync(abs)
@@ -113,6 +117,7 @@ export class FileReader {
           list.push(...(await this.storeBatch(buf.subarray(start, at), bounds, tally)))
           size += at - start
           start = at
+          if (!eof || start < end) progress?.(list)
         }
         tally.bytesRead += size
         await this.opts.onRead?.(path, attempt)

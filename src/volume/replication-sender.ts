@@ -163,8 +163,8 @@ export class ReplicationSender {
   }
 
   /**
-   * A file of a snapshot being taken was read: when the receiver asked for pushes and holds the
-   * snapshot's parent, and no transfer is under way, its new chunks go to the link now (as
+   * A snapshot being taken read (part of) a file: when the receiver asked for pushes and holds
+   * the snapshot's parent, and no transfer is under way, its new chunks go to the link now (as
    * patches on the file's previous chunks where they can), so that by the time the snapshot is
    * offered the receiver has most of what it lacks. The offer waits until they are all sent.
    * At most PUSH_AHEAD_BYTES per offer; the rest is asked for as usual.
@@ -172,15 +172,22 @@ export class ReplicationSender {
   pushAhead(f: FileSettled): void {
     if (this.sends > 0 || this.current !== null || !this.takesPushesOn(f.parent)) return
     const p = this.pushing
+    const isNew = new Set(f.newChunks)
+    // A file still being read: its last new chunks wait for the chunk after them, which tells
+    // where their run ends (and so which old chunks they are patches on).
+    let end = f.chunks.length
+    if (!f.settled) while (end > 0 && isNew.has(f.chunks[end - 1]!)) end--
+    const chunks = end === f.chunks.length ? f.chunks : f.chunks.slice(0, end)
     const fresh = new Set<string>()
-    for (const h of f.newChunks) {
+    for (const h of chunks) {
+      if (!isNew.has(h) || fresh.has(h)) continue
       const size = this.opts.chunks.size(h)
       if (size !== undefined && this.queuePush(h, size)) fresh.add(h)
     }
     if (fresh.size === 0) return
     if (this.opts.patches !== false && f.previous !== null && f.previous.length > 0) {
-      const entry = (chunks: readonly string[]): ManifestEntry => ({ path: f.path, kind: 'file', mode: 0, mtimeMs: 0, size: 0, chunks: [...chunks] })
-      for (const run of changedRuns({ entries: [entry(f.chunks)] }, { entries: [entry(f.previous)] }, (h) => fresh.has(h))) {
+      const entry = (list: readonly string[]): ManifestEntry => ({ path: f.path, kind: 'file', mode: 0, mtimeMs: 0, size: 0, chunks: [...list] })
+      for (const run of changedRuns({ entries: [entry(chunks)] }, { entries: [entry(f.previous)] }, (h) => fresh.has(h))) {
         const state: RunState = { run, alignment: null }
         run.chunks.forEach((h, index) => {
           if (!p.runs.has(h)) p.runs.set(h, { run: state, index })

@@ -93,9 +93,12 @@ export interface SnapshotResult {
 }
 
 /**
- * A file a snapshot just read (and re-checked): its chunks, the ones new to the chunk store, and
- * its chunks in the snapshot's parent when known. Told before the snapshot is committed, so a
- * sender can push the new chunks to replicas that hold the parent while the rest is read.
+ * A file a snapshot is reading: its chunks so far, the ones among them new to the chunk store,
+ * and its chunks in the snapshot's parent when known. Told as a large file is read (`settled`
+ * false: more chunks follow) and once it is read and re-checked (`settled`), before the snapshot
+ * is committed, so a sender can push new chunks to replicas that hold the parent while the rest
+ * is read. A file that changed while it was read is read again: what was told about it then
+ * may not be in the snapshot.
  */
 export interface FileSettled {
   /** The snapshot being taken is a child of this one. */
@@ -104,6 +107,7 @@ export interface FileSettled {
   chunks: readonly string[]
   newChunks: readonly string[]
   previous: readonly string[] | null
+  settled: boolean
 }
 
 /** A file's stat when last read, with its chunks: trusted while the stat stays the same. */
@@ -211,15 +215,16 @@ export class Snapshotter {
     await runLimited(toRead, this.opts.readConcurrency, async (f) => {
       const st = f.st!
       const own: ReadTally = { bytesRead: 0, newChunks: 0, newBytes: 0, newHashes: [] }
-      const file = await this.reader.read(f.path, own)
+      const tell = (chunks: readonly string[], settled: boolean) => {
+        const e: FileSettled = { parent: parent?.id ?? null, path: f.path, chunks, newChunks: own.newHashes, previous: cache.get(f.path)?.chunks ?? null, settled }
+        for (const l of this.settledListeners) l(e)
+      }
+      const file = await this.reader.read(f.path, own, this.settledListeners.size > 0 ? (chunks) => tell(chunks, false) : undefined)
       tally.bytesRead += own.bytesRead
       tally.newChunks += own.newChunks
       tally.newBytes += own.newBytes
       for (const h of own.newHashes) tally.newHashes.push(h)
-      if (this.settledListeners.size > 0) {
-        const settled: FileSettled = { parent: parent?.id ?? null, path: f.path, chunks: file.chunks, newChunks: own.newHashes, previous: cache.get(f.path)?.chunks ?? null }
-        for (const l of this.settledListeners) l(settled)
-      }
+      if (this.settledListeners.size > 0) tell(file.chunks, true)
       stats.filesRead++
       f.entry = { path: f.path, kind: 'file', mode: st.mode, mtimeMs: file.mtimeMs, size: file.size, chunks: file.chunks }
       // Racy: a file read now whose timestamps are this recent could change again within the

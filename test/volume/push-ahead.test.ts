@@ -68,6 +68,39 @@ describe('chunks pushed ahead of an offer', () => {
     await expectSameTree(master.root, target)
   })
 
+  it('a large file read a buffer at a time has its first changes pushed before it is read to the end', async () => {
+    const { master, replica } = await twoNodes()
+    const big = pseudoRandom(12 * 1024 * 1024) // three read buffers
+    await writeFile(join(master.root, 'big.bin'), big)
+    let delivered = 0
+    const { sender, errors } = connect(master, replica, {
+      link: { onDeliver: (f, from) => void (from === 'a' && ['chunk', 'patch'].includes(decodeReplication(f).type) && delivered++) }
+    })
+    let partial = 0
+    let deliveredAtSettle = -1
+    master.snapshotter.watchReads((f) => {
+      if (!f.settled) partial++
+      else if (f.path === 'big.bin') deliveredAtSettle = delivered
+      sender.pushAhead(f)
+    })
+    await sender.send((await master.snapshotter.snapshot({ epoch: 1 })).snapnode.id)
+    // Inserts near the start and near the end.
+    const a = 1024 * 1024
+    const b = 11 * 1024 * 1024
+    await writeFile(join(master.root, 'big.bin'), Buffer.concat([big.subarray(0, a), Buffer.from('first insert'), big.subarray(a, b), Buffer.from('second insert'), big.subarray(b)]))
+    partial = 0
+    delivered = 0
+    const second = await master.snapshotter.snapshot({ epoch: 1 })
+    expect(partial).toBeGreaterThan(0)
+    expect(deliveredAtSettle).toBeGreaterThan(0)
+    const sent = await sender.send(second.snapnode.id)
+    expect(sent.bytesSent).toBeLessThan(second.stats.newBytes / 4) // patches, not whole chunks
+    expect(errors).toEqual([])
+    const target = join(replica.home, 'out')
+    await checkout({ chunks: replica.chunks, manifest: await replica.snapshots.readManifest(second.snapnode.id), target, mode: 'fresh' })
+    await expectSameTree(master.root, target)
+  })
+
   it('go only to a receiver that asked for them and holds the parent, and never under a bandwidth limit', async () => {
     for (const opts of [{ receiver: { pushAhead: false } }, { sender: { bandwidthLimit: 1e9 } }]) {
       const { master, replica } = await twoNodes()
