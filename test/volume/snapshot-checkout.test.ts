@@ -268,6 +268,72 @@ describe('in-place update of a large file', () => {
     expect(chunkCount.kind === 'file' && chunkCount.chunks.length).toBeGreaterThan(changed + 100)
   })
 
+  it('an insert and an overwrite in a large file are written where they are, not the whole file again', async () => {
+    const home = await tempDir()
+    const node = await makeNode(home, nodeIdOf(1))
+    const { readFile, open, stat } = await import('node:fs/promises')
+    const big = pseudoRandom(8 * 1024 * 1024)
+    const other = pseudoRandom(4 * 1024 * 1024)
+    await writeFile(join(node.root, 'big'), big)
+    await writeFile(join(node.root, 'other'), other)
+    const first = await node.snapshotter.snapshot({ epoch: 1 })
+    const target = join(home, 'replica')
+    await checkout({ chunks: node.chunks, manifest: first.manifest, target, mode: 'fresh' })
+    const inodes = [(await stat(join(target, 'big'))).ino, (await stat(join(target, 'other'))).ino]
+    // An insert three quarters in, and an overwrite in the middle of the other file.
+    const at = 6 * 1024 * 1024
+    await writeFile(join(node.root, 'big'), Buffer.concat([big.subarray(0, at), pseudoRandom(50_000), big.subarray(at)]))
+    const fh = await open(join(node.root, 'other'), 'r+')
+    await fh.write(pseudoRandom(100_000), 0, 100_000, 2 * 1024 * 1024)
+    await fh.close()
+    const second = await node.snapshotter.snapshot({ epoch: 1 })
+    const stats = await checkout({ chunks: node.chunks, manifest: second.manifest, previous: first.manifest, target, mode: 'in-place' })
+    expect(stats.filesWritten).toBe(2)
+    // The insert rewrote the last quarter or so, the overwrite a few chunks.
+    expect(stats.bytesWritten).toBeLessThan(2.5 * 1024 * 1024 + 50_000 + 4 * 128 * 1024)
+    expect([(await stat(join(target, 'big'))).ino, (await stat(join(target, 'other'))).ino]).toEqual(inodes)
+    for (const name of ['big', 'other']) expect((await readFile(join(target, name))).equals(await readFile(join(node.root, name)))).toBe(true)
+    await expectSameTree(node.root, target)
+    // A file cut shorter is cut on disk too.
+    await writeFile(join(node.root, 'big'), big.subarray(0, 7 * 1024 * 1024))
+    const third = await node.snapshotter.snapshot({ epoch: 1 })
+    await checkout({ chunks: node.chunks, manifest: third.manifest, previous: second.manifest, target, mode: 'in-place' })
+    expect((await stat(join(target, 'big'))).ino).toBe(inodes[0])
+    await expectSameTree(node.root, target)
+  })
+
+  it('an in-place update cut short leaves a file no later checkout trusts', async () => {
+    const home = await tempDir()
+    const node = await makeNode(home, nodeIdOf(1))
+    const { stat } = await import('node:fs/promises')
+    const big = pseudoRandom(12 * 1024 * 1024)
+    await writeFile(join(node.root, 'big'), big)
+    const first = await node.snapshotter.snapshot({ epoch: 1 })
+    const target = join(home, 'replica')
+    await checkout({ chunks: node.chunks, manifest: first.manifest, target, mode: 'fresh' })
+    const at = 7 * 1024 * 1024
+    await writeFile(join(node.root, 'big'), Buffer.concat([big.subarray(0, at), pseudoRandom(300_000), big.subarray(at)]))
+    const second = await node.snapshotter.snapshot({ epoch: 1 })
+    // The update fails after writing part of the file (a chunk store read fails on the second piece).
+    const readManyInto = node.chunks.readManyInto.bind(node.chunks)
+    let reads = 0
+    node.chunks.readManyInto = (hashes, into) => {
+      if (++reads === 2) throw new Error('disk gone')
+      return readManyInto(hashes, into)
+    }
+    const { IN_PLACE_MTIME_S } = await import('../../src/volume/checkout.js')
+    const { PIECE_BYTES: piece } = await import('../../src/volume/checkout.js')
+    expect(5 * 1024 * 1024).toBeGreaterThan(piece) // the rewrite takes more than one piece
+    await expect(checkout({ chunks: node.chunks, manifest: second.manifest, previous: first.manifest, target, mode: 'in-place' })).rejects.toThrow('disk gone')
+    expect(Math.round((await stat(join(target, 'big'))).mtimeMs / 1000)).toBe(IN_PLACE_MTIME_S)
+    node.chunks.readManyInto = readManyInto
+    // A takeover (the whole folder looked at, size and mtime decide) puts either version back whole.
+    for (const m of [first.manifest, second.manifest]) {
+      await checkout({ chunks: node.chunks, manifest: m, target, mode: 'in-place', scanAll: true })
+    }
+    await expectSameTree(node.root, target)
+  })
+
   it('refuses a chunk damaged in the store instead of writing it out', async () => {
     const home = await tempDir()
     const node = await makeNode(home, nodeIdOf(1))
