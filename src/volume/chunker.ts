@@ -76,3 +76,31 @@ export function nextCut(buf: Uint8Array, start: number, end: number, final: bool
   if (limit === p.max || final) return limit
   return 0
 }
+
+/**
+ * Where the chunks that can be cut from buf[start, end) end, as offsets from `start` (0 first): a
+ * cut needs `max` bytes ahead of it unless the bytes run to the end of the file (`final`).
+ */
+export function cutPoints(buf: Uint8Array, start: number, end: number, final: boolean, p: ChunkerParams): number[] {
+  const bounds = [0]
+  for (let at = start; at < end && (final || end - at >= p.max); ) {
+    at += nextCut(buf, at, end, final, p)
+    bounds.push(at - start)
+  }
+  return bounds
+}
+
+/**
+ * This module's chunking as a script (the gear table, nextCut and cutPoints, from their own
+ * source), for a worker thread to cut exactly as this thread does (see ChunkHasher).
+ */
+export const CHUNKER_SOURCE = [
+  'var __name = (f) => f;', // what some transpilers wrap named functions in
+  `const GEAR = new Int32Array(${JSON.stringify([...GEAR])});`,
+  'const masksCache = new Map();',
+  `const DEFAULT_CHUNKER = ${JSON.stringify(DEFAULT_CHUNKER)};`,
+  masks.toString(),
+  nextCut.toString(),
+  cutPoints.toString()
+].join('\n')
+

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { ShoalError } from '../core/errors.js'
 import { chunkHasher, ChunkHasher } from './chunk-hasher.js'
 import type { ChunkStore } from './chunk-store.js'
-import { nextCut, type ChunkerParams } from './chunker.js'
+import type { ChunkerParams } from './chunker.js'
 import { openRegularSync } from './fd-io.js'
 import { yieldToLoop } from './yield-to-loop.js'
 
@@ -111,10 +111,10 @@ export class FileReader {
             await yieldToLoop()
           }
           if (start === end) break
-          // Every chunk that can be cut from what the buffer holds, hashed and stored as one batch.
-          const bounds = cuts(buf, start, end, eof, chunker)
-          const at = start + bounds[bounds.length - 1]!
-          list.push(...(await this.storeBatch(buf.subarray(start, at), bounds, tally)))
+          // Every chunk that can be cut from what the buffer holds, cut, hashed and stored as one batch.
+          const batch = await this.storeCut(buf.subarray(start, end), eof, tally)
+          const at = start + batch.bytes
+          list.push(...batch.hashes)
           size += at - start
           start = at
           if (!eof || start < end) progress?.(list)
@@ -129,17 +129,18 @@ export class FileReader {
     throw new ShoalError('FILE_CHANGING', `${path} kept changing while it was read; try again when it is quiet`)
   }
 
-  /** Cuts `data` into chunks and stores the new ones; returns their hashes in order. */
-  private storeChunks(data: Buffer, tally: ReadTally): Promise<string[]> {
-    return this.storeBatch(data, cuts(data, 0, data.length, true, this.opts.chunker), tally)
+  /** Cuts all of `data` (a whole file) into chunks and stores the new ones; returns their hashes in order. */
+  private async storeChunks(data: Buffer, tally: ReadTally): Promise<string[]> {
+    return (await this.storeCut(data, true, tally)).hashes
   }
 
   /**
-   * Hashes the chunks data[bounds[i], bounds[i + 1]) (on the hasher's thread when the batch is
-   * large: meanwhile this thread reads and cuts the next files) and stores the new ones.
+   * Cuts the chunks that can be cut from `data` (all of it when `final`) and hashes them (both on
+   * the hasher's thread when the batch is large: meanwhile this thread reads the next files),
+   * then stores the new ones. Returns their hashes in order and the bytes they cover.
    */
-  private async storeBatch(data: Buffer, bounds: number[], tally: ReadTally): Promise<string[]> {
-    const hashes = await chunkHasher.hash(data, bounds)
+  private async storeCut(data: Buffer, final: boolean, tally: ReadTally): Promise<{ hashes: string[]; bytes: number }> {
+    const { bounds, hashes } = await chunkHasher.cutAndHash(data, final, this.opts.chunker)
     for (const [i, hash] of hashes.entries()) {
       const piece = data.subarray(bounds[i], bounds[i + 1])
       if (await this.opts.chunks.put(hash, piece)) {
@@ -148,21 +149,8 @@ export class FileReader {
         tally.newBytes += piece.byteLength
       }
     }
-    return hashes
+    return { hashes, bytes: bounds[bounds.length - 1]! }
   }
-}
-
-/**
- * Where the chunks that can be cut from buf[start, end) end, as offsets from `start` (0 first): a
- * cut needs `max` bytes ahead of it unless the bytes run to the end of the file (`final`).
- */
-function cuts(buf: Buffer, start: number, end: number, final: boolean, chunker: ChunkerParams): number[] {
-  const bounds = [0]
-  for (let at = start; at < end && (final || end - at >= chunker.max); ) {
-    at += nextCut(buf, at, end, final, chunker)
-    bounds.push(at - start)
-  }
-  return bounds
 }
 
 /** Reads a small file whole into `buf`: its length, or null when it grew past the buffer. */

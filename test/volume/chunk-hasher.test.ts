@@ -64,3 +64,38 @@ describe('ChunkHasher', () => {
     await expectSameTree(node.root, target)
   })
 })
+
+describe('cutting on the worker', () => {
+  it('cuts and hashes as this thread does, from the sources and from the compiled build alike', async () => {
+    const { cutPoints, DEFAULT_CHUNKER } = await import('../../src/volume/chunker.js')
+    const hasher = new ChunkHasher()
+    const buf = randomFillSync(ChunkHasher.sharedBuffer(3_000_000))
+    for (const final of [true, false]) {
+      const bounds = cutPoints(buf, 0, buf.length, final, DEFAULT_CHUNKER)
+      expect(await hasher.cutAndHash(buf, final, DEFAULT_CHUNKER)).toEqual({ bounds, hashes: expected(buf, bounds) })
+    }
+    expect(hasher.onWorker).toBe(2)
+    // Small chunker parameters too (the worker is told them), at an offset into the buffer.
+    const small = { min: 1024, avg: 4096, max: 16384 }
+    const view = buf.subarray(12_345, 2_012_345)
+    const bounds = cutPoints(view, 0, view.length, false, small)
+    expect(await hasher.cutAndHash(view, false, small)).toEqual({ bounds, hashes: expected(view, bounds) })
+    expect(hasher.onWorker).toBe(3)
+    // The compiled build (what a node runs) builds its worker from its own compiled chunker.
+    const { pathToFileURL } = await import('node:url')
+    const dist = await import(pathToFileURL(join(import.meta.dirname, '../../dist/volume/chunk-hasher.js')).href)
+    const built = new dist.ChunkHasher()
+    expect(await built.cutAndHash(buf, true, DEFAULT_CHUNKER)).toEqual(await hasher.cutAndHash(buf, true, DEFAULT_CHUNKER))
+    expect(built.onWorker).toBe(1)
+  })
+
+  it('cuts here what its worker held when the worker dies', async () => {
+    const { cutPoints, DEFAULT_CHUNKER } = await import('../../src/volume/chunker.js')
+    const hasher = new ChunkHasher()
+    const buf = randomFillSync(ChunkHasher.sharedBuffer(2_000_000))
+    const inFlight = hasher.cutAndHash(buf, true, DEFAULT_CHUNKER)
+    await (hasher as unknown as { worker: Worker }).worker.terminate()
+    const bounds = cutPoints(buf, 0, buf.length, true, DEFAULT_CHUNKER)
+    expect(await inFlight).toEqual({ bounds, hashes: expected(buf, bounds) })
+  })
+})
