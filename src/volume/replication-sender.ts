@@ -1,6 +1,5 @@
 import { ShoalError, isErrorCode } from '../core/errors.js'
-import type { Snapnode } from '../core/snapnode.js'
-import type { ManifestEntry } from '../core/snapnode.js'
+import type { ManifestEntry, Snapnode } from '../core/snapnode.js'
 import { MAX_CHUNK_BYTES, PUSH_AHEAD_BYTES, decodeReplication, encodeChunkFrame, encodeReplication, type ChunkRun, type PatchPiece, type ReplicationMessage } from '../protocol/volume-messages.js'
 import { changedRuns } from './chunk-runs.js'
 import type { ChunkStore } from './chunk-store.js'
@@ -253,9 +252,13 @@ export class ReplicationSender {
     const manifestSize = pieces.reduce((n, p) => n + p.data.byteLength, 0)
     if (this.takesPushesOn(snapnode.parent)) {
       // The manifest's pieces that the parent's lacks go ahead too: the receiver then takes
-      // them from its store instead of asking for them.
-      const had = new Set((await snapshots.readPieces(snapnode.parent!)).map((p) => p.hash))
-      for (const piece of pieces) if (!had.has(piece.hash)) this.queuePush(piece.hash, piece.data.byteLength, piece.data)
+      // them from its store instead of asking for them. (A parent pruned here meanwhile: the
+      // receiver asks for the pieces it lacks, as without pushes.)
+      const parentPieces = await snapshots.readPieces(snapnode.parent!).catch(() => null)
+      if (parentPieces !== null) {
+        const had = new Set(parentPieces.map((p) => p.hash))
+        for (const piece of pieces) if (!had.has(piece.hash)) this.queuePush(piece.hash, piece.data.byteLength, piece.data)
+      }
     }
     // Chunks pushed ahead go first: the receiver then finds them stored when it reads the offer.
     await this.flushPushes()
@@ -425,6 +428,15 @@ export class ReplicationSender {
 
   private checkStall(): void {
     const out = this.current
+    if (out === null && this.pushPump !== null && Date.now() - this.lastActivity > this.stallTimeoutMs) {
+      // Pushes the link has not taken for that long: give up on them (the offer asks instead,
+      // and fails as stalled if the receiver stays silent).
+      this.pushing.settled = true
+      const w = this.drainWaiter
+      this.drainWaiter = null
+      w?.()
+      return
+    }
     if (!out || out.settled) return
     if (Date.now() - this.lastActivity > this.stallTimeoutMs) {
       this.failLocal(out, new ShoalError('STREAM_STALLED', `receiver silent for ${this.stallTimeoutMs} ms during ${out.id.slice(0, 12)}…`))

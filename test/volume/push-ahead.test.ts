@@ -5,6 +5,8 @@ import type { ShoalError } from '../../src/core/errors.js'
 import { decodeReplication, encodeReplication, type ReplicationMessage } from '../../src/protocol/volume-messages.js'
 import { checkout } from '../../src/volume/checkout.js'
 import { chunkHash } from '../../src/volume/chunk-hash.js'
+import type { Link, LinkHandler } from '../../src/volume/link.js'
+import { ReplicationSender } from '../../src/volume/replication-sender.js'
 import { expectSameTree, pseudoRandom } from './helpers.js'
 import { connect, twoNodes, type TestNode } from './replication-harness.js'
 
@@ -160,6 +162,41 @@ describe('chunks pushed ahead of an offer', () => {
     const target = join(replica.home, 'out')
     await checkout({ chunks: replica.chunks, manifest: await replica.snapshots.readManifest(second.snapnode.id), target, mode: 'fresh' })
     await expectSameTree(master.root, target)
+  })
+
+  it('a send still goes through when the parent was pruned on the master meanwhile, or the link stops taking pushes', async () => {
+    const { master, replica } = await twoNodes()
+    const big = await volume(master)
+    const { sender } = connect(master, replica)
+    master.snapshotter.watchReads((f) => sender.pushAhead(f))
+    const first = await master.snapshotter.snapshot({ epoch: 1 })
+    await sender.send(first.snapnode.id)
+    await change(master, big)
+    const second = await master.snapshotter.snapshot({ epoch: 1 })
+    await master.snapshots.delete(first.snapnode.id)
+    await sender.send(second.snapnode.id)
+    expect(replica.snapshots.has(second.snapnode.id)).toBe(true)
+
+    // A link that stops taking frames (full, never drained, never closed) while chunks are
+    // pushed: the pushes are given up after the stall timeout and the send fails as stalled,
+    // instead of waiting for ever.
+    const other = await twoNodes()
+    const big2 = await volume(other.master)
+    let handler: LinkHandler | null = null
+    const link: Link = { send: () => false, setHandler: (h) => void (handler = h), close: () => undefined }
+    const stalled = new ReplicationSender({ link, chunks: other.master.chunks, snapshots: other.master.snapshots, stallTimeoutMs: 200, sendSlackBytes: 1 })
+    other.master.snapshotter.watchReads((f) => stalled.pushAhead(f))
+    const base = await other.master.snapshotter.snapshot({ epoch: 1 })
+    const acked = stalled.send(base.snapnode.id)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    // As if the receiver had taken the first snapshot and asked for pushes.
+    handler!.onFrame(encodeReplication({ type: 'ack', id: base.snapnode.id, holder: other.replica.id, push: true }))
+    await acked
+    await change(other.master, big2)
+    const next = await other.master.snapshotter.snapshot({ epoch: 1 })
+    const started = Date.now()
+    await expect(stalled.send(next.snapnode.id)).rejects.toMatchObject({ code: 'STREAM_STALLED' })
+    expect(Date.now() - started).toBeLessThan(5000)
   })
 
   it('a receiver keeps at most PUSH_AHEAD_BYTES of chunks nobody asked for between offers', async () => {
