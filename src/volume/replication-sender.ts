@@ -221,20 +221,29 @@ export class ReplicationSender {
     for (;;) {
       if (this.pushPump !== null) await this.pushPump
       else if (this.pushing.queue.length === 0 || this.pushing.settled) return
-      else if (this.pumping) await yieldToLoop() // the last transfer's pump is winding down
       else this.kickPushes()
     }
   }
 
+  /** Starts pushing what is queued, unless that is under way. */
   private kickPushes(): void {
     if (this.pushPump !== null) return
     const p = this.pushing
-    this.pushPump = this.pump(p)
-      .catch(() => undefined) // a chunk that cannot be read is not pushed: the offer's wants ask for it
-      .finally(() => {
-        this.pushPump = null
-        if (p === this.pushing && p.queue.length > 0 && !p.settled && this.sends === 0) this.kickPushes()
-      })
+    this.lastActivity = Date.now() // the stall timeout counts from here (see checkStall)
+    this.pushPump = this.pushAll(p).finally(() => (this.pushPump = null))
+  }
+
+  /** Pushes `p`'s queue until it is empty, given up, or replaced by the next offer's. Never rejects. */
+  private async pushAll(p: Pushing): Promise<void> {
+    while (p === this.pushing && p.queue.length > 0 && !p.settled && !this.closed) {
+      // The last transfer's pump may be winding down (it yields to the event loop now and then).
+      if (this.pumping) {
+        await yieldToLoop()
+        continue
+      }
+      // A chunk that cannot be read is not pushed (the offer's wants ask for it); the rest is.
+      await this.pump(p).catch(() => undefined)
+    }
   }
 
   close(): void {
