@@ -36,7 +36,7 @@ export function lackingChunks(m: Manifest, has: (hash: string) => boolean): { ha
  * chunk as pieces of the old run plus only the bytes that are really new (see run-alignment.ts).
  * Files absent from `base`, and runs whose neighbours cannot be found in it, get no run.
  */
-export function changedRuns(next: Manifest, base: Manifest, lacks: (hash: string) => boolean): ChunkRun[] {
+export function changedRuns(next: Manifest, base: Manifest, lacks: (hash: string) => boolean, positions?: Map<string, Map<string, number>>): ChunkRun[] {
   const runs: ChunkRun[] = []
   // Usually a few changed files against a whole volume: index only the base files asked about.
   const paths = new Set<string>()
@@ -47,7 +47,9 @@ export function changedRuns(next: Manifest, base: Manifest, lacks: (hash: string
     if (e.kind !== 'file') continue
     const was = old.get(e.path)
     if (was === undefined) continue
-    let position: Map<string, number> | null = null
+    // Where each old chunk first sits: built once per file (and kept in `positions` when given,
+    // for a caller that asks about the same file again and again as it is read).
+    let position: Map<string, number> | null = positions?.get(e.path) ?? null
     const chunks = e.chunks
     for (let i = 0; i < chunks.length; ) {
       if (!lacks(chunks[i]!)) {
@@ -59,6 +61,7 @@ export function changedRuns(next: Manifest, base: Manifest, lacks: (hash: string
       if (position === null) {
         position = new Map()
         for (let k = was.length - 1; k >= 0; k--) position.set(was[k]!, k)
+        positions?.set(e.path, position)
       }
       const left = i === 0 ? -1 : position.get(chunks[i - 1]!)
       const right = j === chunks.length - 1 ? was.length : position.get(chunks[j + 1]!)

@@ -93,10 +93,23 @@ interface Pushing extends Sending {
   /** Every hash queued since the last offer, and the bytes they hold. */
   queued: Set<string>
   queuedBytes: number
+  /** Files being read, by path: how far they were looked at (so each chunk is looked at once). */
+  files: Map<string, PushedFile>
+  /** Where each chunk of a file's previous version sits, by path (see changedRuns). */
+  positions: Map<string, Map<string, number>>
+}
+
+interface PushedFile {
+  /** Chunks looked at: chunks[0…done) were queued or are old; `last` is chunks[done - 1]. */
+  done: number
+  last: string | null
+  /** The file's new chunks told so far (the first `seen` of FileSettled.newChunks). */
+  isNew: Set<string>
+  seen: number
 }
 
 function newPushing(): Pushing {
-  return { pieces: new Map(), queue: [], runs: new Map(), meter: new ProgressMeter('push'), bytesSent: 0, started: Date.now(), settled: false, queued: new Set(), queuedBytes: 0 }
+  return { pieces: new Map(), queue: [], runs: new Map(), meter: new ProgressMeter('push'), bytesSent: 0, started: Date.now(), settled: false, queued: new Set(), queuedBytes: 0, files: new Map(), positions: new Map() }
 }
 
 /**
@@ -171,22 +184,35 @@ export class ReplicationSender {
   pushAhead(f: FileSettled): void {
     if (this.sends > 0 || this.current !== null || !this.takesPushesOn(f.parent)) return
     const p = this.pushing
-    const isNew = new Set(f.newChunks)
+    // Told again and again as a large file is read: only what came since is looked at. A file
+    // read again from its start (it changed meanwhile) starts over when its chunks no longer
+    // reach, or no longer match, where the last look ended. (What this misses is only not
+    // pushed: the offer asks for it.)
+    let file = p.files.get(f.path)
+    if (file === undefined || f.chunks.length < file.done || (file.done > 0 && f.chunks[file.done - 1] !== file.last)) {
+      p.files.set(f.path, (file = { done: 0, last: null, isNew: new Set(), seen: 0 }))
+    }
+    for (; file.seen < f.newChunks.length; file.seen++) file.isNew.add(f.newChunks[file.seen]!)
     // A file still being read: its last new chunks wait for the chunk after them, which tells
     // where their run ends (and so which old chunks they are patches on).
     let end = f.chunks.length
-    if (!f.settled) while (end > 0 && isNew.has(f.chunks[end - 1]!)) end--
-    const chunks = end === f.chunks.length ? f.chunks : f.chunks.slice(0, end)
+    if (!f.settled) while (end > file.done && file.isNew.has(f.chunks[end - 1]!)) end--
+    // From the chunk before those not looked at yet: a run starting there needs its left neighbour.
+    const from = Math.max(0, file.done - 1)
+    file.done = end
+    file.last = end > 0 ? f.chunks[end - 1]! : null
+    const chunks = f.chunks.slice(from, end)
     const fresh = new Set<string>()
     for (const h of chunks) {
-      if (!isNew.has(h) || fresh.has(h)) continue
+      if (!file.isNew.has(h) || fresh.has(h)) continue
       const size = this.opts.chunks.size(h)
       if (size !== undefined && this.queuePush(h, size)) fresh.add(h)
     }
     if (fresh.size === 0) return
     if (this.opts.patches !== false && f.previous !== null && f.previous.length > 0) {
-      const entry = (list: readonly string[]): ManifestEntry => ({ path: f.path, kind: 'file', mode: 0, mtimeMs: 0, size: 0, chunks: [...list] })
-      for (const run of changedRuns({ entries: [entry(chunks)] }, { entries: [entry(f.previous)] }, (h) => fresh.has(h))) {
+      // Entries only to be read by changedRuns: the lists are not copied (a huge file's are long).
+      const entry = (list: readonly string[]): ManifestEntry => ({ path: f.path, kind: 'file', mode: 0, mtimeMs: 0, size: 0, chunks: list as string[] })
+      for (const run of changedRuns({ entries: [entry(chunks)] }, { entries: [entry(f.previous)] }, (h) => fresh.has(h), p.positions)) {
         const state: RunState = { run, alignment: null }
         run.chunks.forEach((h, index) => {
           if (!p.runs.has(h)) p.runs.set(h, { run: state, index })

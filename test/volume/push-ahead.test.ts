@@ -5,6 +5,7 @@ import type { ShoalError } from '../../src/core/errors.js'
 import { decodeReplication, encodeReplication, type ReplicationMessage } from '../../src/protocol/volume-messages.js'
 import { checkout } from '../../src/volume/checkout.js'
 import { chunkHash } from '../../src/volume/chunk-hash.js'
+import type { ChunkStore } from '../../src/volume/chunk-store.js'
 import type { Link, LinkHandler } from '../../src/volume/link.js'
 import { ReplicationSender } from '../../src/volume/replication-sender.js'
 import { expectSameTree, pseudoRandom } from './helpers.js'
@@ -101,6 +102,44 @@ describe('chunks pushed ahead of an offer', () => {
     const target = join(replica.home, 'out')
     await checkout({ chunks: replica.chunks, manifest: await replica.snapshots.readManifest(second.snapnode.id), target, mode: 'fresh' })
     await expectSameTree(master.root, target)
+  })
+
+  it('a huge file told about piece by piece costs work in proportion to it, not to its square', async () => {
+    // 200 000 chunks told in 400 steps, with a change every 500 chunks (the old version known).
+    const hash = (i: number) => i.toString(16).padStart(64, '0')
+    const n = 200_000
+    const previous = Array.from({ length: n }, (_, i) => hash(i))
+    const chunks = previous.map((h, i) => (i % 500 === 250 ? hash(n + i) : h))
+    const newChunks = chunks.filter((_, i) => i % 500 === 250)
+    const store = { size: () => 1000, readManyInto: () => { throw new Error('not read in this test') }, has: () => true } as unknown as ChunkStore
+    let handler: LinkHandler | null = null
+    const link: Link = { send: () => true, setHandler: (h) => void (handler = h), close: () => undefined }
+    const { master } = await twoNodes()
+    await writeFile(join(master.root, 'x'), 'x')
+    const base = (await master.snapshotter.snapshot({ epoch: 1 })).snapnode.id
+    const sender = new ReplicationSender({ link, chunks: store, snapshots: master.snapshots })
+    // As if the receiver had taken `base` and asked for pushes.
+    const acked = sender.send(base)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    handler!.onFrame(encodeReplication({ type: 'ack', id: base, holder: 'b'.repeat(64), push: true }))
+    await acked
+    // As the file reader does: the same two lists, growing, told after each buffer.
+    const told: string[] = []
+    const toldNew: string[] = []
+    const started = performance.now()
+    const step = n / 400
+    for (let end = step; end <= n; end += step) {
+      for (let i = told.length; i < end; i++) {
+        told.push(chunks[i]!)
+        if (i % 500 === 250) toldNew.push(chunks[i]!)
+      }
+      sender.pushAhead({ parent: base, path: 'huge.img', chunks: told, newChunks: toldNew, previous, settled: end === n })
+    }
+    const ms = performance.now() - started
+    const queued = (sender as unknown as { pushing: { queued: Set<string>; runs: Map<string, unknown> } }).pushing
+    expect(queued.queued.size).toBe(newChunks.length)
+    expect(queued.runs.size).toBe(newChunks.length) // each one a patch on the chunk it replaced
+    expect(ms).toBeLessThan(5000)
   })
 
   it('go only to a receiver that asked for them and holds the parent, and never under a bandwidth limit', async () => {
