@@ -1,11 +1,11 @@
 import { chmod, lutimes, mkdir, readlink, rename, rm, symlink, unlink, utimes } from 'node:fs/promises'
-import { closeSync, fchmodSync, ftruncateSync, futimesSync, lstatSync, openSync, readSync, readdirSync, writevSync } from 'node:fs'
+import { closeSync, fchmodSync, futimesSync, lstatSync, openSync, readSync, readdirSync } from 'node:fs'
 import type { Stats } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
-import { ShoalError } from '../core/errors.js'
 import { comparePaths, type Manifest, type ManifestEntry } from '../core/snapnode.js'
-import { MAX_CHUNK_BYTES } from '../protocol/volume-messages.js'
-import { ChunkHasher, chunkHasher } from './chunk-hasher.js'
+import { chunkHasher } from './chunk-hasher.js'
+import { patchInPlace } from './in-place-patch.js'
+import { PIECE_BYTES, givePieceBuffer, readStoreChunks, takePieceBuffer, writePartsSync } from './piece-io.js'
 import type { ChunkStore } from './chunk-store.js'
 import { runLimited } from './run-limited.js'
 import { TMP_PREFIX, fsyncDir, tmpPathBeside } from './fs-atomic.js'
@@ -15,13 +15,8 @@ import { yieldToLoop } from './yield-to-loop.js'
 
 /** Files written at once. */
 export const WRITE_CONCURRENCY = 4
-/**
- * A file is written a piece of at most this many bytes (or one chunk) at a time. As large as the
- * largest chunk, so a piece's chunks always fit a piece buffer.
- */
-export const PIECE_BYTES = MAX_CHUNK_BYTES
-/** Read buffers for pieces (from the basis, from the store), reused across files. */
-const pieceBuffers: Buffer[] = []
+export { PIECE_BYTES } from './piece-io.js'
+export { IN_PLACE_MTIME_S } from './in-place-patch.js'
 
 export interface CheckoutOptions {
   chunks: ChunkStore
@@ -328,17 +323,10 @@ async function writeFileEntry(chunks: ChunkStore, path: string, e: Extract<Manif
       for (let k = i; k < j; k++) if (parts[k - i] === undefined) fromStore.push(k)
       if (fromStore.length > 0) {
         // At most a piece: it fits. Read back to back, so hashed as one batch like the basis.
-        const read = chunks.readManyInto(fromStore.map((k) => list[k]!), storeBuf)
-        const got = await chunkHasher.hash(storeBuf, boundsOf(read))
-        fromStore.forEach((k, n) => {
-          if (got[n] !== list[k]) throw new ShoalError('BAD_CHUNK', `stored chunk ${list[k]!.slice(0, 12)}… is corrupt`)
-          parts[k - i] = read[n]!
-        })
+        const read = await readStoreChunks(chunks, fromStore.map((k) => list[k]!), storeBuf)
+        fromStore.forEach((k, n) => (parts[k - i] = read[n]!))
       }
-      const total = parts.reduce((n, p) => n + p.byteLength, 0)
-      const written = writevSync(fd, parts)
-      if (written !== total) throw new Error(`short write (${written} of ${total} bytes) to ${path}`)
-      stats.bytesWritten += total
+      stats.bytesWritten += writePartsSync(fd, parts, path)
       i = j
       if (i < list.length) await yieldToLoop()
     }
@@ -347,117 +335,10 @@ async function writeFileEntry(chunks: ChunkStore, path: string, e: Extract<Manif
   } finally {
     closeSync(fd)
     if (old !== null) closeSync(old)
-    if (buf !== null) pieceBuffers.push(buf)
-    pieceBuffers.push(storeBuf)
+    if (buf !== null) givePieceBuffer(buf)
+    givePieceBuffer(storeBuf)
   }
   stats.filesWritten++
-}
-
-/** Files smaller than this are always written anew and swapped in (cheap, and atomic). */
-export const IN_PLACE_MIN_BYTES = 1024 * 1024
-/**
- * A file changed in place has this mtime until it is done (2100-01-01; set again after each
- * write, which stamps the file with the current time): an update cut short by a crash then
- * matches no snapshot's version of the file, and the next checkout rewrites it.
- */
-export const IN_PLACE_MTIME_S = 4_102_444_800
-
-/**
- * The runs of `next` (a file's chunks) that differ from `prev` (what the file holds now) at the
- * same offset, and their bytes; null when a chunk's size is unknown.
- */
-export function inPlaceRuns(prev: readonly string[], next: readonly string[], size: (hash: string) => number | undefined): { runs: Array<{ offset: number; hashes: string[] }>; bytes: number } | null {
-  const old = new Map<number, string>()
-  let at = 0
-  for (const h of prev) {
-    const n = size(h)
-    if (n === undefined) return null
-    old.set(at, h)
-    at += n
-  }
-  const runs: Array<{ offset: number; hashes: string[] }> = []
-  let bytes = 0
-  let open: { offset: number; hashes: string[] } | null = null
-  at = 0
-  for (const h of next) {
-    const n = size(h)
-    if (n === undefined) return null
-    if (old.get(at) === h) open = null
-    else {
-      if (open === null) runs.push((open = { offset: at, hashes: [] }))
-      open.hashes.push(h)
-      bytes += n
-    }
-    at += n
-  }
-  return { runs, bytes }
-}
-
-/**
- * Brings a file that holds the chunks `prev` to entry `e` where it is: chunks at the same offset
- * in both stay as they are, the others are written over them from the chunk store (never from
- * the file itself, which is being overwritten; hash-checked as they are read), and the file is
- * cut to its new size. An edit in the middle of a large file then writes from the edit on (an
- * insert) or the edit alone (an overwrite), not the whole file. Readers may see the file half
- * changed, so this is for a folder nothing runs in (a replica's standby, a takeover before the
- * app starts); see IN_PLACE_MTIME_S for crashes. False (nothing done) for a small file, or when
- * most of it would be written anyway: it is then written anew beside and swapped in.
- */
-async function patchInPlace(chunks: ChunkStore, path: string, prev: readonly string[], e: Extract<ManifestEntry, { kind: 'file' }>, stats: CheckoutStats): Promise<boolean> {
-  if (e.size < IN_PLACE_MIN_BYTES) return false
-  const plan = inPlaceRuns(prev, e.chunks, (h) => chunks.size(h))
-  if (plan === null || plan.bytes > e.size / 2) return false
-  const fd = openSync(path, 'r+')
-  const buf = takePieceBuffer()
-  try {
-    futimesSync(fd, IN_PLACE_MTIME_S, IN_PLACE_MTIME_S)
-    for (const run of plan.runs) {
-      let offset = run.offset
-      for (let i = 0; i < run.hashes.length; ) {
-        // A piece: as many of the run's chunks as fit the buffer (always at least one).
-        let j = i
-        for (let bytes = 0; j < run.hashes.length; j++) {
-          const n = chunks.size(run.hashes[j]!)!
-          if (j > i && bytes + n > buf.length) break
-          bytes += n
-        }
-        const hashes = run.hashes.slice(i, j)
-        const read = chunks.readManyInto(hashes, buf)
-        const got = await chunkHasher.hash(buf, boundsOf(read))
-        hashes.forEach((h, n) => {
-          if (got[n] !== h) throw new ShoalError('BAD_CHUNK', `stored chunk ${h.slice(0, 12)}… is corrupt`)
-        })
-        const total = read.reduce((n, p) => n + p.byteLength, 0)
-        const written = writevSync(fd, read, offset)
-        futimesSync(fd, IN_PLACE_MTIME_S, IN_PLACE_MTIME_S)
-        if (written !== total) throw new Error(`short write (${written} of ${total} bytes) to ${path}`)
-        stats.bytesWritten += total
-        offset += total
-        i = j
-        await yieldToLoop()
-      }
-    }
-    ftruncateSync(fd, e.size)
-    fchmodSync(fd, e.mode)
-    futimesSync(fd, e.mtimeMs / 1000, e.mtimeMs / 1000)
-  } finally {
-    closeSync(fd)
-    pieceBuffers.push(buf)
-  }
-  stats.filesWritten++
-  return true
-}
-
-/** Where each of `parts` (back to back from offset 0) ends, after a leading 0. */
-function boundsOf(parts: readonly Buffer[]): number[] {
-  const bounds = [0]
-  for (const p of parts) bounds.push(bounds[bounds.length - 1]! + p.length)
-  return bounds
-}
-
-function takePieceBuffer(): Buffer {
-  // Shared memory, so the hasher's worker reads pieces in place.
-  return pieceBuffers.pop() ?? ChunkHasher.sharedBuffer(PIECE_BYTES)
 }
 
 /**
