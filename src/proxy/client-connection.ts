@@ -9,8 +9,8 @@ import { admitRequest, type Admission } from './request-admission.js'
 import { hasBody, isRefusal, parseRequestHead, type RequestHead } from './request-head.js'
 import { ResponseFraming } from './response-framing.js'
 import { normalizeHost, sameTarget, type RouteResolver, type Target } from './route.js'
-import { socketBytesSinceLast } from './socket-bytes.js'
-import { connectTarget } from './target-connect.js'
+import { ReadBuffer } from './read-buffer.js'
+import { connectTarget, readsDirectly } from './target-connect.js'
 import type { AppTraffic } from './traffic.js'
 
 /** Bytes a client may send ahead (pipelining) before its connection stops being read. */
@@ -97,6 +97,8 @@ export class ClientConnection {
   private reusedUpstream = false
   private closeAfter = false
   private started = 0
+  /** Bytes read from and written to the client since the last exchange ended. */
+  private moved = 0
   private abort: AbortController | null = null
   /** The upstream corked so a request's head and first body bytes leave in one write. */
   private corked: Duplex | null = null
@@ -106,6 +108,8 @@ export class ClientConnection {
   private upTarget: Target | null = null
   private upResponses = 0
   private upIdleSince = 0
+  /** What upstream TCP connections read into (made on first use). */
+  private readBuffer: ReadBuffer | null = null
   private readonly framing: ResponseFraming
 
   // Timeouts, checked by the front's periodic sweep (performance.now() ms; 0 = not running).
@@ -154,6 +158,7 @@ export class ClientConnection {
   // ------------------------------------------------------------------ client side
 
   private onData(chunk: Buffer): void {
+    this.moved += chunk.length
     if (this.upgraded) {
       if (this.up !== null && !this.up.write(chunk)) this.pauseUpstreamWrites()
       return
@@ -373,13 +378,12 @@ export class ClientConnection {
     if (pass !== null) {
       const metrics = this.metrics!
       metrics.connectionClosed()
-      metrics.bytes(socketBytesSinceLast(this.sock))
-      if (this.upgraded) metrics.request()
-      else metrics.request(now - this.started)
+      metrics.exchange(this.moved, this.upgraded ? undefined : now - this.started)
       this.pass = null
       this.metrics = null
       pass.leave()
     }
+    this.moved = 0
     this.busy = false
     this.req = Req.Head
     this.head = null
@@ -395,13 +399,28 @@ export class ClientConnection {
   // ------------------------------------------------------------------ upstream side
 
   private openUpstream(target: Target): void {
-    const up = connectTarget(target)
+    let up: Duplex
+    if (readsDirectly(target)) {
+      // The app's bytes are read into this connection's own memory; a chunk still queued on the
+      // client socket after it was handled keeps that memory, and the next read gets fresh.
+      const buffer = (this.readBuffer ??= new ReadBuffer())
+      up = connectTarget(target, {
+        buffer,
+        read: (chunk) => {
+          this.onUpstreamData(up, chunk)
+          if (this.sock.writableLength > 0) buffer.retain()
+          return true
+        }
+      })
+    } else {
+      up = connectTarget(target)
+      up.on('data', (chunk: Buffer) => this.onUpstreamData(up, chunk))
+    }
     this.up = up
     this.upTarget = target
     this.upResponses = 0
     this.upIdleSince = performance.now()
     this.upstreamFull = false
-    up.on('data', (chunk: Buffer) => this.onUpstreamData(up, chunk))
     up.on('end', () => {
       // An upgraded connection half-closes across; HTTP has no use for a half-open upstream.
       if (up === this.up && this.upgraded) this.sock.end()
@@ -531,16 +550,27 @@ export class ClientConnection {
     const f = this.framing
     if (f.spliceAt < 0) return this.writeClient(end === chunk.length ? chunk : chunk.subarray(0, end))
     const at = f.spliceAt
+    const after = f.spliceEnd
+    const text = f.spliceBytes
     f.spliceAt = -1
-    const parts = [chunk.subarray(0, at), Buffer.from(f.spliceText, 'latin1'), chunk.subarray(f.spliceEnd, end)]
+    const size = at + text.length + (end - after)
     // A small response is cheaper copied once than written as three pieces.
-    if (end <= SPLICE_COPY_MAX) return this.writeClient(Buffer.concat(parts))
+    if (size <= SPLICE_COPY_MAX) {
+      const out = Buffer.allocUnsafe(size)
+      chunk.copy(out, 0, 0, at)
+      text.copy(out, at)
+      chunk.copy(out, at + text.length, after, end)
+      return this.writeClient(out)
+    }
     this.sock.cork()
-    for (const p of parts) this.writeClient(p)
+    this.writeClient(chunk.subarray(0, at))
+    this.writeClient(text)
+    this.writeClient(chunk.subarray(after, end))
     this.sock.uncork()
   }
 
   private writeClient(bytes: Buffer): void {
+    this.moved += bytes.length
     if (!this.sock.write(bytes)) this.up?.pause()
   }
 

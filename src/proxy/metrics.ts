@@ -52,6 +52,16 @@ export class AppMetrics {
     this.totalRequests++
   }
 
+  /** One finished request and the bytes it moved: `request` and `bytes` in one. */
+  exchange(bytes: number, latencyMs?: number): void {
+    const s = this.slot()
+    s.requests++
+    s.bytes += bytes
+    if (latencyMs !== undefined) s.latency.record(latencyMs)
+    this.totalRequests++
+    this.totalBytes += bytes
+  }
+
   /** Bytes moved in either direction. */
   bytes(n: number): void {
     this.slot().bytes += n

@@ -4,6 +4,7 @@ import { BodyFraming, INVALID, MORE } from './body-framing.js'
 export const MAX_RESPONSE_HEAD = 64 * 1024
 
 const CRLFCRLF = Buffer.from('\r\n\r\n')
+const EMPTY = Buffer.alloc(0)
 const DIGITS = /^\d{1,15}$/
 
 const enum Phase {
@@ -41,9 +42,20 @@ export class ResponseFraming {
   spliceAt = -1
   spliceEnd = -1
   spliceText = ''
+  /** `spliceText` as bytes (made once per connection, not per response). */
+  spliceBytes: Buffer = EMPTY
+  private readonly lineText: string
+  private readonly lineBytes: Buffer
+  private readonly valueText: string
+  private readonly valueBytes: Buffer
 
   /** `keepAlive`: the Keep-Alive value clients should see, e.g. "timeout=5". */
-  constructor(private readonly keepAlive: string) {}
+  constructor(private readonly keepAlive: string) {
+    this.lineText = `Keep-Alive: ${keepAlive}\r\n`
+    this.lineBytes = Buffer.from(this.lineText, 'latin1')
+    this.valueText = ` ${keepAlive}`
+    this.valueBytes = Buffer.from(this.valueText, 'latin1')
+  }
 
   /** Starts reading the response to one request; `headRequest` for a HEAD request. */
   begin(headRequest: boolean): void {
@@ -168,11 +180,13 @@ export class ResponseFraming {
     if (!this.closeAfter) {
       if (keepAliveAt < 0) {
         this.spliceAt = this.spliceEnd = base + text.length
-        this.spliceText = `Keep-Alive: ${this.keepAlive}\r\n`
+        this.spliceText = this.lineText
+        this.spliceBytes = this.lineBytes
       } else if (text.slice(keepAliveAt, keepAliveEnd).trim() !== this.keepAlive) {
         this.spliceAt = base + keepAliveAt
         this.spliceEnd = base + keepAliveEnd
-        this.spliceText = ` ${this.keepAlive}`
+        this.spliceText = this.valueText
+        this.spliceBytes = this.valueBytes
       }
       if (this.spliceAt < first) this.spliceAt = -1
     }

@@ -1,36 +1,64 @@
 import net from 'node:net'
 import { Duplex } from 'node:stream'
 import { ShoalError } from '../core/errors.js'
+import type { ReadBuffer } from './read-buffer.js'
 import type { Target } from './route.js'
+
+/**
+ * Reads delivered straight from a socket's own memory (net.Socket's `onread`): `read` gets each
+ * read's bytes, valid only during the call; returning false stops reading, as a full buffer does.
+ */
+export interface DirectReader {
+  readonly buffer: ReadBuffer
+  read(bytes: Buffer): boolean
+}
 
 /**
  * Opens one raw byte stream to a target (TCP apps, WebSocket upgrades). Never throws: a failed
  * connect surfaces as an 'error' event on the returned stream.
+ *
+ * With `reader`, a TCP target's bytes go to it instead of 'data' events (no stream machinery and
+ * no allocation per read); the result says whether they did. A tunnel still emits 'data'.
  */
-export function connectTarget(target: Target): Duplex {
+export function connectTarget(target: Target, reader?: DirectReader): Duplex {
   try {
-    return connect(target)
+    return connect(target, reader)
   } catch (err) {
     // A bad address throws at once; a tunnel with no session may too.
     return failedStream(new ShoalError('NO_MASTER', `cannot reach ${target.kind} target`, { cause: err }))
   }
 }
 
-function connect(target: Target): Duplex {
+/** True when `connectTarget(target, reader)` hands the reader the bytes. */
+export function readsDirectly(target: Target): boolean {
+  return target.kind !== 'tunnel'
+}
+
+function connect(target: Target, reader: DirectReader | undefined): Duplex {
   switch (target.kind) {
-    case 'local': {
-      const s = net.connect({ host: '127.0.0.1', port: target.port, allowHalfOpen: true })
-      s.setNoDelay(true)
-      return s
-    }
-    case 'direct': {
-      const s = net.connect({ host: target.host, port: target.port, allowHalfOpen: true })
-      s.setNoDelay(true)
-      return s
-    }
+    case 'local':
+      return connectTcp('127.0.0.1', target.port, reader)
+    case 'direct':
+      return connectTcp(target.host, target.port, reader)
     case 'tunnel':
       return target.open()
   }
+}
+
+function connectTcp(host: string, port: number, reader: DirectReader | undefined): net.Socket {
+  const onread =
+    reader === undefined
+      ? undefined
+      : {
+          buffer: () => reader.buffer.next(),
+          callback: (n: number, buf: Uint8Array) => {
+            reader.buffer.filled(n, buf as Buffer)
+            return reader.read((buf as Buffer).subarray(0, n))
+          }
+        }
+  const s = net.connect({ host, port, allowHalfOpen: true, onread })
+  s.setNoDelay(true)
+  return s
 }
 
 /**

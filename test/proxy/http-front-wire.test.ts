@@ -1,5 +1,6 @@
 import http from 'node:http'
 import net from 'node:net'
+import { Duplex } from 'node:stream'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { ShoalError } from '../../src/core/errors.js'
 import { HOPS_HEADER } from '../../src/proxy/forward-headers.js'
@@ -137,6 +138,53 @@ describe('HttpFront on the wire', () => {
       for (let i = 0; i < total && bad < 0; i++) if (body[i] !== pattern(i)) bad = i
       expect(bad).toBe(-1)
     }
+  })
+
+  it('never lets a later read from the app overwrite response bytes still queued for a stalled client', async () => {
+    // Each piece of the body arrives in its own read from the app, while the client takes no
+    // bytes: every piece waits in the client's write queue (below its high-water mark, so the
+    // app is not held back) while the next read comes in.
+    const pieces = Array.from({ length: 12 }, (_, k) => Buffer.alloc(700, 0x41 + k))
+    const body = Buffer.concat(pieces)
+    const app = await rawBackend((s) => {
+      s.once('data', async () => {
+        s.write(`HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\n\r\n`)
+        for (const piece of pieces) {
+          await new Promise((r) => setTimeout(r, 15))
+          s.write(piece)
+        }
+      })
+    })
+    const front = await startFront({ resolver: new TableResolver().set('s.test', 's', { kind: 'local', port: app.port }) })
+    const held: Array<() => void> = []
+    const received: Buffer[] = []
+    const client = new Duplex({
+      read() {},
+      write(chunk: Buffer, _encoding, done) {
+        received.push(chunk)
+        held.push(done)
+      }
+    })
+    front.accept(client)
+    client.push('GET / HTTP/1.1\r\nHost: s.test\r\n\r\n')
+    // The first write is taken and never finished until the whole body has been read.
+    await until(() => received.length === 1)
+    await new Promise((r) => setTimeout(r, 12 * 15 + 150))
+    for (;;) {
+      const done = held.shift()
+      if (done === undefined) {
+        await new Promise((r) => setTimeout(r, 10))
+        if (held.length === 0) break
+        continue
+      }
+      done()
+    }
+    const text = Buffer.concat(received).toString('latin1')
+    expect(text.startsWith('HTTP/1.1 200 OK\r\n')).toBe(true)
+    // Each piece as the client got it: "A" for 700 A's; anything else when bytes were overwritten.
+    const got = text.slice(text.indexOf('\r\n\r\n') + 4)
+    const described = (s: string) => Array.from({ length: Math.ceil(s.length / 700) }, (_, k) => s.slice(k * 700, k * 700 + 700)).map((p) => (p === p[0].repeat(700) ? p[0] : `mixed(${p.length})`))
+    expect(described(got)).toEqual(described(body.toString('latin1')))
   })
 
   it('reads a request body split at every byte boundary', async () => {
