@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream'
 import { ShoalError } from '../core/errors.js'
 import { INVALID, MORE, BodyFraming } from './body-framing.js'
-import { forwardHead } from './forward-headers.js'
+import { forwardHeadBytes } from './forward-headers.js'
 import type { AppMetrics } from './metrics.js'
 import type { GatePass } from './pause-gate.js'
 import { LINGER_MS, statusResponse } from './raw-response.js'
@@ -81,7 +81,7 @@ export class ClientConnection {
   private busy = false
   private req = Req.Head
   private head: RequestHead | null = null
-  private headOut = ''
+  private headOut: Buffer | null = null
   private app = ''
   private hops = 0
   private pass: GatePass<Target> | null = null
@@ -298,7 +298,7 @@ export class ClientConnection {
     pass.onTerminate(this.onTerminate)
     this.metrics = this.front.traffic.metrics(this.app)
     this.metrics.connectionOpened()
-    this.headOut = forwardHead(this.head!, { hops: this.hops, proto: this.front.settings.proto, client: (this.sock as { remoteAddress?: string }).remoteAddress ?? '' })
+    this.headOut = forwardHeadBytes(this.head!, { hops: this.hops, proto: this.front.settings.proto, client: (this.sock as { remoteAddress?: string }).remoteAddress ?? '' })
     this.req = this.reqBody !== null ? Req.Body : Req.Sent
     this.send(target)
   }
@@ -318,7 +318,7 @@ export class ClientConnection {
       this.corked = up
       up.cork()
     }
-    if (!up.write(this.headOut, 'latin1')) this.pauseUpstreamWrites()
+    if (!up.write(this.headOut!)) this.pauseUpstreamWrites()
   }
 
   /** The request's last byte went upstream (or was dropped). */
@@ -387,7 +387,7 @@ export class ClientConnection {
     this.busy = false
     this.req = Req.Head
     this.head = null
-    this.headOut = ''
+    this.headOut = null
     this.target = null
     this.reqBody = null
     this.idleSince = now

@@ -1,4 +1,4 @@
-import { DROPPED_HEADERS, type RequestHead } from './request-head.js'
+import { DROPPED_HEADERS, headText, type RequestHead } from './request-head.js'
 
 /** Header counting how many Shoal fronts a request went through. */
 export const HOPS_HEADER = 'x-shoal-hops'
@@ -21,9 +21,35 @@ export interface ForwardOptions {
  * for WebSocket hand-offs, and an HTTP/1.0 request asks for a persistent upstream connection.
  */
 export function forwardHead(head: RequestHead, opts: ForwardOptions): string {
+  return forwardHeadBytes(head, opts).toString('latin1')
+}
+
+/** `forwardHead` as the bytes to write, built from the client's own bytes. */
+export function forwardHeadBytes(head: RequestHead, opts: ForwardOptions): Buffer {
   const fromShoal = opts.hops > 0
-  let out = head.dropsLines ? keptLines(head, fromShoal) : head.text
-  out += `x-forwarded-for: ${head.forwardedFor === '' ? opts.client : `${head.forwardedFor}, ${opts.client}`}\r\n`
+  const suffix = addedLines(head, opts, fromShoal)
+  if (head.connectionListed !== null) return Buffer.from(keptLines(head, fromShoal) + suffix, 'latin1')
+  const src = head.bytes
+  const dropped = head.droppedLines
+  let kept = src.length
+  for (let i = 0; i < dropped.length; i += 3) if (!(fromShoal && dropped[i + 2] === 1)) kept -= dropped[i + 1] - dropped[i]
+  // Every character came from latin1 bytes (or is ASCII): one byte each.
+  const out = Buffer.allocUnsafe(kept + suffix.length)
+  let at = 0
+  let from = 0
+  for (let i = 0; i < dropped.length; i += 3) {
+    if (fromShoal && dropped[i + 2] === 1) continue
+    at += src.copy(out, at, from, dropped[i])
+    from = dropped[i + 1]
+  }
+  at += src.copy(out, at, from, src.length)
+  out.write(suffix, at, 'latin1')
+  return out
+}
+
+/** The header lines this front adds, and the blank line. */
+function addedLines(head: RequestHead, opts: ForwardOptions, fromShoal: boolean): string {
+  let out = `x-forwarded-for: ${head.forwardedFor === '' ? opts.client : `${head.forwardedFor}, ${opts.client}`}\r\n`
   if (!fromShoal || head.forwardedHost === '') out += `x-forwarded-host: ${head.host}\r\n`
   if (!fromShoal || head.forwardedProto === '') out += `x-forwarded-proto: ${opts.proto}\r\n`
   out += `${HOPS_HEADER}: ${opts.hops + 1}\r\n`
@@ -33,8 +59,9 @@ export function forwardHead(head: RequestHead, opts: ForwardOptions): string {
   return out + '\r\n'
 }
 
+/** The head's lines without hop-by-hop ones and those listed in Connection (the rare case). */
 function keptLines(head: RequestHead, fromShoal: boolean): string {
-  const text = head.text
+  const text = headText(head)
   let pos = text.indexOf('\r\n') + 2
   let out = text.slice(0, pos)
   while (pos < text.length) {

@@ -1,10 +1,12 @@
+import { digitsIn, isName, nameBytes, owsEnd, owsStart } from './field-bytes.js'
+
 /**
  * The head of one HTTP/1.x request, read straight from the client's bytes. Strict on purpose:
  * anything two parsers could read differently (the stuff of request smuggling) is refused.
  */
 export interface RequestHead {
-  /** The head as latin1 text (byte for byte), request line to the CRLF of the last header line. */
-  readonly text: string
+  /** The head's bytes, request line to the CRLF of the last header line (a view of the client's). */
+  readonly bytes: Buffer
   /** Bytes the head took in the buffer, blank line (and any leading empty lines) included. */
   readonly size: number
   readonly method: string
@@ -29,6 +31,11 @@ export interface RequestHead {
   readonly forwardedProto: string
   /** Some header line must not be forwarded as is (hop-by-hop, X-Forwarded-*, hop counter). */
   readonly dropsLines: boolean
+  /**
+   * The header lines named in DROPPED_HEADERS, as offsets in `bytes`: start, end (past the
+   * CRLF) and 1 for X-Forwarded-Host/-Proto (kept when relayed by another front), else 0.
+   */
+  readonly droppedLines: readonly number[]
   /** Lower-cased header names listed in Connection besides keep-alive/close/upgrade, or null. */
   readonly connectionListed: Set<string> | null
 }
@@ -57,18 +64,58 @@ export const DROPPED_HEADERS = new Set([
   'x-forwarded-proto'
 ])
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
-/** Control bytes other than HTAB, and CR or LF that are not part of a CRLF. */
-const BAD_BYTES = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n/
-const DIGITS = /^\d{1,15}$/
-const HOPS = /^\d{1,3}$/
 const CRLFCRLF = Buffer.from('\r\n\r\n')
+const HTTP_11 = Buffer.from('HTTP/1.1')
+const HTTP_10 = Buffer.from('HTTP/1.0')
+const CONNECT = Buffer.from('CONNECT')
+const HOPS = /^\d{1,3}$/
+
+/** Bytes allowed in a token (RFC 9110 §5.6.2): method and header names. */
+const TCHAR = new Uint8Array(256)
+for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") TCHAR[c.charCodeAt(0)] = 1
+
+/** Header names this parser reads, by length (names compared without case). */
+const enum Name {
+  Host,
+  ContentLength,
+  TransferEncoding,
+  Connection,
+  Upgrade,
+  Hops,
+  ForwardedFor,
+  ForwardedHost,
+  ForwardedProto,
+  /** Dropped, value unused. */
+  OtherDropped
+}
+const NAMES = new Map<number, Array<[Uint8Array, Name]>>()
+function known(name: string, id: Name): void {
+  const list = NAMES.get(name.length) ?? []
+  list.push([nameBytes(name), id])
+  NAMES.set(name.length, list)
+}
+known('host', Name.Host)
+known('content-length', Name.ContentLength)
+for (const name of DROPPED_HEADERS) {
+  const id: Name =
+    name === 'transfer-encoding' ? Name.TransferEncoding
+    : name === 'connection' ? Name.Connection
+    : name === 'upgrade' ? Name.Upgrade
+    : name === 'x-shoal-hops' ? Name.Hops
+    : name === 'x-forwarded-for' ? Name.ForwardedFor
+    : name === 'x-forwarded-host' ? Name.ForwardedHost
+    : name === 'x-forwarded-proto' ? Name.ForwardedProto
+    : Name.OtherDropped
+  known(name, id)
+}
 
 const refuse = (reason: string): HeadRefusal => ({ status: 400, reason })
+const BAD_BYTES = 'control character or bare CR/LF in request head'
 
 /**
  * Reads the request head at buf[start, end). Returns null while the head is incomplete (and
- * within `maxSize` bytes), a refusal for anything malformed, ambiguous or too large.
+ * within `maxSize` bytes), a refusal for anything malformed, ambiguous or too large. Works on the
+ * bytes: only the values this front uses become strings.
  */
 export function parseRequestHead(buf: Buffer, start: number, end: number, maxSize: number): RequestHead | HeadRefusal | null {
   let from = start
@@ -84,21 +131,33 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, maxSiz
   }
   if (stop + 4 - from > maxSize) return { status: 431, reason: 'request headers too large' }
   // Up to and including the last header line's CRLF.
-  const text = buf.toString('latin1', from, stop + 2)
-  if (BAD_BYTES.test(text)) return refuse('control character or bare CR/LF in request head')
-  const lineEnd = text.indexOf('\r\n')
-  const sp1 = text.indexOf(' ')
-  const sp2 = sp1 < 0 ? -1 : text.indexOf(' ', sp1 + 1)
-  if (sp1 <= 0 || sp2 < 0 || sp2 > lineEnd) return refuse('malformed request line')
-  const method = text.slice(0, sp1)
-  const url = text.slice(sp1 + 1, sp2)
-  const version = text.slice(sp2 + 1, lineEnd)
-  if (!TOKEN.test(method) || url.length === 0) return refuse('malformed request line')
+  const headEnd = stop + 2
+  // Control bytes other than HTAB, and CR or LF that are not part of a CRLF.
+  for (let i = from; i < headEnd; i++) {
+    const c = buf[i]
+    if (c >= 0x20 && c !== 0x7f) continue
+    if (c === 9) continue
+    if (c === 13 && buf[i + 1] === 10) {
+      i++
+      continue
+    }
+    return refuse(BAD_BYTES)
+  }
+  // From here every CR is followed by LF.
+  const lineEnd = buf.indexOf(13, from)
+  let sp1 = from
+  while (sp1 < lineEnd && buf[sp1] !== 32) sp1++
+  let sp2 = sp1 + 1
+  while (sp2 < lineEnd && buf[sp2] !== 32) sp2++
+  if (sp1 === from || sp1 >= lineEnd || sp2 >= lineEnd) return refuse('malformed request line')
+  for (let i = from; i < sp1; i++) if (TCHAR[buf[i]] === 0) return refuse('malformed request line')
+  if (sp2 === sp1 + 1) return refuse('malformed request line')
   // This front routes by Host; it is not a forward proxy.
-  if (method === 'CONNECT') return refuse('CONNECT is not supported')
+  if (sp1 - from === CONNECT.length && buf.compare(CONNECT, 0, CONNECT.length, from, sp1) === 0) return refuse('CONNECT is not supported')
   let minor: number
-  if (version === 'HTTP/1.1') minor = 1
-  else if (version === 'HTTP/1.0') minor = 0
+  if (lineEnd - sp2 - 1 !== 8) return refuse('unsupported HTTP version')
+  if (buf.compare(HTTP_11, 0, 8, sp2 + 1, lineEnd) === 0) minor = 1
+  else if (buf.compare(HTTP_10, 0, 8, sp2 + 1, lineEnd) === 0) minor = 0
   else return refuse('unsupported HTTP version')
 
   let host: string | undefined
@@ -111,54 +170,71 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, maxSiz
   let forwardedFor = ''
   let forwardedHost = ''
   let forwardedProto = ''
-  let dropsLines = false
+  const droppedLines: number[] = []
   let pos = lineEnd + 2
-  while (pos < text.length) {
-    const next = text.indexOf('\r\n', pos)
-    const first = text.charCodeAt(pos)
+  while (pos < headEnd) {
+    const first = buf[pos]
     if (first === 32 || first === 9) return refuse('obsolete line folding')
-    const colon = text.indexOf(':', pos)
-    if (colon < 0 || colon > next) return refuse('header line without a colon')
-    const rawName = text.slice(pos, colon)
-    if (!TOKEN.test(rawName)) return refuse(`malformed header name "${rawName}"`)
-    const name = rawName.toLowerCase()
-    pos = next + 2
-    if (!DROPPED_HEADERS.has(name) && name !== 'host' && name !== 'content-length') continue
-    const value = trimOws(text.slice(colon + 1, next))
-    switch (name) {
-      case 'host':
+    let colon = pos
+    let nameOk = true
+    while (colon < headEnd && buf[colon] !== 58 && buf[colon] !== 13) {
+      if (TCHAR[buf[colon]] === 0) nameOk = false
+      colon++
+    }
+    if (buf[colon] !== 58) return refuse('header line without a colon')
+    if (!nameOk || colon === pos) return refuse(`malformed header name "${buf.toString('latin1', pos, colon)}"`)
+    let cr = colon
+    while (buf[cr] !== 13) cr++
+    const lineStart = pos
+    pos = cr + 2
+    const candidates = NAMES.get(colon - lineStart)
+    if (candidates === undefined) continue
+    let id = -1
+    for (const [name, which] of candidates) {
+      if (isName(buf, lineStart, name)) {
+        id = which
+        break
+      }
+    }
+    if (id < 0) continue
+    const va = owsStart(buf, colon + 1, cr)
+    const vb = owsEnd(buf, va, cr)
+    if (id === Name.ContentLength) {
+      if (contentLength >= 0) return refuse('more than one Content-Length')
+      contentLength = digitsIn(buf, va, vb, 15)
+      if (contentLength < 0) return refuse(`bad Content-Length "${buf.toString('latin1', va, vb)}"`)
+      continue
+    }
+    const value = buf.toString('latin1', va, vb)
+    switch (id) {
+      case Name.Host:
         if (host !== undefined) return refuse('more than one Host header')
         host = value
         continue
-      case 'content-length':
-        if (contentLength >= 0) return refuse('more than one Content-Length')
-        if (!DIGITS.test(value)) return refuse(`bad Content-Length "${value}"`)
-        contentLength = Number(value)
-        continue
-      case 'transfer-encoding':
+      case Name.TransferEncoding:
         te = te === undefined ? value : `${te}, ${value}`
         break
-      case 'connection':
+      case Name.Connection:
         connection = connection === '' ? value.toLowerCase() : `${connection}, ${value.toLowerCase()}`
         break
-      case 'upgrade':
+      case Name.Upgrade:
         upgradeValue = value
         break
-      case 'x-shoal-hops':
+      case Name.Hops:
         if (hopsRaw !== undefined) hopsRepeated = true
         hopsRaw = value
         break
-      case 'x-forwarded-for':
+      case Name.ForwardedFor:
         forwardedFor = forwardedFor === '' ? value : `${forwardedFor}, ${value}`
         break
-      case 'x-forwarded-host':
+      case Name.ForwardedHost:
         forwardedHost ||= value
         break
-      case 'x-forwarded-proto':
+      case Name.ForwardedProto:
         forwardedProto ||= value
         break
     }
-    dropsLines = true
+    droppedLines.push(lineStart - from, pos - from, id === Name.ForwardedHost || id === Name.ForwardedProto ? 1 : 0)
   }
 
   let chunked = false
@@ -184,13 +260,12 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, maxSiz
     }
     if (close) keepAlive = false
   }
-  if (connectionListed !== null) dropsLines = true
   const hops = hopsRaw === undefined ? 0 : !hopsRepeated && HOPS.test(hopsRaw) ? Number(hopsRaw) : NaN
   return {
-    text,
+    bytes: buf.subarray(from, headEnd),
     size: stop + 4 - start,
-    method,
-    url,
+    method: methodOf(buf, from, sp1),
+    url: buf.toString('latin1', sp1 + 1, sp2),
     minor,
     host: host ?? '',
     contentLength,
@@ -201,9 +276,15 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, maxSiz
     forwardedFor,
     forwardedHost,
     forwardedProto,
-    dropsLines,
+    dropsLines: droppedLines.length > 0 || connectionListed !== null,
+    droppedLines,
     connectionListed
   }
+}
+
+/** The head as latin1 text (byte for byte), request line to the CRLF of the last header line. */
+export function headText(head: RequestHead): string {
+  return head.bytes.toString('latin1')
 }
 
 export function isRefusal(r: RequestHead | HeadRefusal): r is HeadRefusal {
@@ -213,6 +294,16 @@ export function isRefusal(r: RequestHead | HeadRefusal): r is HeadRefusal {
 /** True when the request carries a body (its bytes follow the head). */
 export function hasBody(head: RequestHead): boolean {
   return head.chunked || head.contentLength > 0
+}
+
+const METHODS = ['GET', 'POST', 'HEAD', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'].map((m) => [m, Buffer.from(m)] as const)
+
+/** The method as a string, shared for the common ones. */
+function methodOf(buf: Buffer, from: number, to: number): string {
+  for (const [name, bytes] of METHODS) {
+    if (bytes.length === to - from && buf.compare(bytes, 0, bytes.length, from, to) === 0) return name
+  }
+  return buf.toString('latin1', from, to)
 }
 
 /** Strips optional whitespace (SP, HTAB) around a field value; String.trim would eat more. */

@@ -1,11 +1,11 @@
 import { BodyFraming, INVALID, MORE } from './body-framing.js'
+import { emptyResponseHead, readResponseHead, type ResponseHead } from './response-head.js'
 
 /** An app's response head larger than this is refused (502). */
 export const MAX_RESPONSE_HEAD = 64 * 1024
 
 const CRLFCRLF = Buffer.from('\r\n\r\n')
 const EMPTY = Buffer.alloc(0)
-const DIGITS = /^\d{1,15}$/
 
 const enum Phase {
   Head,
@@ -48,6 +48,9 @@ export class ResponseFraming {
   private readonly lineBytes: Buffer
   private readonly valueText: string
   private readonly valueBytes: Buffer
+  private readonly keepAliveBytes: Buffer
+  /** The last head read (reused: one per connection, not per response). */
+  private readonly head: ResponseHead = emptyResponseHead()
 
   /** `keepAlive`: the Keep-Alive value clients should see, e.g. "timeout=5". */
   constructor(private readonly keepAlive: string) {
@@ -55,6 +58,7 @@ export class ResponseFraming {
     this.lineBytes = Buffer.from(this.lineText, 'latin1')
     this.valueText = ` ${keepAlive}`
     this.valueBytes = Buffer.from(this.valueText, 'latin1')
+    this.keepAliveBytes = Buffer.from(keepAlive, 'latin1')
   }
 
   /** Starts reading the response to one request; `headRequest` for a HEAD request. */
@@ -125,47 +129,18 @@ export class ResponseFraming {
     // Back from the joined buffer to offsets in `buf`.
     const base = shift === 0 ? from : start - shift
     const after = base + (stop + 4 - from)
-    const verdict = this.parseHead(src.toString('latin1', from, stop + 2), base, start)
+    const verdict = this.parseHead(src, from, stop + 2, base, start)
     return verdict === INVALID ? INVALID : after
   }
 
-  /** `base`: where the head's first byte is in the buffer being fed (negative when it came in an
-   * earlier one); bytes before `first` were relayed already. */
-  private parseHead(text: string, base: number, first: number): number {
-    const status = statusOf(text)
-    if (status < 0) return this.fail('malformed status line')
-    const minor = text.charCodeAt(7) === 0x30 ? '0' : '1'
-    let contentLength = -1
-    let transferEncoding = ''
-    let connection = ''
-    let keepAliveAt = -1
-    let keepAliveEnd = -1
-    let pos = text.indexOf('\r\n') + 2
-    while (pos < text.length) {
-      const next = text.indexOf('\r\n', pos)
-      const colon = text.indexOf(':', pos)
-      if (colon < 0 || colon > next) return this.fail('header line without a colon')
-      const len = colon - pos
-      // Only three names matter here: skip the rest without building strings.
-      if (len === 14 || len === 17 || len === 10) {
-        const name = text.slice(pos, colon).toLowerCase()
-        if (name === 'content-length') {
-          const value = text.slice(colon + 1, next).trim()
-          if (!DIGITS.test(value)) return this.fail(`bad Content-Length "${value}"`)
-          const n = Number(value)
-          if (contentLength >= 0 && contentLength !== n) return this.fail('conflicting Content-Length')
-          contentLength = n
-        } else if (name === 'transfer-encoding') {
-          transferEncoding += `${text.slice(colon + 1, next)},`
-        } else if (name === 'connection') {
-          connection += `${text.slice(colon + 1, next).toLowerCase()},`
-        } else if (name === 'keep-alive' && keepAliveAt < 0) {
-          keepAliveAt = colon + 1
-          keepAliveEnd = next
-        }
-      }
-      pos = next + 2
-    }
+  /** The head is src[from, end) (to its last header line's CRLF). `base`: where its first byte
+   * is in the buffer being fed (negative when it came in an earlier one); bytes before `first`
+   * were relayed already. */
+  private parseHead(src: Buffer, from: number, end: number, base: number, first: number): number {
+    const h = this.head
+    const error = readResponseHead(src, from, end, h)
+    if (error !== '') return this.fail(error)
+    const status = h.status
     if (status < 200) {
       if (status === 101) {
         this.status = status
@@ -176,15 +151,16 @@ export class ResponseFraming {
       return 0
     }
     this.status = status
-    this.closeAfter = hasToken(connection, 'close') || (minor === '0' && !hasToken(connection, 'keep-alive'))
+    const connection = h.connection
+    this.closeAfter = hasToken(connection, 'close') || (h.minor === 0 && !hasToken(connection, 'keep-alive'))
     if (!this.closeAfter) {
-      if (keepAliveAt < 0) {
-        this.spliceAt = this.spliceEnd = base + text.length
+      if (h.keepAliveAt < 0) {
+        this.spliceAt = this.spliceEnd = base + (end - from)
         this.spliceText = this.lineText
         this.spliceBytes = this.lineBytes
-      } else if (text.slice(keepAliveAt, keepAliveEnd).trim() !== this.keepAlive) {
-        this.spliceAt = base + keepAliveAt
-        this.spliceEnd = base + keepAliveEnd
+      } else if (!sameValue(src, from + h.keepAliveAt, from + h.keepAliveEnd, this.keepAliveBytes)) {
+        this.spliceAt = base + h.keepAliveAt
+        this.spliceEnd = base + h.keepAliveEnd
         this.spliceText = this.valueText
         this.spliceBytes = this.valueBytes
       }
@@ -192,18 +168,18 @@ export class ResponseFraming {
     }
     if (this.headRequest || status === 204 || status === 304) {
       this.phase = Phase.Done
-    } else if (transferEncoding !== '') {
+    } else if (h.transferEncoding !== '') {
       // Chunked only when it is the final coding; otherwise the body runs to the close.
-      const codings = transferEncoding.split(',').map((c) => c.trim().toLowerCase()).filter((c) => c !== '')
+      const codings = h.transferEncoding.split(',').map((c) => c.trim().toLowerCase()).filter((c) => c !== '')
       const chunked = codings[codings.length - 1] === 'chunked'
       this.body = new BodyFraming(-1, chunked)
       if (!chunked) this.closeAfter = true
       this.phase = Phase.Body
-    } else if (contentLength === 0) {
+    } else if (h.contentLength === 0) {
       this.phase = Phase.Done
     } else {
-      this.body = new BodyFraming(contentLength, false)
-      if (contentLength < 0) this.closeAfter = true
+      this.body = new BodyFraming(h.contentLength, false)
+      if (h.contentLength < 0) this.closeAfter = true
       this.phase = Phase.Body
     }
     return 0
@@ -215,19 +191,11 @@ export class ResponseFraming {
   }
 }
 
-/** The status code of `HTTP/1.x NNN[ reason]`, or -1. (By hand: once per response.) */
-function statusOf(text: string): number {
-  if (!text.startsWith('HTTP/1.') || text.length < 12) return -1
-  const minor = text.charCodeAt(7)
-  if ((minor !== 0x30 && minor !== 0x31) || text.charCodeAt(8) !== 0x20) return -1
-  let status = 0
-  for (let i = 9; i < 12; i++) {
-    const d = text.charCodeAt(i) - 0x30
-    if (d < 0 || d > 9) return -1
-    status = status * 10 + d
-  }
-  const after = text.charCodeAt(12)
-  return after === 0x20 || after === 0x0d ? status : -1
+/** buf[a, b), without spaces and tabs around it, is exactly `want`. */
+function sameValue(buf: Buffer, a: number, b: number, want: Buffer): boolean {
+  while (a < b && (buf[a] === 0x20 || buf[a] === 0x09)) a++
+  while (b > a && (buf[b - 1] === 0x20 || buf[b - 1] === 0x09)) b--
+  return b - a === want.length && buf.compare(want, 0, want.length, a, b) === 0
 }
 
 function hasToken(list: string, token: string): boolean {

@@ -25,6 +25,16 @@ describe('parseRequestHead', () => {
     expect(hasBody(ok('GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n'))).toBe(false)
   })
 
+  it('reads header names in any case, and only names that match exactly', () => {
+    const text = 'GET / HTTP/1.1\r\nHOST: a\r\nCONTENT-length:\t3 \r\nX-Forwarded-Fox: 1\r\nx-FORWARDED-for: 9.9.9.9\r\nHostx: b\r\n\r\n'
+    const h = ok(text)
+    expect([h.host, h.contentLength, h.forwardedFor]).toEqual(['a', 3, '9.9.9.9'])
+    // The one dropped line is X-Forwarded-For, by its offsets in the head's bytes.
+    const start = text.indexOf('x-FORWARDED-for')
+    expect(h.droppedLines).toEqual([start, text.indexOf('Hostx'), 0])
+    expect(h.bytes.toString('latin1')).toBe(text.slice(0, -2))
+  })
+
   it('answers null until the blank line arrives, at every cut', () => {
     const full = 'GET /x HTTP/1.1\r\nHost: a.test\r\nAccept: */*\r\n\r\n'
     for (let cut = 0; cut < full.length; cut++) expect(parse(full.slice(0, cut)), `cut at ${cut}`).toBeNull()

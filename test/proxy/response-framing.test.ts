@@ -28,6 +28,9 @@ const cases: Case[] = [
   { name: 'Connection: close', response: 'HTTP/1.1 200 OK\r\nContent-Length: 1\r\nConnection: Close\r\n\r\nx', status: 200, closeAfter: true },
   { name: 'HTTP/1.0 without keep-alive', response: 'HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\nx', status: 200, closeAfter: true },
   { name: 'HTTP/1.0 keep-alive', response: 'HTTP/1.0 200 OK\r\nContent-Length: 1\r\nConnection: keep-alive\r\n\r\nx', status: 200 },
+  { name: 'names in any case, values between spaces', response: 'HTTP/1.1 200 OK\r\nCONTENT-length: \t3 \r\ncOnNeCtIoN:  Close \r\n\r\nabc', after: 'x', status: 200, closeAfter: true },
+  { name: 'the same Content-Length twice', response: 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok', after: 'x', status: 200 },
+  { name: 'names that only look alike are not framing', response: 'HTTP/1.1 200 OK\r\nContent-Lengtz: 9\r\nContent-Length: 1\r\nConnectiom: close\r\n\r\nx', after: 'y', status: 200 },
   { name: '101', response: 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n', after: '\x81\x05hello', status: 101, upgraded: true }
 ]
 
@@ -97,6 +100,9 @@ describe('ResponseFraming', () => {
     expect(relayed('HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx', 2)).toBe('HTTP/1.1 200 OK\r\nContent-Length: 1\r\nKeep-Alive: timeout=5\r\n\r\nx')
     const same = 'HTTP/1.1 200 OK\r\nkeep-alive: timeout=5\r\nContent-Length: 1\r\n\r\nx'
     expect(relayed(same)).toBe(same)
+    const spaced = 'HTTP/1.1 200 OK\r\nKEEP-ALIVE:\t timeout=5  \r\nContent-Length: 1\r\n\r\nx'
+    expect(relayed(spaced)).toBe(spaced)
+    expect(relayed('HTTP/1.1 200 OK\r\nKeep-Alive: timeout=50\r\nContent-Length: 1\r\n\r\nx')).toBe('HTTP/1.1 200 OK\r\nKeep-Alive: timeout=5\r\nContent-Length: 1\r\n\r\nx')
     const closing = 'HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1\r\n\r\nx'
     expect(relayed(closing)).toBe(closing)
     const interim = 'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n'
@@ -110,6 +116,8 @@ describe('ResponseFraming', () => {
     ['HTTP/2', 'HTTP/2 200 OK\r\n\r\n'],
     ['conflicting lengths', 'HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n'],
     ['bad length', 'HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n'],
+    ['two numbers as a length', 'HTTP/1.1 200 OK\r\nContent-Length: 1 2\r\n\r\n'],
+    ['an empty length', 'HTTP/1.1 200 OK\r\nContent-Length: \r\n\r\n'],
     ['bad chunk', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n'],
     ['header without colon', 'HTTP/1.1 200 OK\r\nNope\r\n\r\n']
   ]
