@@ -41,6 +41,11 @@ export interface FrontContext {
     readonly upstreamIdleMs: number
   }
   readonly isolated: boolean
+  /**
+   * performance.now() as of the last timeout sweep (or new connection): good enough for timeouts
+   * of seconds, and free, where a clock read per event is not.
+   */
+  readonly coarseNow: number
   /** The Keep-Alive value clients are told ("timeout=5"): the front's idle timeout. */
   readonly keepAliveHint: string
   emit(event: 'refused', e: { status: number; reason: string; host: string | null }): boolean
@@ -166,7 +171,7 @@ export class ClientConnection {
     if (this.closed) return
     if (this.pending === null) {
       this.pending = chunk
-      if (!this.busy && this.headStart === 0) this.headStart = performance.now()
+      if (!this.busy && this.headStart === 0) this.headStart = this.front.coarseNow
     } else {
       this.pending = Buffer.concat([this.pending, chunk])
     }
@@ -472,7 +477,7 @@ export class ClientConnection {
     }
     this.relay(chunk, r)
     this.upResponses++
-    this.upIdleSince = performance.now()
+    this.upIdleSince = this.front.coarseNow
     // Bytes past the response's end were not asked for either.
     if (this.framing.closeAfter || r < chunk.length) {
       this.closeAfter ||= this.framing.closeAfter
@@ -553,6 +558,13 @@ export class ClientConnection {
     const after = f.spliceEnd
     const text = f.spliceBytes
     f.spliceAt = -1
+    if (text.length <= after - at) {
+      // A value rewritten no longer than it was (timeout=60 → timeout=5): in place, in memory
+      // that is this connection's until it is written.
+      for (let i = 0; i < text.length; i++) chunk[at + i] = text[i]
+      if (text.length < after - at) chunk.copyWithin(at + text.length, after, end)
+      return this.writeClient(chunk.subarray(0, end - (after - at - text.length)))
+    }
     const size = at + text.length + (end - after)
     // A small response is cheaper copied once than written as three pieces.
     if (size <= SPLICE_COPY_MAX) {

@@ -18,6 +18,13 @@ export function isName(buf: Uint8Array, at: number, name: Uint8Array): boolean {
   return true
 }
 
+/** buf[at, at + bytes.length) is exactly `bytes`. (In JS: cheaper than a call into Buffer.compare
+ * for a few bytes.) */
+export function isExact(buf: Uint8Array, at: number, bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (buf[at + i] !== bytes[i]) return false
+  return true
+}
+
 /** Where a field value in buf[a, b) starts once optional whitespace (SP, HTAB) is skipped. */
 export function owsStart(buf: Uint8Array, a: number, b: number): number {
   while (a < b && (buf[a] === 0x20 || buf[a] === 0x09)) a++

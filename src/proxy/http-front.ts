@@ -73,6 +73,8 @@ export class HttpFront extends EventEmitter implements FrontContext {
    * cut, as if the network between the nodes were down; local clients are served as usual.
    */
   isolated = false
+  /** See FrontContext.coarseNow. */
+  coarseNow = performance.now()
 
   constructor(options: HttpFrontOptions) {
     super()
@@ -139,6 +141,7 @@ export class HttpFront extends EventEmitter implements FrontContext {
 
   private serve(sock: Duplex): void {
     if (this.closing !== null) return void sock.destroy()
+    this.coarseNow = performance.now()
     this.connections.add(new ClientConnection(sock, this))
     if (this.sweeper === null) {
       // Timeouts are swept, not armed per request: a timer per request costs more than the request.
@@ -149,6 +152,7 @@ export class HttpFront extends EventEmitter implements FrontContext {
 
   private sweep(): void {
     const now = performance.now()
+    this.coarseNow = now
     for (const c of this.connections) c.checkTimeouts(now)
   }
 

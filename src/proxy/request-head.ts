@@ -1,4 +1,4 @@
-import { digitsIn, isName, nameBytes, owsEnd, owsStart } from './field-bytes.js'
+import { digitsIn, isExact, isName, nameBytes, owsEnd, owsStart } from './field-bytes.js'
 
 /**
  * The head of one HTTP/1.x request, read straight from the client's bytes. Strict on purpose:
@@ -65,9 +65,8 @@ export const DROPPED_HEADERS = new Set([
 ])
 
 const CRLFCRLF = Buffer.from('\r\n\r\n')
-const HTTP_11 = Buffer.from('HTTP/1.1')
-const HTTP_10 = Buffer.from('HTTP/1.0')
-const CONNECT = Buffer.from('CONNECT')
+const HTTP_1 = nameBytes('HTTP/1.')
+const CONNECT = nameBytes('CONNECT')
 const HOPS = /^\d{1,3}$/
 
 /** Bytes allowed in a token (RFC 9110 §5.6.2): method and header names. */
@@ -153,12 +152,11 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, maxSiz
   for (let i = from; i < sp1; i++) if (TCHAR[buf[i]] === 0) return refuse('malformed request line')
   if (sp2 === sp1 + 1) return refuse('malformed request line')
   // This front routes by Host; it is not a forward proxy.
-  if (sp1 - from === CONNECT.length && buf.compare(CONNECT, 0, CONNECT.length, from, sp1) === 0) return refuse('CONNECT is not supported')
-  let minor: number
-  if (lineEnd - sp2 - 1 !== 8) return refuse('unsupported HTTP version')
-  if (buf.compare(HTTP_11, 0, 8, sp2 + 1, lineEnd) === 0) minor = 1
-  else if (buf.compare(HTTP_10, 0, 8, sp2 + 1, lineEnd) === 0) minor = 0
-  else return refuse('unsupported HTTP version')
+  if (sp1 - from === CONNECT.length && isExact(buf, from, CONNECT)) return refuse('CONNECT is not supported')
+  // "HTTP/1.1" or "HTTP/1.0", nothing else.
+  if (lineEnd - sp2 - 1 !== 8 || !isExact(buf, sp2 + 1, HTTP_1)) return refuse('unsupported HTTP version')
+  const minor = buf[lineEnd - 1] - 0x30
+  if (minor !== 0 && minor !== 1) return refuse('unsupported HTTP version')
 
   let host: string | undefined
   let contentLength = -1
@@ -296,13 +294,11 @@ export function hasBody(head: RequestHead): boolean {
   return head.chunked || head.contentLength > 0
 }
 
-const METHODS = ['GET', 'POST', 'HEAD', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'].map((m) => [m, Buffer.from(m)] as const)
+const METHODS = ['GET', 'POST', 'HEAD', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'].map((m) => [m, nameBytes(m)] as const)
 
 /** The method as a string, shared for the common ones. */
 function methodOf(buf: Buffer, from: number, to: number): string {
-  for (const [name, bytes] of METHODS) {
-    if (bytes.length === to - from && buf.compare(bytes, 0, bytes.length, from, to) === 0) return name
-  }
+  for (const [name, bytes] of METHODS) if (bytes.length === to - from && isExact(buf, from, bytes)) return name
   return buf.toString('latin1', from, to)
 }
 

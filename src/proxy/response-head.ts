@@ -1,4 +1,4 @@
-import { digitsIn, isName, nameBytes, owsEnd, owsStart } from './field-bytes.js'
+import { digitsIn, isExact, isName, nameBytes, owsEnd, owsStart } from './field-bytes.js'
 
 /**
  * What a proxy needs from an app's response head, read from its bytes: the status, the framing
@@ -98,7 +98,3 @@ function statusOf(buf: Buffer, from: number, end: number): number {
   return after === 0x20 || after === 0x0d ? status : -1
 }
 
-function isExact(buf: Buffer, at: number, bytes: Uint8Array): boolean {
-  for (let i = 0; i < bytes.length; i++) if (buf[at + i] !== bytes[i]) return false
-  return true
-}
