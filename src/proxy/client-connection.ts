@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream'
 import { ShoalError } from '../core/errors.js'
 import { INVALID, MORE, BodyFraming } from './body-framing.js'
-import { forwardHeadBytes } from './forward-headers.js'
+import { forwardHeadBytes, type AddedLinesCache } from './forward-headers.js'
 import type { AppMetrics } from './metrics.js'
 import type { GatePass } from './pause-gate.js'
 import { LINGER_MS, statusResponse } from './raw-response.js'
@@ -102,6 +102,10 @@ export class ClientConnection {
   private reusedUpstream = false
   private closeAfter = false
   private started = 0
+  /** The client's address (read once: it does not change). */
+  private client: string | null = null
+  /** The forwarded head's added lines, as last encoded. */
+  private readonly added: AddedLinesCache = { text: '', bytes: Buffer.alloc(0) }
   /** Bytes read from and written to the client since the last exchange ended. */
   private moved = 0
   private abort: AbortController | null = null
@@ -303,7 +307,8 @@ export class ClientConnection {
     pass.onTerminate(this.onTerminate)
     this.metrics = this.front.traffic.metrics(this.app)
     this.metrics.connectionOpened()
-    this.headOut = forwardHeadBytes(this.head!, { hops: this.hops, proto: this.front.settings.proto, client: (this.sock as { remoteAddress?: string }).remoteAddress ?? '' })
+    this.client ??= (this.sock as { remoteAddress?: string }).remoteAddress ?? ''
+    this.headOut = forwardHeadBytes(this.head!, { hops: this.hops, proto: this.front.settings.proto, client: this.client }, this.added)
     this.req = this.reqBody !== null ? Req.Body : Req.Sent
     this.send(target)
   }

@@ -24,17 +24,38 @@ export function forwardHead(head: RequestHead, opts: ForwardOptions): string {
   return forwardHeadBytes(head, opts).toString('latin1')
 }
 
+/** The added lines last encoded, kept by a connection: a client's next request usually adds
+ * the very same ones. */
+export interface AddedLinesCache {
+  text: string
+  bytes: Buffer
+}
+
 /** `forwardHead` as the bytes to write, built from the client's own bytes. */
-export function forwardHeadBytes(head: RequestHead, opts: ForwardOptions): Buffer {
+export function forwardHeadBytes(head: RequestHead, opts: ForwardOptions, cache?: AddedLinesCache): Buffer {
   const fromShoal = opts.hops > 0
   const suffix = addedLines(head, opts, fromShoal)
   if (head.connectionListed !== null) return Buffer.from(keptLines(head, fromShoal) + suffix, 'latin1')
+  let added: Buffer
+  if (cache !== undefined && cache.text === suffix) {
+    added = cache.bytes
+  } else {
+    added = Buffer.from(suffix, 'latin1')
+    if (cache !== undefined) {
+      cache.text = suffix
+      cache.bytes = added
+    }
+  }
   const src = head.bytes
   const dropped = head.droppedLines
   let kept = src.length
   for (let i = 0; i < dropped.length; i += 3) if (!(fromShoal && dropped[i + 2] === 1)) kept -= dropped[i + 1] - dropped[i]
-  // Every character came from latin1 bytes (or is ASCII): one byte each.
-  const out = Buffer.allocUnsafe(kept + suffix.length)
+  const out = Buffer.allocUnsafe(kept + added.length)
+  if (dropped.length === 0) {
+    out.set(src, 0)
+    out.set(added, src.length)
+    return out
+  }
   let at = 0
   let from = 0
   for (let i = 0; i < dropped.length; i += 3) {
@@ -43,7 +64,7 @@ export function forwardHeadBytes(head: RequestHead, opts: ForwardOptions): Buffe
     from = dropped[i + 1]
   }
   at += src.copy(out, at, from, src.length)
-  out.write(suffix, at, 'latin1')
+  out.set(added, at)
   return out
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { forwardHead } from '../../src/proxy/forward-headers.js'
+import { forwardHead, forwardHeadBytes, type AddedLinesCache } from '../../src/proxy/forward-headers.js'
 import { isRefusal, parseRequestHead, type RequestHead } from '../../src/proxy/request-head.js'
 import { normalizeHost, sameTarget, targetKey } from '../../src/proxy/route.js'
 
@@ -27,6 +27,23 @@ function forwarded(h: RequestHead, hops = h.hops, proto = 'http', client = '10.1
 }
 
 describe('forwardHead', () => {
+  it('gives the same bytes with a per-connection cache of the added lines, whatever the requests in turn', () => {
+    const cache: AddedLinesCache = { text: '', bytes: Buffer.alloc(0) }
+    const heads = [
+      head(['Host', 'a.test']),
+      head(['Host', 'a.test', 'Accept', '*/*']),
+      head(['Host', 'b.test']),
+      head(['Host', 'b.test', 'x-forwarded-for', '9.9.9.9', 'x-shoal-hops', '1']),
+      head(['Host', 'a.test'], '1.0'),
+      head(['Host', 'a.test'])
+    ]
+    for (const h of heads) {
+      const opts = { hops: h.hops, proto: 'http', client: '10.0.0.1' }
+      expect(forwardHeadBytes(h, opts, cache).toString('latin1')).toBe(forwardHead(h, opts))
+    }
+    expect(cache.text).toContain('x-forwarded-host: a.test')
+  })
+
   it('keeps case and repeats, drops hop-by-hop and Connection-listed headers, adds X-Forwarded-*', () => {
     const out = forwarded(
       head(['Host', 'a.test', 'Connection', 'keep-alive, X-Secret', 'X-Secret', 's', 'Keep-Alive', 'timeout=5', 'Cookie', 'a=1', 'Cookie', 'b=2', 'TE', 'trailers', 'Accept', '*/*']),
