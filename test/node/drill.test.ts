@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { fileURLToPath } from 'node:url'
 import { shoal, startCluster, type NodeProc } from '../helpers/processes.js'
-import { waitFor } from '../helpers/wait.js'
+import { waitFor, waitForReplicated } from '../helpers/wait.js'
 
 const COUNTER = fileURLToPath(new URL('../../examples/http-counter/server.mjs', import.meta.url))
 const HOST = 'drill.test'
@@ -27,10 +27,7 @@ async function threeNodes() {
   for (const n of nodes) await cluster.waitAlive(n, ['a', 'b', 'c'])
   await json(['app', 'add', 'counter', '--home', nodes[0]!.home, '--json', '--cmd', `node ${COUNTER}`, '--http-host', HOST, '--health', 'http:/health', '--replicas', '3'])
   const app = async (n: NodeProc = nodes[0]!) => (await json(['apps', '--home', n.home, '--json'])).apps.find((x: { name: string }) => x.name === 'counter')
-  await waitFor(async () => {
-    const a = await app()
-    return a?.state === 'running' && a.replicas.length === 2 && a.replicas.every((r: { snapshot: string | null }) => r.snapshot !== null)
-  }, 'counter running with two replicas', 30_000)
+  await waitForReplicated(app, 2)
   return { nodes, app, byName: (name: string) => nodes.find((n) => n.name === name)! }
 }
 

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { shoal, startCluster, type NodeProc } from '../helpers/processes.js'
 import { tempDirsPerTest } from '../helpers/temp-dirs.js'
 import { request } from '../helpers/http.js'
-import { waitFor } from '../helpers/wait.js'
+import { waitForReplicated } from '../helpers/wait.js'
 
 const COUNTER = fileURLToPath(new URL('../../examples/http-counter/server.mjs', import.meta.url))
 const HOST = 'stash.test'
@@ -57,10 +57,7 @@ describe('stashes: a partition heals with every acknowledged write in the winner
     const byName = (name: string) => nodes.find((n) => n.name === name)!
     await json(['app', 'add', 'counter', '--home', nodes[0]!.home, '--json', '--cmd', `node ${COUNTER}`, '--http-host', HOST, '--health', 'http:/health', '--replicas', '3'])
     const app = async (n: NodeProc = nodes[0]!) => (await json(['apps', '--home', n.home, '--json'])).apps[0]
-    await waitFor(async () => {
-      const a = await app()
-      return a?.state === 'running' && a.replicas.length === 2 && a.replicas.every((r: { snapshot: string | null }) => r.snapshot !== null)
-    }, 'counter running with two replicas', 30_000)
+    await waitForReplicated(app, 2)
     const before = await app()
     const old = byName(before.master)
     const other = nodes.find((n) => n !== old)!
