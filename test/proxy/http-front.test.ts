@@ -144,24 +144,30 @@ describe('HttpFront', () => {
   })
 
   it('answers 502 when the target does not accept connections', async () => {
+    const resolver = new TableResolver()
+    const front = await startFront({ resolver })
+    // Picked once the front holds its port (see the next test).
     const closed = net.createServer()
     await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r))
     const port = (closed.address() as net.AddressInfo).port
     await new Promise((r) => closed.close(r))
-    const front = await startFront({ resolver: new TableResolver().set('d.test', 'd', { kind: 'local', port }) })
+    resolver.set('d.test', 'd', { kind: 'local', port })
     const r = await request(front.port, { host: 'd.test' })
     expect(r.status).toBe(502)
     expect(r.body).toContain('ECONNREFUSED')
   })
 
   it('retries a bodyless request on the route the node picks after a direct path failed', async () => {
+    const app = await startBackend('via-fallback')
+    const resolver = new TableResolver()
+    const front = await startFront({ resolver })
+    // A port nobody listens on, picked once the app and the front hold theirs. Picked before, it
+    // could be handed to the front, which would then forward to itself (a loop, answered 508).
     const closed = net.createServer()
     await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r))
     const deadPort = (closed.address() as net.AddressInfo).port
     await new Promise((r) => closed.close(r))
-    const app = await startBackend('via-fallback')
-    const resolver = new TableResolver().set('f.test', 'f', { kind: 'direct', host: '127.0.0.1', port: deadPort })
-    const front = await startFront({ resolver })
+    resolver.set('f.test', 'f', { kind: 'direct', host: '127.0.0.1', port: deadPort })
     // What the node does on 'upstream-error': stop using that direct path.
     front.on('upstream-error', () => resolver.targets.set('f', { kind: 'local', port: app.port }))
     const r = await request(front.port, { host: 'f.test' })
@@ -197,11 +203,14 @@ describe('HttpFront', () => {
     const status = await new Promise<number>((resolve) => unknown.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)))
     expect(status).toBe(404)
     // An app that cannot be reached: the upgrade gets a 502, not a silent close.
+    const deadResolver = new TableResolver()
+    const deadFront = await startFront({ resolver: deadResolver })
+    // Picked once that front holds its port (it must not be handed the same one).
     const gone = net.createServer()
     await new Promise<void>((r) => gone.listen(0, '127.0.0.1', r))
     const deadPort = (gone.address() as net.AddressInfo).port
     await new Promise((r) => gone.close(r))
-    const deadFront = await startFront({ resolver: new TableResolver().set('dead.test', 'dead', { kind: 'local', port: deadPort }) })
+    deadResolver.set('dead.test', 'dead', { kind: 'local', port: deadPort })
     const dead = new WebSocket(`ws://127.0.0.1:${deadFront.port}/`, { headers: { host: 'dead.test' } })
     dead.on('error', () => {})
     const deadStatus = await new Promise<number>((resolve) => dead.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)))
