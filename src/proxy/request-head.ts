@@ -108,6 +108,9 @@ for (const name of DROPPED_HEADERS) {
   known(name, id)
 }
 
+/** Shared by every head that drops no line (most): no array per request. */
+const NO_LINES: readonly number[] = []
+
 const refuse = (reason: string): HeadRefusal => ({ status: 400, reason })
 const BAD_BYTES = 'control character or bare CR/LF in request head'
 
@@ -168,7 +171,7 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, maxSiz
   let forwardedFor = ''
   let forwardedHost = ''
   let forwardedProto = ''
-  const droppedLines: number[] = []
+  let droppedLines: number[] | null = null
   let pos = lineEnd + 2
   while (pos < headEnd) {
     const first = buf[pos]
@@ -232,6 +235,7 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, maxSiz
         forwardedProto ||= value
         break
     }
+    droppedLines ??= []
     droppedLines.push(lineStart - from, pos - from, id === Name.ForwardedHost || id === Name.ForwardedProto ? 1 : 0)
   }
 
@@ -274,8 +278,8 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, maxSiz
     forwardedFor,
     forwardedHost,
     forwardedProto,
-    dropsLines: droppedLines.length > 0 || connectionListed !== null,
-    droppedLines,
+    dropsLines: droppedLines !== null || connectionListed !== null,
+    droppedLines: droppedLines ?? NO_LINES,
     connectionListed
   }
 }

@@ -37,28 +37,24 @@ export class ResponseFraming {
   error = ''
   /**
    * After a `feed` that read a final response head: replace buf[spliceAt, spliceEnd) with
-   * `spliceText` when relaying (spliceAt -1: relay as is). Offsets are in the buffer fed.
+   * `spliceBytes` when relaying (spliceAt -1: relay as is). Offsets are in the buffer fed.
    */
   spliceAt = -1
   spliceEnd = -1
-  spliceText = ''
-  /** `spliceText` as bytes (made once per connection, not per response). */
+  /** The bytes to put there. */
   spliceBytes: Buffer = EMPTY
-  private readonly lineText: string
-  private readonly lineBytes: Buffer
-  private readonly valueText: string
-  private readonly valueBytes: Buffer
-  private readonly keepAliveBytes: Buffer
+  private readonly hint: HintBytes
   /** The last head read (reused: one per connection, not per response). */
   private readonly head: ResponseHead = emptyResponseHead()
 
   /** `keepAlive`: the Keep-Alive value clients should see, e.g. "timeout=5". */
-  constructor(private readonly keepAlive: string) {
-    this.lineText = `Keep-Alive: ${keepAlive}\r\n`
-    this.lineBytes = Buffer.from(this.lineText, 'latin1')
-    this.valueText = ` ${keepAlive}`
-    this.valueBytes = Buffer.from(this.valueText, 'latin1')
-    this.keepAliveBytes = Buffer.from(keepAlive, 'latin1')
+  constructor(keepAlive: string) {
+    this.hint = hintBytes(keepAlive)
+  }
+
+  /** `spliceBytes` as text. */
+  get spliceText(): string {
+    return this.spliceBytes.toString('latin1')
   }
 
   /** Starts reading the response to one request; `headRequest` for a HEAD request. */
@@ -156,13 +152,11 @@ export class ResponseFraming {
     if (!this.closeAfter) {
       if (h.keepAliveAt < 0) {
         this.spliceAt = this.spliceEnd = base + (end - from)
-        this.spliceText = this.lineText
-        this.spliceBytes = this.lineBytes
-      } else if (!sameValue(src, from + h.keepAliveAt, from + h.keepAliveEnd, this.keepAliveBytes)) {
+        this.spliceBytes = this.hint.line
+      } else if (!sameValue(src, from + h.keepAliveAt, from + h.keepAliveEnd, this.hint.bare)) {
         this.spliceAt = base + h.keepAliveAt
         this.spliceEnd = base + h.keepAliveEnd
-        this.spliceText = this.valueText
-        this.spliceBytes = this.valueBytes
+        this.spliceBytes = this.hint.value
       }
       if (this.spliceAt < first) this.spliceAt = -1
     }
@@ -189,6 +183,29 @@ export class ResponseFraming {
     this.error = reason
     return INVALID
   }
+}
+
+/** A Keep-Alive value as bytes: bare, as a header value, as a header line. */
+interface HintBytes {
+  readonly bare: Buffer
+  readonly value: Buffer
+  readonly line: Buffer
+}
+
+/** Made once per value (a front has one), not once per connection. */
+const hints = new Map<string, HintBytes>()
+
+function hintBytes(keepAlive: string): HintBytes {
+  let h = hints.get(keepAlive)
+  if (h === undefined) {
+    h = {
+      bare: Buffer.from(keepAlive, 'latin1'),
+      value: Buffer.from(` ${keepAlive}`, 'latin1'),
+      line: Buffer.from(`Keep-Alive: ${keepAlive}\r\n`, 'latin1')
+    }
+    hints.set(keepAlive, h)
+  }
+  return h
 }
 
 /** buf[a, b), without spaces and tabs around it, is exactly `want`. */

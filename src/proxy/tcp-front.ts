@@ -111,8 +111,7 @@ export class TcpFront extends EventEmitter {
     splice(socket, upstream, (err) => {
       if (err && !ShoalError.is(err)) this.emit('upstream-error', { app: this.app, target, error: err })
       metrics.connectionClosed()
-      metrics.bytes(socketBytesSinceLast(socket))
-      metrics.request()
+      metrics.exchange(socketBytesSinceLast(socket))
       pass.leave()
     })
     socket.resume()
