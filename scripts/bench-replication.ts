@@ -1,8 +1,11 @@
-// Replication benchmark: initial and incremental sync between two Shoal volume endpoints over a
-// real hyperswarm connection (private DHT testnet on 127.0.0.1), against rsync on the same trees.
-// The replica runs in its own process, as on a real second node: it receives, commits and checks
-// out each snapshot into its app folder; a sync counts as done when that checkout is.
-//   npm run bench:replication -- [--size MIB] [--rounds N] [--json] [--keep] [--whole]
+// Replication benchmark: initial and incremental sync between two Shoal volume endpoints, against
+// rsync on the same trees. The two ends are connected as two nodes are: a hyperswarm mesh
+// connection (private DHT testnet on 127.0.0.1), and the direct TCP data session a master sends
+// over when the replica's data port answers (DataLinks); --mesh sends over the mesh connection
+// instead, as to a replica whose data port cannot be reached. The replica runs in its own
+// process, as on a real second node: it receives, commits and checks out each snapshot into its
+// app folder; a sync counts as done when that checkout is.
+//   npm run bench:replication -- [--size MIB] [--rounds N] [--json] [--keep] [--whole] [--mesh]
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes, randomFillSync } from 'node:crypto'
 import { mkdir, mkdtemp, open, readFile, readdir, lstat, readlink, rm, writeFile } from 'node:fs/promises'
@@ -15,6 +18,8 @@ import DHT from 'hyperdht'
 import createTestnet from 'hyperdht/testnet.js'
 import Protomux from 'protomux'
 import { ProtomuxLink } from '../src/mesh/protomux-link.js'
+import { DataLinks } from '../src/mesh/data-links.js'
+import { CHANNELS } from '../src/protocol/version.js'
 import { TreeWatch } from '../src/node/tree-watch.js'
 import { chunkHash } from '../src/volume/chunk-hash.js'
 import { ChunkStore } from '../src/volume/chunk-store.js'
@@ -33,6 +38,8 @@ const CHANGE_FRACTION = 0.01
 const args = process.argv.slice(2)
 const sizeMiB = Number(args[args.indexOf('--size') + 1] ?? 1024) || 1024
 const asJson = args.includes('--json')
+/** --mesh: transfers go over the hyperswarm connection, not a direct data session. */
+const overMesh = args.includes('--mesh')
 const keep = args.includes('--keep')
 /** --whole: the incremental snapshot lists the whole tree instead of the paths a watch reported. */
 const listWhole = args.includes('--whole')
@@ -283,19 +290,26 @@ async function replicaRole(home: string, topicHex: string, bootstrap: Array<{ ho
   const snapshots = new SnapshotStore(join(home, 'volumes/bench'), chunks)
   await chunks.open()
   await snapshots.open()
-  const swarm = new Hyperswarm({ dht: new DHT({ bootstrap, host: '127.0.0.1' }) })
+  const keyPair = DHT.keyPair()
+  const swarm = new Hyperswarm({ keyPair, dht: new DHT({ bootstrap, host: '127.0.0.1' }) })
   const target = join(home, 'app')
   let previous: string | null = null
   const wire = { bytes: 0 }
   /** When each receive phase was first seen, for the breakdown printed by the master. */
   let phases = new Map<string, number>()
   let stopProfile: (() => Promise<void>) | null = null
-  swarm.on('connection', (conn: SwarmConnection) => {
-    conn.on('error', () => undefined)
-    const mux = Protomux.from(conn)
-    const link = new ProtomuxLink(mux, Buffer.from('bench-app'))
-    // The wire's own ceiling: a second channel on the same connection that only counts bytes
-    // and answers with the count once asked.
+  // The replica's side of either session: replication and a raw channel on its mux, each opened
+  // when the master opens it (as a node's hub accepts replication channels).
+  const serve = (mux: Protomux) => {
+    mux.pair({ protocol: CHANNELS.replication }, (id) => {
+      if (id === null) return
+      if (Buffer.from(id).toString() === 'bench-app') receive(mux)
+      else if (Buffer.from(id).toString() === 'bench-raw') countRaw(mux)
+    })
+  }
+  // The wire's own ceiling: a second channel on the same connection that only counts bytes
+  // and answers with the count once asked.
+  const countRaw = (mux: Protomux) => {
     const raw = new ProtomuxLink(mux, Buffer.from('bench-raw'))
     let rawBytes = 0
     raw.setHandler({
@@ -308,6 +322,9 @@ async function replicaRole(home: string, topicHex: string, bootstrap: Array<{ ho
       onDrain: () => undefined,
       onClose: () => undefined
     })
+  }
+  const receive = (mux: Protomux) => {
+    const link = new ProtomuxLink(mux, Buffer.from('bench-app'))
     let queue = Promise.resolve()
     new ReplicationReceiver({
       link: counting(link, wire),
@@ -335,13 +352,26 @@ async function replicaRole(home: string, topicHex: string, bootstrap: Array<{ ho
         })
       }
     })
+  }
+  swarm.on('connection', (conn: SwarmConnection) => {
+    conn.on('error', () => undefined)
+    serve(Protomux.from(conn))
   })
+  // As a node does: a data port that admits the peers of its mesh (here: any that connected).
+  const data = new DataLinks({
+    keyPair,
+    host: '127.0.0.1',
+    port: 0,
+    admitted: (peer) => [...swarm.connections].some((c) => c.remotePublicKey.toString('hex') === peer),
+    onSession: (_peer, mux) => serve(mux)
+  })
+  await data.listen()
   await swarm.join(Buffer.from(topicHex, 'hex'), { server: true, client: false }).flushed()
-  process.stdout.write('READY\n')
+  process.stdout.write(`READY ${data.port} ${keyPair.publicKey.toString('hex')}\n`)
   createInterface({ input: process.stdin }).on('line', (line) => {
     if (line.startsWith('PROFILE ')) void startProfile(line.slice(8)).then((stop) => (stopProfile = stop))
   })
-  process.stdin.on('end', () => void swarm.destroy().then(() => process.exit(0)))
+  process.stdin.on('end', () => void Promise.all([data.close(), swarm.destroy()]).then(() => process.exit(0)))
 }
 
 /** Starts the replica process and connects to it; `done(id)` waits for its checkout of `id`. */
@@ -352,22 +382,31 @@ async function startReplica(home: string, bootstrap: Array<{ host: string; port:
   })
   const waiting = new Map<string, (r: { checkoutMs: number; bytes: number; trace: string }) => void>()
   const done = new Map<string, { checkoutMs: number; bytes: number; trace: string }>()
-  let ready!: () => void
-  const isReady = new Promise<void>((resolve) => (ready = resolve))
+  let ready!: (r: { port: number; key: string }) => void
+  const isReady = new Promise<{ port: number; key: string }>((resolve) => (ready = resolve))
   createInterface({ input: child.stdout! }).on('line', (line) => {
-    if (line === 'READY') return ready()
+    if (line.startsWith('READY ')) {
+      const [, port, key] = line.split(' ')
+      return ready({ port: Number(port), key: key! })
+    }
     const [tag, id, ms, bytes, trace] = line.split(' ')
     if (tag !== 'DONE' || id === undefined) return
     const r = { checkoutMs: Number(ms), bytes: Number(bytes), trace: trace ?? '' }
     done.set(id, r)
     waiting.get(id)?.(r)
   })
-  await isReady
-  const swarm = new Hyperswarm({ dht: new DHT({ bootstrap, host: '127.0.0.1' }) })
+  const dataPort = await isReady
+  const keyPair = DHT.keyPair()
+  const swarm = new Hyperswarm({ keyPair, dht: new DHT({ bootstrap, host: '127.0.0.1' }) })
   const conn = new Promise<SwarmConnection>((resolve) => swarm.once('connection', resolve))
   swarm.on('connection', (c: SwarmConnection) => c.on('error', () => undefined))
   swarm.join(topic, { server: false, client: true })
-  const mux = Protomux.from(await conn)
+  const meshMux = Protomux.from(await conn)
+  // The master's side: the replica's data session, dialled as a node's replication hub does.
+  const data = new DataLinks({ keyPair, host: '127.0.0.1', port: 0, admitted: () => false, onSession: () => undefined })
+  const direct = overMesh ? null : await data.connect(dataPort.key, [{ host: '127.0.0.1', port: dataPort.port }])
+  if (!overMesh && direct === null) throw new Error('the replica did not answer on its data port')
+  const mux = direct ?? meshMux
   const link = new ProtomuxLink(mux, Buffer.from('bench-app'))
   const raw = new ProtomuxLink(mux, Buffer.from('bench-raw'))
   await Promise.all([link.opened, raw.opened])
@@ -394,6 +433,7 @@ async function startReplica(home: string, bootstrap: Array<{ host: string; port:
     profile: (file: string) => child.stdin!.write(`PROFILE ${file}\n`),
     close: async () => {
       child.stdin!.end()
+      await data.close()
       await swarm.destroy()
       await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)))
     }
@@ -453,7 +493,7 @@ async function main(): Promise<void> {
     const fullMs = performance.now() - t
     const fullWire = wire.bytes + firstDone.bytes
     const wireMBps = await replica.wireMBps(Math.min(treeBytes, 256 * MiB))
-    log(`wire: ${wireMBps.toFixed(0)} MB/s of plain 32 KiB frames over the same hyperswarm connection`)
+    log(`wire: ${wireMBps.toFixed(0)} MB/s of plain 32 KiB frames over the same ${overMesh ? 'hyperswarm connection' : 'direct data session'}`)
     log(`shoal full: ${(fullMs / 1000).toFixed(2)} s (snapshot ${(tSnap1 / 1000).toFixed(2)} s, send ${(tSend1 / 1000).toFixed(2)} s, checkout ${(firstDone.checkoutMs / 1000).toFixed(2)} s; replica ms ${firstDone.trace})`)
 
     const rsyncFullMs = (await run('rsync', ['-a', '--no-whole-file', `${src}/`, `${rsyncDst}/`])).ms
@@ -569,6 +609,7 @@ async function main(): Promise<void> {
       full_sync_mbps: Number((treeBytes / 1e6 / (fullMs / 1000)).toFixed(1)),
       full_sync_bytes_sent: fullWire,
       wire_mbps: Number(wireMBps.toFixed(1)),
+      transport: overMesh ? 'mesh' : 'direct',
       rsync_full_ms: Math.round(rsyncFullMs),
       idle_snapshot_ms: Math.round(idleSnapMs),
       incremental_ms: Math.round(incMs),

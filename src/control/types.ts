@@ -40,6 +40,11 @@ export interface ReplicaStatus {
   /** Newest snapshot id the replica holds, or null. */
   snapshot: string | null
   lagMs: number | null
+  /**
+   * How the master sends to this replica: over a direct data session or the mesh; null when
+   * nothing was sent yet, or when asked of another node than the master (only it knows).
+   */
+  via: 'direct' | 'mesh' | null
 }
 
 export interface AppStatus {

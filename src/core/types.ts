@@ -44,6 +44,8 @@ export interface NodeRecord {
   /** Hosts other nodes and clients can reach this node on (its DHT host, or advertised). */
   addresses: string[]
   httpPort: number
+  /** Port of its direct data sessions (see DataLinks), on the same addresses; absent if none. */
+  dataPort?: number
   portOffset: number
   /** Relative weight of this server: 1 is an ordinary machine. */
   capacity: number

@@ -143,11 +143,13 @@ export class AppHandlers {
     const pl = apps.placements.get(name)
     const masterRec = pl ? table.get(pl.master)?.record : null
     const masterHead = masterRec?.heads[name] ?? null
+    const sending = pl?.master === this.ctx.self ? this.ctx.apps.hub.outgoing(name) : []
     const replicas: ReplicaStatus[] = (pl?.replicas ?? []).map((id) => {
       const head = table.get(id)?.record?.heads[name] ?? null
       let lagMs: number | null = null
       if (head !== null && masterHead !== null) lagMs = head.id === masterHead.id ? 0 : Math.max(0, masterHead.time - head.time)
-      return { node: this.nameOf(id), nodeId: id, snapshot: head?.id ?? null, lagMs }
+      const via = sending.find((o) => o.peer === id)?.via ?? null
+      return { node: this.nameOf(id), nodeId: id, snapshot: head?.id ?? null, lagMs, via }
     })
     return {
       name,

@@ -16,6 +16,8 @@ import { ChunkStore } from '../volume/chunk-store.js'
 import { AppHost } from './app-host.js'
 import { AppVolume } from './app-volume.js'
 import { ReplicationHub } from './replication-hub.js'
+import { DataSessions } from './data-sessions.js'
+import type { KeyPair } from 'hyperdht'
 import { PeerRpc, type RpcHandler } from '../mesh/peer-rpc.js'
 import type { OperationEvent } from '../control/types.js'
 import { moveApp, type MoveResult } from './migration.js'
@@ -42,6 +44,10 @@ export interface LocalAppsOptions {
   /** Address the fronts listen on. */
   host: string
   httpPort: number
+  /** Port for direct data sessions (0: the OS chooses; null: none, replication uses the mesh). */
+  dataPort?: number | null
+  /** The node's identity, for direct data sessions. */
+  keyPair?: KeyPair
   portOffset: number
   events: (e: ClusterEvent) => void
   defaultPolicy?: 'available' | 'majority'
@@ -62,6 +68,7 @@ export class LocalApps {
   readonly traffic = new AppTraffic()
   readonly hosts = new Map<string, AppHost>()
   http: HttpFront | null = null
+  private data: DataSessions | null = null
   private readonly volumes = new Map<string, AppVolume>()
   private readonly tcpFronts: TcpFronts
   private readonly tunnels = new Map<NodeId, MeshTunnel>()
@@ -96,7 +103,8 @@ export class LocalApps {
       committed: (app) => {
         this.publishHead(app)
         this.schedule()
-      }
+      },
+      direct: async (peer) => (this.data === null ? null : this.data.dial(peer))
     })
     const sources = {
       self: o.self,
@@ -119,6 +127,11 @@ export class LocalApps {
       if (e.target?.kind === 'direct' && e.target.host && e.target.port) this.httpRoutes.directFailed(e.target.host, e.target.port)
     })
     await this.http.ready()
+    if (this.o.dataPort !== null && this.o.dataPort !== undefined && this.o.keyPair !== undefined) {
+      const data = new DataSessions({ keyPair: this.o.keyPair, host: this.o.host, port: this.o.dataPort, mesh: this.o.mesh, hub: this.hub, events: this.o.events })
+      await data.listen()
+      this.data = data
+    }
     const mesh = this.o.mesh
     for (const ev of ['spec', 'placement', 'change', 'record']) mesh.on(ev, () => this.schedule())
     // A dead peer's session may take many seconds to time out: fail the requests tunnelled to it now.
@@ -130,6 +143,11 @@ export class LocalApps {
     }, PRUNE_INTERVAL_MS)
     this.pruner.unref()
     this.schedule()
+  }
+
+  /** The port of direct data sessions (0 when there is none). */
+  get dataPort(): number {
+    return this.data?.port ?? 0
   }
 
   /** The port the HTTP front listens on (chosen by the OS when --http-port is 0). */
@@ -345,6 +363,7 @@ export class LocalApps {
     for (const t of this.tunnels.values()) t.close()
     for (const r of this.rpcs.values()) r.close()
     this.hub.close()
+    await this.data?.close()
     await this.tcpFronts.close()
     await this.http?.close()
   }

@@ -24,11 +24,20 @@ export interface HubHooks {
   committed(app: string, snapnode: Snapnode): void
   /** Refuses an offer this node should not take (throw a ShoalError). */
   accept(app: string, from: NodeId, snapnode: Snapnode): void
+  /**
+   * A direct data session with `peer` (see DataLinks) to send over instead of the mesh, or null
+   * when there is none to be had: the mesh session carries the transfer then.
+   */
+  direct?(peer: NodeId): Promise<Protomux | null>
 }
+
+/** Which session carries a replica's transfers: a direct data session, or the mesh. */
+export type ReplicationVia = 'direct' | 'mesh'
 
 interface Outbound {
   sender: ReplicationSender
   link: ProtomuxLink
+  via: ReplicationVia
   busy: boolean
   /** The transfer in flight, if any: callers that must wait for it await this. */
   current: Promise<unknown> | null
@@ -49,6 +58,8 @@ interface Outbound {
 export class ReplicationHub {
   private readonly muxes = new Map<NodeId, Protomux>()
   private readonly outbound = new Map<string, Outbound>()
+  /** Outbound links being set up (a direct session being dialled), by key. */
+  private readonly opening = new Map<string, Promise<Outbound | null>>()
   private readonly inbound = new Map<string, ReplicationReceiver>()
   /** Progress of transfers into this node, by app. */
   readonly incoming = new Map<string, ReplicationProgress>()
@@ -67,16 +78,29 @@ export class ReplicationHub {
     })
   }
 
+  /** Whether `peer` has (had) an admitted mesh session with this node. */
+  hasMeshSession(peer: NodeId): boolean {
+    return this.muxes.has(peer)
+  }
+
+  /** A direct data session with `peer`: it may open replication channels on it too. */
+  attachData(peer: NodeId, mux: Protomux): void {
+    mux.pair({ protocol: CHANNELS.replication }, (id) => {
+      if (id === null) return
+      return this.acceptChannel(peer, mux, id).catch((err) => debug('replication channel from %s refused: %s', peer.slice(0, 12), err))
+    })
+  }
+
   detach(peer: NodeId, mux: Protomux): void {
     if (this.muxes.get(peer) === mux) this.muxes.delete(peer)
   }
 
   /** What is in flight to each replica of `app` (for the CLI and console). */
-  outgoing(app: string): Array<{ peer: NodeId; progress: ReplicationProgress | null; acked: string | null }> {
+  outgoing(app: string): Array<{ peer: NodeId; progress: ReplicationProgress | null; acked: string | null; via: ReplicationVia }> {
     const out = []
     for (const [key, o] of this.outbound) {
       const [peer, a] = splitKey(key)
-      if (a === app) out.push({ peer, progress: o.busy ? o.progress : null, acked: o.acked })
+      if (a === app) out.push({ peer, progress: o.busy ? o.progress : null, acked: o.acked, via: o.via })
     }
     return out
   }
@@ -88,7 +112,7 @@ export class ReplicationHub {
   async push(peer: NodeId, app: string, volume: AppVolume, peerHead: string | null): Promise<boolean> {
     const head = volume.head()
     if (head === null || head.id === peerHead) return false
-    const o = this.outboundFor(peer, app, volume)
+    const o = await this.outboundFor(peer, app, volume)
     if (o !== null && o.acked === head.id) return true
     if (o === null || o.busy || Date.now() < o.retryAt) return false
     o.busy = true
@@ -117,7 +141,7 @@ export class ReplicationHub {
   async pushAwait(peer: NodeId, app: string, volume: AppVolume): Promise<{ held: boolean; bytes: number }> {
     const head = volume.head()
     if (head === null) return { held: true, bytes: 0 }
-    const o = this.outboundFor(peer, app, volume)
+    const o = await this.outboundFor(peer, app, volume)
     if (o === null) return { held: false, bytes: 0 }
     if (o.acked === head.id) return { held: true, bytes: 0 }
     while (o.busy) await o.current?.catch(() => undefined)
@@ -157,12 +181,26 @@ export class ReplicationHub {
     this.inbound.clear()
   }
 
-  private outboundFor(peer: NodeId, app: string, volume: AppVolume): Outbound | null {
+  /** The link to `peer` for `app`: the one open, or a new one (direct if a session can be had). */
+  private outboundFor(peer: NodeId, app: string, volume: AppVolume): Promise<Outbound | null> {
     const key = `${peer}/${app}`
     const existing = this.outbound.get(key)
-    if (existing !== undefined) return existing
-    const mux = this.muxes.get(peer)
-    if (mux === undefined) return null
+    if (existing !== undefined) return Promise.resolve(existing)
+    if (!this.muxes.has(peer)) return Promise.resolve(null)
+    const opening = this.opening.get(key)
+    if (opening !== undefined) return opening
+    const open = this.openOutbound(peer, app, volume).finally(() => this.opening.delete(key))
+    this.opening.set(key, open)
+    return open
+  }
+
+  private async openOutbound(peer: NodeId, app: string, volume: AppVolume): Promise<Outbound | null> {
+    const key = `${peer}/${app}`
+    const direct = (await this.hooks.direct?.(peer).catch(() => null)) ?? null
+    const mux = direct ?? this.muxes.get(peer)
+    // The mesh session may have gone, or another call set one up, while the session was dialled.
+    if (mux === undefined || !this.muxes.has(peer)) return null
+    if (this.outbound.has(key)) return this.outbound.get(key)!
     let link: ProtomuxLink
     try {
       link = new ProtomuxLink(mux, b4a.from(`${app}/${this.hooks.self}`))
@@ -171,6 +209,7 @@ export class ReplicationHub {
     }
     const o: Outbound = {
       link,
+      via: direct !== null ? 'direct' : 'mesh',
       sender: new ReplicationSender({ link, chunks: volume.chunks, snapshots: volume.store, onProgress: (p) => (o.progress = p) }),
       busy: false,
       current: null,

@@ -44,6 +44,11 @@ export interface NodeOptions {
   /** Address the DHT binds to and the node advertises (e.g. 127.0.0.1). */
   host?: string
   httpPort?: number
+  /**
+   * Port of direct data sessions (replication over TCP, see DataLinks); 0 lets the OS choose,
+   * null listens on none (transfers then go over the mesh).
+   */
+  dataPort?: number | null
   portOffset?: number
   capacity?: number
   mesh?: MeshOptions
@@ -154,6 +159,8 @@ export class ShoalNode {
       mesh,
       host: this.opts.host ?? '0.0.0.0',
       httpPort: this.opts.httpPort ?? 0,
+      dataPort: this.opts.dataPort === undefined ? 0 : this.opts.dataPort,
+      keyPair,
       portOffset: this.opts.portOffset ?? 0,
       events: (e) => this.events.add(e),
       defaultPolicy: this.opts.partitionPolicy,
@@ -164,7 +171,7 @@ export class ShoalNode {
     }))
     await apps.start()
     debug('apps started, http on %d', apps.httpPort)
-    mesh.updateSelf({ httpPort: apps.httpPort })
+    mesh.updateSelf(apps.dataPort > 0 ? { httpPort: apps.httpPort, dataPort: apps.dataPort } : { httpPort: apps.httpPort })
     this.appHandlers = new AppHandlers({ self: id, mesh, apps })
     this.stashes = new StashCatalog({ home: paths.dir, self: id, selfName: self.name, mesh, volume: (a) => apps.volume(a), rpc: (p) => apps.rpc(p) })
     apps.extendRpc({ ...this.stashes.rpcHandlers(), ...drillRpcHandlers(this.drillContext()) })

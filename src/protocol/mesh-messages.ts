@@ -79,9 +79,14 @@ const heads = boundedArray(snapshotHeadEntry, MAX_APPS)
 const shortString = boundedString(255)
 const addresses = boundedArray(shortString, 16)
 
+/** Flag bits of a node record: which optional fields are appended. */
+const RECORD_HAS_DATA_PORT = 1
+const recordFlags = (r: NodeRecord) => (r.dataPort ? RECORD_HAS_DATA_PORT : 0)
+const recordExtensions = (r: NodeRecord) => c.encode(c.uint, r.dataPort ?? 0)
+
 export const nodeRecord: Encoding<NodeRecord> = {
   preencode(state, r) {
-    c.uint.preencode(state, 0) // flags, reserved for optional fields appended later
+    c.uint.preencode(state, recordFlags(r)) // which optional fields follow the others
     nodeId.preencode(state, r.id)
     c.uint.preencode(state, r.incarnation)
     c.uint.preencode(state, r.seq)
@@ -95,9 +100,10 @@ export const nodeRecord: Encoding<NodeRecord> = {
     shortString.preencode(state, r.version)
     c.uint.preencode(state, r.startedAt)
     heads.preencode(state, Object.entries(r.heads))
+    if (recordFlags(r) !== 0) c.buffer.preencode(state, recordExtensions(r))
   },
   encode(state, r) {
-    c.uint.encode(state, 0)
+    c.uint.encode(state, recordFlags(r))
     nodeId.encode(state, r.id)
     c.uint.encode(state, r.incarnation)
     c.uint.encode(state, r.seq)
@@ -111,9 +117,10 @@ export const nodeRecord: Encoding<NodeRecord> = {
     shortString.encode(state, r.version)
     c.uint.encode(state, r.startedAt)
     heads.encode(state, Object.entries(r.heads))
+    if (recordFlags(r) !== 0) c.buffer.encode(state, recordExtensions(r))
   },
   decode(state) {
-    c.uint.decode(state) // flags
+    const flags = c.uint.decode(state)
     const id = nodeId.decode(state)
     const incarnation = c.uint.decode(state)
     const seq = c.uint.decode(state)
@@ -128,8 +135,18 @@ export const nodeRecord: Encoding<NodeRecord> = {
     const startedAt = c.uint.decode(state)
     const h: NodeRecord['heads'] = Object.create(null)
     for (const [app, head] of heads.decode(state)) h[app] = head
-    if (httpPort > 65535 || portOffset > 65535) throw badFrame('port out of range')
-    return { id, incarnation, seq, name, zone, addresses: addrs, httpPort, portOffset, capacity, load, version, startedAt, heads: h }
+    // Optional fields come in one length-prefixed block, so a decoder skips those it does not know.
+    let dataPort = 0
+    if (flags !== 0) {
+      const ext = c.buffer.decode(state)
+      if (ext === null) throw badFrame('record extensions missing')
+      const inner = { start: 0, end: ext.byteLength, buffer: ext }
+      if (flags & RECORD_HAS_DATA_PORT) dataPort = c.uint.decode(inner)
+    }
+    if (httpPort > 65535 || portOffset > 65535 || dataPort > 65535) throw badFrame('port out of range')
+    const record: NodeRecord = { id, incarnation, seq, name, zone, addresses: addrs, httpPort, portOffset, capacity, load, version, startedAt, heads: h }
+    if (dataPort > 0) record.dataPort = dataPort
+    return record
   }
 }
 

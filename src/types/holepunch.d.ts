@@ -204,3 +204,18 @@ declare module 'hyperswarm' {
     on(event: string, fn: (...args: any[]) => void): this
   }
 }
+
+declare module '@hyperswarm/secret-stream' {
+  import type { Duplex } from 'node:stream'
+  import type { EventEmitter } from 'node:events'
+  import type { KeyPair } from 'hyperdht'
+  export default class NoiseSecretStream extends EventEmitter {
+    constructor(isInitiator: boolean, rawStream: Duplex, opts?: { keyPair?: KeyPair })
+    remotePublicKey: Buffer | null
+    publicKey: Buffer | null
+    destroyed: boolean
+    write(data: Uint8Array): boolean
+    end(): void
+    destroy(err?: Error): void
+  }
+}

@@ -63,6 +63,11 @@ describe('apps on a three-node cluster of real processes', () => {
       const s = (await json(['apps', '--home', master.home, '--json'])).apps[0]
       return newest !== undefined && newest.time >= acknowledgedAt && s.snapshot === newest.id && s.replicas[0].lagMs === 0
     }, 'a snapshot taken after the writes to reach the replica')
+    // The master sends to the replica over a direct TCP data session, not the mesh's UDP.
+    expect((await json(['apps', '--home', master.home, '--json'])).apps[0].replicas[0].via).toBe('direct')
+    // Asked elsewhere, the route is not known (only the master knows it).
+    const elsewhere = nodes.find((n) => n !== master)!
+    expect((await json(['apps', '--home', elsewhere.home, '--json'])).apps[0].replicas[0].via).toBeNull()
     const snaps = await json(['snapshots', 'counter', '--home', replica.home, '--json'])
     const newest = snaps.snapshots.at(-1)
     const out = tempDir('shoal-co-')
@@ -114,9 +119,9 @@ describe('apps on a three-node cluster of real processes', () => {
     expect((await json(['apps', '--home', nodes[2]!.home, '--json'])).apps.map((x: { name: string }) => x.name)).toEqual(['broken'])
   })
 
-  it('through the mesh tunnel (--prefer-tunnel): HTTP and TCP still reach the master from every node', async () => {
-    const { nodes, ports } = await threeNodes(['--prefer-tunnel'])
-    await json(['app', 'add', 'counter', '--home', nodes[0]!.home, '--json', '--cmd', `node ${COUNTER}`, '--http-host', 'counter.test', '--health', 'http:/health', '--replicas', '1', '--pin', 'a'])
+  it('through the mesh alone (--prefer-tunnel, --no-data-port): HTTP and TCP reach the master from every node, and replication goes over the mesh', async () => {
+    const { nodes, ports } = await threeNodes(['--prefer-tunnel', '--no-data-port'])
+    await json(['app', 'add', 'counter', '--home', nodes[0]!.home, '--json', '--cmd', `node ${COUNTER}`, '--http-host', 'counter.test', '--health', 'http:/health', '--replicas', '2', '--pin', 'a'])
     await json(['app', 'add', 'echo', '--home', nodes[0]!.home, '--json', '--cmd', `node ${ECHO}`, '--tcp-port', '17500', '--health', 'tcp', '--replicas', '1', '--pin', 'a'])
     for (const [i, n] of ['b', 'c'].entries()) {
       await waitFor(async () => (await request(ports.get(n)!, 'counter.test', { method: 'POST', path: '/records', body: `via-${n}` })).status === 201, `a write through ${n}`, 20_000)
@@ -125,6 +130,11 @@ describe('apps on a three-node cluster of real processes', () => {
     const r = JSON.parse((await request(ports.get('c')!, 'counter.test', { path: '/records' })).body)
     expect(r.node).toBe('a')
     expect(r.records.map((x: { body: string }) => x.body)).toEqual(expect.arrayContaining(['via-b', 'via-c']))
+    // No node listens for data sessions, so the replica is fed over the mesh, and catches up.
+    await waitFor(async () => {
+      const app = (await json(['apps', '--home', nodes[0]!.home, '--json'])).apps.find((x: { name: string }) => x.name === 'counter')
+      return app.replicas[0]?.lagMs === 0 && app.replicas[0].via === 'mesh'
+    }, 'the replica to catch up over the mesh', 20_000)
   })
 
   it('--data seeds the volume: the master starts with those files', async () => {

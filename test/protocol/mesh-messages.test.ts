@@ -83,6 +83,16 @@ describe('mesh codecs', () => {
     expect(() => decodeMesh(Buffer.from([5, 0xfe, 0xff, 0xff, 0xff, 0x7f]))).toThrow(expect.objectContaining({ code: 'BAD_FRAME' }))
   })
 
+  it('a record with a data port keeps it, next to one without, in the same update', () => {
+    const withPort = { ...full, dataPort: 7946 }
+    const other = { ...full, id: 'cd'.repeat(32), name: 'node-2' }
+    const back = decodeMesh(encodeMesh({ type: 'updates', records: [withPort, other], claims: [], specs: [], placements: [] }))
+    expect(back.type === 'updates' && back.records).toEqual([withPort, other])
+    expect(back.type === 'updates' && 'dataPort' in back.records[1]!).toBe(false)
+    const bad = Buffer.from(encodeMesh({ type: 'updates', records: [{ ...full, dataPort: 70_000 }], claims: [], specs: [], placements: [] }))
+    expect(() => decodeMesh(bad)).toThrow(expect.objectContaining({ code: 'BAD_FRAME' }))
+  })
+
   it('admission hello round-trips', () => {
     const m = { version: 1, proof: Buffer.alloc(32, 5), software: '0.1.0' }
     expect(decodeHello(encodeHello(m))).toEqual(m)

@@ -15,6 +15,8 @@ export async function run(argv: string[]): Promise<number> {
     bootstrap: { type: 'string' },
     host: { type: 'string' },
     'http-port': { type: 'string' },
+    'data-port': { type: 'string' },
+    'no-data-port': { type: 'boolean', default: false },
     'port-offset': { type: 'string' },
     capacity: { type: 'string' },
     'ssh-port': { type: 'string' },
@@ -38,6 +40,7 @@ export async function run(argv: string[]): Promise<number> {
     bootstrap: values.bootstrap === undefined ? undefined : parseHostPorts(values.bootstrap),
     host: values.host,
     httpPort: parsePort(values['http-port'], '--http-port', 0),
+    dataPort: values['no-data-port'] ? null : parsePort(values['data-port'], '--data-port', 0),
     portOffset: parsePort(values['port-offset'], '--port-offset', 0),
     capacity: parsePositiveNumber(values.capacity, '--capacity', 1),
     sshPort: values['ssh-port'] === undefined ? undefined : parsePort(values['ssh-port'], '--ssh-port', 0),
@@ -54,6 +57,7 @@ export async function run(argv: string[]): Promise<number> {
   console.log(`  home ${node.opts.home}`)
   if (addr) console.log(`  dht  ${addr.host}:${addr.port}`)
   console.log(`  http ${node.opts.host ?? '0.0.0.0'}:${node.apps!.httpPort}`)
+  if (node.apps!.dataPort > 0) console.log(`  data ${node.opts.host ?? '0.0.0.0'}:${node.apps!.dataPort} (replication)`)
   if (node.ssh) console.log(`  ssh  ${node.ssh.address().host}:${node.ssh.address().port} (console)`)
 
   let signals = 0

@@ -1,0 +1,71 @@
+import type { KeyPair } from 'hyperdht'
+import type Protomux from 'protomux'
+import type { NodeId } from '../core/types.js'
+import type { ClusterEvent } from '../control/types.js'
+import { DataLinks } from '../mesh/data-links.js'
+import type { Mesh } from '../mesh/mesh.js'
+import type { ReplicationHub } from './replication-hub.js'
+
+export interface DataSessionsOptions {
+  keyPair: KeyPair
+  host: string
+  port: number
+  mesh: Mesh
+  hub: ReplicationHub
+  events: (e: ClusterEvent) => void
+}
+
+/**
+ * The node's direct data sessions (DataLinks) wired to its mesh and replication hub: admitted
+ * mesh members may open one, replication channels are accepted on them, and a peer is dialled
+ * at the addresses and data port its gossiped record advertises. When a peer's data port does
+ * not answer, the event log says so once (transfers to it then go over the mesh, slower).
+ */
+export class DataSessions {
+  readonly links: DataLinks
+  private readonly unreachable = new Set<NodeId>()
+
+  constructor(private readonly o: DataSessionsOptions) {
+    this.links = new DataLinks({
+      keyPair: o.keyPair,
+      host: o.host,
+      port: o.port,
+      admitted: (peer) => {
+        const status = o.mesh.gossip.table.status(peer)
+        return o.hub.hasMeshSession(peer) && (status === 'alive' || status === 'suspect')
+      },
+      onSession: (peer, mux) => o.hub.attachData(peer, mux)
+    })
+    this.links.on('failed', (peer: NodeId, err: Error) => {
+      if (this.unreachable.has(peer)) return
+      this.unreachable.add(peer)
+      const name = o.mesh.gossip.table.get(peer)?.record?.name ?? peer.slice(0, 12)
+      o.events({ at: Date.now(), kind: 'error', node: peer, nodeName: name, message: `replication to ${name} goes over the mesh (slower): its data port did not answer: ${err.message}` })
+    })
+  }
+
+  listen(): Promise<void> {
+    return this.links.listen()
+  }
+
+  get port(): number {
+    return this.links.port
+  }
+
+  /** A direct session with `peer` at its advertised data port, or null (use the mesh). */
+  async dial(peer: NodeId): Promise<Protomux | null> {
+    const record = this.o.mesh.gossip.table.get(peer)?.record
+    if (!record?.dataPort) return null
+    const port = record.dataPort
+    const mux = await this.links.connect(
+      peer,
+      record.addresses.map((host) => ({ host, port }))
+    )
+    if (mux !== null) this.unreachable.delete(peer)
+    return mux
+  }
+
+  close(): Promise<void> {
+    return this.links.close()
+  }
+}
