@@ -3,7 +3,7 @@
  * nodes hold them, and the tail of its logs. Sections shrink to fit the height given.
  */
 import { barText } from './bar-text.js'
-import { age, bytes, fit, lag } from './format.js'
+import { age, bytes, fit, lag, transferDone, transferText } from './format.js'
 import { Lines } from './Lines.js'
 import { usePaint } from './paint-context.js'
 import type { ConsoleAppStatus, SnapshotInfo } from './source.js'
@@ -40,6 +40,13 @@ export function AppDetails({ app, detail, width, height, now }: AppDetailsProps)
   ]
   if (app.replicas.length === 0) lines.push('  no replicas')
   for (const r of app.replicas) {
+    if (r.transfer) {
+      // A transfer running (seen from the master or the replica): how far it is, and how fast.
+      const done = transferDone(r.transfer)
+      const via = r.via ? ` over the ${r.via === 'direct' ? 'data port' : 'mesh'}` : ''
+      lines.push(line().add(`  ${fit(r.node, 12)} `).add(barText(done, barWidth), 'yellow').add(` ${transferText(r.transfer)}${via}`).toString())
+      continue
+    }
     const p = replicaProgress(r.snapshot, snapshots)
     lines.push(line().add(`  ${fit(r.node, 12)} `).add(barText(p, barWidth), p >= 1 ? 'green' : 'yellow').add(` ${p >= 1 ? 'in sync' : 'behind '}  lag ${lag(r.lagMs)}`).toString())
   }

@@ -164,7 +164,7 @@ export class FakeCluster implements ConsoleSource {
           masterId: this.findNode(a.master)?.id ?? null,
           replicas: a.replicas.map((r) => {
             const held = a.snapshots.find((s) => s.holders.includes(r)) ?? null
-            return { node: r, nodeId: this.findNode(r)?.id ?? '', snapshot: held?.id ?? null, lagMs: held && head ? Math.max(0, head.time - held.time) + (t % 700) : null, via: null }
+            return { node: r, nodeId: this.findNode(r)?.id ?? '', snapshot: held?.id ?? null, lagMs: held && head ? Math.max(0, head.time - held.time) + (t % 700) : null, via: null, transfer: null }
           }),
           snapshot: head?.id ?? null,
           snapshotAt: head?.time ?? null,

@@ -52,3 +52,17 @@ export function clock(ms: number): string {
 export function shortId(id: string | null): string {
   return id ? id.slice(0, 8) : '-'
 }
+
+/** A running transfer in a few words: "syncing 41% of 1.1GB, 60MB/s, 12s left". */
+export function transferText(t: { phase: string; bytes: number; totalBytes: number; rate: number; etaMs: number | null }): string {
+  if (t.phase === 'manifest') return 'syncing: manifest'
+  if (t.phase === 'commit') return 'syncing: committing'
+  const pct = t.totalBytes > 0 ? Math.min(99, Math.floor((100 * t.bytes) / t.totalBytes)) : 0
+  const left = t.etaMs === null ? '' : `, ${age(t.etaMs)} left`
+  return `syncing ${pct}% of ${bytes(t.totalBytes)}, ${bytes(t.rate)}/s${left}`
+}
+
+/** Fraction of a running transfer done (0…1). */
+export function transferDone(t: { bytes: number; totalBytes: number }): number {
+  return t.totalBytes > 0 ? Math.min(1, t.bytes / t.totalBytes) : 0
+}

@@ -45,6 +45,26 @@ export interface ReplicaStatus {
    * nothing was sent yet, or when asked of another node than the master (only it knows).
    */
   via: 'direct' | 'mesh' | null
+  /**
+   * The snapshot transfer to this replica in progress, when the node asked is its master or the
+   * replica itself; null when none is running (or this node cannot see it).
+   */
+  transfer: TransferStatus | null
+}
+
+/** One snapshot transfer in progress (sizes in bytes, rate in bytes per second). */
+export interface TransferStatus {
+  snapshot: string
+  /** manifest: fetching the manifest; chunks: the data; commit: verifying and committing. */
+  phase: 'manifest' | 'chunks' | 'commit'
+  bytes: number
+  /** Estimated until every chunk's size is known. */
+  totalBytes: number
+  chunks: number
+  totalChunks: number
+  rate: number
+  /** Estimated ms left; null until a rate is known. */
+  etaMs: number | null
 }
 
 export interface AppStatus {

@@ -6,9 +6,10 @@ import { ShoalError } from '../core/errors.js'
 import { observeHlc, tickHlc, type Hlc } from '../core/hlc.js'
 import { placeApp } from '../core/placement.js'
 import type { NodeId } from '../core/types.js'
-import type { AppStatus, AppsResult, ReplicaStatus } from '../control/types.js'
+import type { AppStatus, AppsResult, ReplicaStatus, TransferStatus } from '../control/types.js'
 import type { Mesh } from '../mesh/mesh.js'
 import { Snapshotter } from '../volume/snapshotter.js'
+import type { ReplicationProgress } from '../volume/transfer-progress.js'
 import type { LocalApps } from './local-apps.js'
 
 export interface AppHandlersContext {
@@ -143,13 +144,16 @@ export class AppHandlers {
     const pl = apps.placements.get(name)
     const masterRec = pl ? table.get(pl.master)?.record : null
     const masterHead = masterRec?.heads[name] ?? null
-    const sending = pl?.master === this.ctx.self ? this.ctx.apps.hub.outgoing(name) : []
+    const hub = this.ctx.apps.hub
+    const sending = pl?.master === this.ctx.self ? hub.outgoing(name) : []
+    const receiving = hub.incoming.get(name) ?? null
     const replicas: ReplicaStatus[] = (pl?.replicas ?? []).map((id) => {
       const head = table.get(id)?.record?.heads[name] ?? null
       let lagMs: number | null = null
       if (head !== null && masterHead !== null) lagMs = head.id === masterHead.id ? 0 : Math.max(0, masterHead.time - head.time)
-      const via = sending.find((o) => o.peer === id)?.via ?? null
-      return { node: this.nameOf(id), nodeId: id, snapshot: head?.id ?? null, lagMs, via }
+      const out = sending.find((o) => o.peer === id)
+      const progress = out?.progress ?? (id === this.ctx.self ? receiving : null)
+      return { node: this.nameOf(id), nodeId: id, snapshot: head?.id ?? null, lagMs, via: out?.via ?? null, transfer: transferStatus(progress) }
     })
     return {
       name,
@@ -171,4 +175,10 @@ const r1 = (n: number) => Math.round(n * 10) / 10
 
 function appLoad(l: { rps: number; bytesPerSec: number; connections: number; p50Ms: number; p99Ms: number } | undefined): AppStatus['load'] {
   return { rps: r1(l?.rps ?? 0), bytesPerSec: Math.round(l?.bytesPerSec ?? 0), connections: l?.connections ?? 0, p50Ms: r1(l?.p50Ms ?? 0), p99Ms: r1(l?.p99Ms ?? 0) }
+}
+
+/** A transfer's progress as the CLI and console show it; null when none is running. */
+function transferStatus(p: ReplicationProgress | null): TransferStatus | null {
+  if (p === null || p.phase === 'done') return null
+  return { snapshot: p.id, phase: p.phase, bytes: p.bytes, totalBytes: p.totalBytes, chunks: p.chunks, totalChunks: p.totalChunks, rate: Math.round(p.rate), etaMs: p.etaMs }
 }

@@ -48,6 +48,8 @@ export interface LocalAppsOptions {
   dataPort?: number | null
   /** The node's identity, for direct data sessions. */
   keyPair?: KeyPair
+  /** Bytes per second each replication transfer from this node may send (unlimited if absent). */
+  replicationLimit?: number
   portOffset: number
   events: (e: ClusterEvent) => void
   defaultPolicy?: 'available' | 'majority'
@@ -104,7 +106,8 @@ export class LocalApps {
         this.publishHead(app)
         this.schedule()
       },
-      direct: async (peer) => (this.data === null ? null : this.data.dial(peer))
+      direct: async (peer) => (this.data === null ? null : this.data.dial(peer)),
+      bandwidthLimit: o.replicationLimit
     })
     const sources = {
       self: o.self,

@@ -29,6 +29,8 @@ export interface HubHooks {
    * when there is none to be had: the mesh session carries the transfer then.
    */
   direct?(peer: NodeId): Promise<Protomux | null>
+  /** Bytes per second each transfer from this node may send; unlimited when absent or 0. */
+  bandwidthLimit?: number
 }
 
 /** Which session carries a replica's transfers: a direct data session, or the mesh. */
@@ -210,7 +212,7 @@ export class ReplicationHub {
     const o: Outbound = {
       link,
       via: direct !== null ? 'direct' : 'mesh',
-      sender: new ReplicationSender({ link, chunks: volume.chunks, snapshots: volume.store, onProgress: (p) => (o.progress = p) }),
+      sender: new ReplicationSender({ link, chunks: volume.chunks, snapshots: volume.store, bandwidthLimit: this.hooks.bandwidthLimit, onProgress: (p) => (o.progress = p) }),
       busy: false,
       current: null,
       acked: null,

@@ -49,6 +49,8 @@ export interface NodeOptions {
    * null listens on none (transfers then go over the mesh).
    */
   dataPort?: number | null
+  /** Bytes per second each replication transfer from this node may send; unlimited if absent. */
+  replicationLimit?: number
   portOffset?: number
   capacity?: number
   mesh?: MeshOptions
@@ -161,6 +163,7 @@ export class ShoalNode {
       httpPort: this.opts.httpPort ?? 0,
       dataPort: this.opts.dataPort === undefined ? 0 : this.opts.dataPort,
       keyPair,
+      replicationLimit: this.opts.replicationLimit,
       portOffset: this.opts.portOffset ?? 0,
       events: (e) => this.events.add(e),
       defaultPolicy: this.opts.partitionPolicy,

@@ -9,7 +9,7 @@ const node = (name: string, status: NodeStatus['status'] = 'alive'): NodeStatus 
 const nodes = [node('n1'), node('n2'), node('n3'), node('n4', 'dead')]
 const web: AppStatus = {
   name: 'web', state: 'running', epoch: 3, master: 'n1', masterId: 'n1-id',
-  replicas: [{ node: 'n3', nodeId: 'n3-id', snapshot: null, lagMs: 10, via: null }], snapshot: null, pinned: null, rps: 1
+  replicas: [{ node: 'n3', nodeId: 'n3-id', snapshot: null, lagMs: 10, via: null, transfer: null }], snapshot: null, pinned: null, rps: 1
 }
 const sel: Selection = { count: 4, page: 10, app: web, node: nodes[0]!, nodes }
 const apps: ConsoleState = { ...initialState({ readOnly: false }), view: 'apps' }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { barText } from '../../src/console/bar-text.js'
 import { fitColumns, headerLine, type Column } from '../../src/console/columns.js'
 import { errorSentence } from '../../src/console/error-sentence.js'
-import { age, bytes, fit, lag, rtt } from '../../src/console/format.js'
+import { age, bytes, fit, lag, rtt, transferDone, transferText } from '../../src/console/format.js'
 import { recordLoad } from '../../src/console/load-history.js'
 import { operationLine, operationProgress } from '../../src/console/operation-text.js'
 import { colorWanted, painter } from '../../src/console/paint.js'
@@ -24,6 +24,16 @@ describe('formatting', () => {
   it.each([[null, '?'], [120, '120ms'], [3500, '4s']] as const)('lag(%j)', (ms, out) => expect(lag(ms)).toBe(out))
   it.each([[null, '-'], [0, 'self'], [1.25, '1.3ms'], [42.4, '42ms']] as const)('rtt(%j)', (ms, out) => expect(rtt(ms)).toBe(out))
   it.each([[undefined, '-'], [999, '999B'], [1500, '1.5kB'], [45_000_000, '45MB']] as const)('bytes(%j)', (n, out) => expect(bytes(n)).toBe(out))
+  it('a transfer in progress: share done, size, rate and time left; never 100% before it ends', () => {
+    expect(transferText({ phase: 'chunks', bytes: 450e6, totalBytes: 1.1e9, rate: 60e6, etaMs: 10_800 })).toBe('syncing 40% of 1.1GB, 60MB/s, 11s left')
+    expect(transferText({ phase: 'chunks', bytes: 1.1e9, totalBytes: 1.1e9, rate: 60e6, etaMs: 0 })).toBe('syncing 99% of 1.1GB, 60MB/s, 0s left')
+    expect(transferText({ phase: 'chunks', bytes: 0, totalBytes: 0, rate: 0, etaMs: null })).toBe('syncing 0% of 0B, 0B/s')
+    expect(transferText({ phase: 'manifest', bytes: 0, totalBytes: 0, rate: 0, etaMs: null })).toBe('syncing: manifest')
+    expect(transferText({ phase: 'commit', bytes: 9, totalBytes: 9, rate: 1, etaMs: 0 })).toBe('syncing: committing')
+    expect(transferDone({ bytes: 25, totalBytes: 100 })).toBe(0.25)
+    expect(transferDone({ bytes: 5, totalBytes: 0 })).toBe(0)
+    expect(transferDone({ bytes: 150, totalBytes: 100 })).toBe(1)
+  })
 })
 
 describe('bars and sparklines', () => {

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
+import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import { shoal, startCluster } from '../helpers/processes.js'
 import { tempDirsPerTest } from '../helpers/temp-dirs.js'
@@ -135,6 +136,38 @@ describe('apps on a three-node cluster of real processes', () => {
       const app = (await json(['apps', '--home', nodes[0]!.home, '--json'])).apps.find((x: { name: string }) => x.name === 'counter')
       return app.replicas[0]?.lagMs === 0 && app.replicas[0].via === 'mesh'
     }, 'the replica to catch up over the mesh', 20_000)
+  })
+
+  it('a sync in progress shows in `shoal apps` on the master and the replica: how far, how fast, how long left (--replication-limit)', async () => {
+    // 4 MB/s for 24 MiB: about six seconds of transfer to watch.
+    const { nodes } = await threeNodes(['--replication-limit', '4'])
+    const seed = tempDir('shoal-seed-')
+    writeFileSync(join(seed, 'records.jsonl'), '')
+    writeFileSync(join(seed, 'blob.bin'), randomBytes(24 * 1024 * 1024))
+    await json(['app', 'add', 'big', '--home', nodes[0]!.home, '--json', '--cmd', `node ${COUNTER}`, '--http-host', 'big.test', '--health', 'http:/health', '--data', seed, '--replicas', '2', '--pin', 'a'])
+    type Replica = { node: string; lagMs: number | null; via: string | null; transfer: { phase: string; bytes: number; totalBytes: number; rate: number; etaMs: number | null } | null }
+    const replicaOf = async (home: string): Promise<Replica | undefined> => (await json(['apps', '--home', home, '--json'])).apps[0]?.replicas[0]
+    let seen: Replica | undefined
+    await waitFor(async () => {
+      seen = await replicaOf(nodes[0]!.home)
+      return seen?.transfer?.phase === 'chunks' && seen.transfer.bytes > 0 && seen.transfer.etaMs !== null
+    }, 'the transfer to show on the master', 20_000)
+    const t = seen!.transfer!
+    expect(seen!.via).toBe('direct')
+    expect(t.totalBytes).toBeGreaterThan(20e6)
+    expect(t.bytes).toBeLessThan(t.totalBytes)
+    expect(t.rate).toBeGreaterThan(0)
+    expect(t.rate).toBeLessThan(6e6) // the limit, give or take a frame
+    expect(t.etaMs).toBeGreaterThan(0)
+    // The replica sees its side of the same transfer, and the table says it in words.
+    const replica = nodes.find((n) => n.name === seen!.node)!
+    await waitFor(async () => (await replicaOf(replica.home))?.transfer?.phase === 'chunks', 'the transfer to show on the replica', 10_000)
+    expect((await shoal(['apps', '--home', nodes[0]!.home])).stdout).toMatch(new RegExp(`${replica.name} \\(syncing \\d+% of \\d+(\\.\\d)?MB, \\d+(\\.\\d)?MB/s`))
+    // Once done, the lag is back and the transfer gone.
+    await waitFor(async () => {
+      const r = await replicaOf(nodes[0]!.home)
+      return r?.lagMs === 0 && r.transfer === null
+    }, 'the replica to catch up', 30_000)
   })
 
   it('--data seeds the volume: the master starts with those files', async () => {

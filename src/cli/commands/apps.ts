@@ -2,8 +2,9 @@ import { ControlClient } from '../../control/client.js'
 import type { AppStatus } from '../../control/types.js'
 import { home, homeOption, jsonOption, parse } from '../args.js'
 import { table } from '../table.js'
+import { transferText } from '../../console/format.js'
 
-export const summary = 'list apps: state, master, replicas and their lag'
+export const summary = 'list apps: state, master, replicas and their lag (or their sync in progress)'
 
 export function lag(ms: number | null): string {
   if (ms === null) return 'no data'
@@ -18,7 +19,7 @@ export function appRows(apps: AppStatus[]): string {
       a.state,
       String(a.epoch),
       a.master ?? '-',
-      a.replicas.map((r) => `${r.node} (${lag(r.lagMs)})`).join(', ') || '-',
+      a.replicas.map((r) => `${r.node} (${r.transfer !== null ? transferText(r.transfer) : lag(r.lagMs)})`).join(', ') || '-',
       String(a.rps),
       `${a.load.p99Ms}ms`,
       String(a.load.connections),

@@ -17,6 +17,7 @@ export async function run(argv: string[]): Promise<number> {
     'http-port': { type: 'string' },
     'data-port': { type: 'string' },
     'no-data-port': { type: 'boolean', default: false },
+    'replication-limit': { type: 'string' },
     'port-offset': { type: 'string' },
     capacity: { type: 'string' },
     'ssh-port': { type: 'string' },
@@ -41,6 +42,8 @@ export async function run(argv: string[]): Promise<number> {
     host: values.host,
     httpPort: parsePort(values['http-port'], '--http-port', 0),
     dataPort: values['no-data-port'] ? null : parsePort(values['data-port'], '--data-port', 0),
+    // MB per second (10^6 bytes), as the console shows rates.
+    replicationLimit: values['replication-limit'] === undefined ? undefined : parsePositiveNumber(values['replication-limit'], '--replication-limit', 0) * 1e6,
     portOffset: parsePort(values['port-offset'], '--port-offset', 0),
     capacity: parsePositiveNumber(values.capacity, '--capacity', 1),
     sshPort: values['ssh-port'] === undefined ? undefined : parsePort(values['ssh-port'], '--ssh-port', 0),
