@@ -1,50 +1,24 @@
 import { debuglog } from 'node:util'
 import type { AppSpec, Placement } from '../core/app-types.js'
-import { hasMajority, rankFailover } from '../core/failover-rank.js'
-import { replicaSet, type PlacementCandidate } from '../core/placement.js'
-import type { HeadRef, NodeId } from '../core/types.js'
-import type { Mesh } from '../mesh/mesh.js'
 import { AppSupervisor, type StateEvent } from '../runtime/supervisor.js'
 import type { LogLine } from '../runtime/log-ring.js'
+import type { AppHostContext } from './app-host-context.js'
 import type { AppVolume } from './app-volume.js'
-import type { ReplicationHub } from './replication-hub.js'
-import { SnapshotSchedule } from './snapshot-schedule.js'
-import type { ClusterEvent } from '../control/types.js'
 import { ShoalError } from '../core/errors.js'
 import { killGroup } from '../runtime/process-group.js'
+import { claimFailover } from './failover-claim.js'
+import { MasterReplication } from './master-replication.js'
 import { stashOnDemote, type DemoteResult } from './stash-on-demote.js'
 import { Standby } from './standby.js'
 
+export type { AppHostContext } from './app-host-context.js'
+export { HEARD_GUARD_MS } from './failover-claim.js'
+export { FINAL_SYNC_TIMEOUT_MS, SNAPSHOT_INTERVAL_MS } from './master-replication.js'
+
 const debug = debuglog('shoal')
-
-/** A leaving master waits at most this long for a replica to take its last snapshot. */
-export const FINAL_SYNC_TIMEOUT_MS = 10_000
-/** The master snapshots a changed live folder at most this often. */
-export const SNAPSHOT_INTERVAL_MS = 1000
-
-export interface AppHostContext {
-  self: NodeId
-  selfName: string
-  mesh: Mesh
-  hub: ReplicationHub
-  volume(app: string): Promise<AppVolume>
-  publishHead(app: string, head: HeadRef | null): void
-  event(e: Omit<ClusterEvent, 'at'>): void
-  defaultPolicy: 'available' | 'majority'
-  candidates(): PlacementCandidate[]
-  /** This node's own newest snapshot of an app (fresher than its gossiped record). */
-  volumeHead?(app: string): HeadRef | null
-  snapshotIntervalMs?: number
-  /** False: replicas keep no standby copy (less disk; a takeover checks out the whole volume). */
-  standby?: boolean
-  /** Default STANDBY_REFRESH_MS (see standby.ts). */
-  standbyRefreshMs?: number
-}
 
 export type LocalRole = 'master' | 'replica' | 'none'
 
-/** A master heard from directly this recently is not failed over, whatever gossip claims. */
-export const HEARD_GUARD_MS = 1000
 /** A target that started an app for a move keeps it running this long waiting for epoch+1. */
 export const TAKEOVER_GRACE_MS = 15_000
 
@@ -74,7 +48,8 @@ export class AppHost {
   /** Kept while this node is a replica; null when the node keeps no standbys. */
   private readonly standby: Standby | null
   private chain: Promise<void> = Promise.resolve()
-  private schedule: SnapshotSchedule | null = null
+  /** Snapshots and pushes to replicas while this node is the master. */
+  private readonly replication: MasterReplication
   private closed = false
   private readonly logTail: LogLine[] = []
 
@@ -83,6 +58,7 @@ export class AppHost {
     private readonly ctx: AppHostContext
   ) {
     this.standby = ctx.standby === false ? null : new Standby(ctx.standbyRefreshMs)
+    this.replication = new MasterReplication(app, ctx)
   }
 
   reconcile(): Promise<void> {
@@ -165,9 +141,9 @@ export class AppHost {
       }
       this.startSupervisor(spec, vol)
     }
-    this.ensureSnapshots(vol)
-    await this.maintainReplicas(spec, pl)
-    this.replicate(pl, vol)
+    this.replication.ensureSnapshots(vol)
+    await this.replication.maintainReplicas(spec, pl)
+    this.replication.replicate(pl, vol)
   }
 
   private startSupervisor(spec: AppSpec, vol: AppVolume): void {
@@ -199,68 +175,10 @@ export class AppHost {
     }
   }
 
-  /** Snapshots the live folder when it changed, then offers the newest snapshot to every replica. */
-  private ensureSnapshots(vol: AppVolume): void {
-    this.schedule ??= new SnapshotSchedule(
-      vol.live,
-      this.ctx.snapshotIntervalMs ?? SNAPSHOT_INTERVAL_MS,
-      async (s) => {
-        const pl = this.placement
-        if (pl === undefined || pl.master !== this.ctx.self) return
-        if (s.scan && (await vol.snapshot(pl.epoch, s.changed ?? undefined)) !== null) this.ctx.publishHead(this.app, vol.headRef())
-        this.replicate(pl, vol)
-      },
-      (err) => debug('%s: snapshot failed: %s', this.app, err)
-    )
-    this.schedule.start()
-  }
-
-  private replicate(pl: Placement, vol: AppVolume): void {
-    for (const r of pl.replicas) {
-      const status = this.ctx.mesh.gossip.table.status(r)
-      if (status !== 'alive' && status !== 'suspect') continue
-      const peerHead = this.ctx.mesh.gossip.table.get(r)?.record?.heads[this.app]?.id ?? null
-      this.ctx.hub.push(r, this.app, vol, peerHead).catch((err) => debug('%s: push to %s: %s', this.app, r.slice(0, 12), err))
-    }
-  }
-
-  /** Keeps the number of copies at the spec's count: replaces dead replicas, adds or drops. */
-  private async maintainReplicas(spec: AppSpec, pl: Placement): Promise<void> {
-    const table = this.ctx.mesh.gossip.table
-    const gone = (r: NodeId) => table.status(r) === 'dead' || table.status(r) === 'left'
-    const replicas = replicaSet(pl.replicas, spec.replicas - 1, this.ctx.self, this.ctx.candidates(), gone)
-    if (replicas.join() !== pl.replicas.join()) {
-      for (const dropped of pl.replicas.filter((r) => !replicas.includes(r))) this.ctx.hub.stop(dropped, this.app)
-      this.ctx.mesh.gossip.applyPlacement({ ...pl, rev: pl.rev + 1, replicas }, null)
-    }
-  }
-
   /** The master is gone: if this node ranks first among live replicas, it takes over. */
   private async maybeTakeOver(spec: AppSpec, pl: Placement): Promise<void> {
-    const table = this.ctx.mesh.gossip.table
-    const masterStatus = table.status(pl.master)
-    if (masterStatus === 'alive' || masterStatus === 'suspect') return
-    // Declared dead by someone else, yet it talks to us right now: it will refute; do not fail over.
-    if (masterStatus === 'dead' && this.ctx.mesh.heardFrom(pl.master, HEARD_GUARD_MS)) return
-    const alive = pl.replicas.filter((r) => r === this.ctx.self || table.status(r) === 'alive')
-    const ranked = rankFailover(
-      alive.map((id, i) => ({ id, head: id === this.ctx.self ? (this.ctx.volumeHead?.(this.app) ?? table.get(id)?.record?.heads[this.app] ?? null) : (table.get(id)?.record?.heads[this.app] ?? null), preference: i }))
-    )
-    if (ranked[0]?.id !== this.ctx.self) return
-    const policy = spec.partitionPolicy === '' ? this.ctx.defaultPolicy : spec.partitionPolicy
-    if (policy === 'majority') {
-      const members = [...table.members.values()].filter((m) => m.record !== null)
-      const known = members.filter((m) => table.status(m.record!.id) !== 'left').length
-      const seen = members.filter((m) => table.status(m.record!.id) === 'alive').length
-      if (!hasMajority(seen, known)) return
-    }
-    const vol = await this.ctx.volume(this.app)
-    await vol.open()
-    const head = vol.head()
-    const replicas = [...alive.filter((r) => r !== this.ctx.self), ...(masterStatus === 'left' ? [] : [pl.master])]
-    const claim: Placement = { app: this.app, epoch: pl.epoch + 1, rev: 0, master: this.ctx.self, replicas, state: 'failing-over', snapSeq: head?.seq ?? 0 }
-    this.ctx.event({ kind: 'failover', app: this.app, message: `${this.app}: master ${table.get(pl.master)?.record?.name ?? pl.master.slice(0, 8)} is ${masterStatus ?? 'gone'}; ${this.ctx.selfName} takes over (epoch ${claim.epoch})` })
-    this.ctx.mesh.gossip.applyPlacement(claim, null)
+    const claim = await claimFailover(this.app, spec, pl, this.ctx)
+    if (claim === null) return
     this.role = 'master'
     await this.asMaster(spec, claim)
   }
@@ -272,11 +190,11 @@ export class AppHost {
    * `resumeSnapshots()` undoes it if the move gives up with the app still running here.
    */
   async holdSnapshots(): Promise<void> {
-    await this.schedule?.halt()
+    await this.replication.halt()
   }
 
   resumeSnapshots(): void {
-    if (this.supervisor !== null) this.schedule?.start()
+    if (this.supervisor !== null) this.replication.resume()
   }
 
   async stopForMove(): Promise<void> {
@@ -342,24 +260,7 @@ export class AppHost {
     this.closed = true
     await this.stopRunning()
     const vol = await this.ctx.volume(this.app)
-    await vol.snapshot(pl.epoch)
-    this.ctx.publishHead(this.app, vol.headRef())
-    const head = vol.head()
-    const table = this.ctx.mesh.gossip.table
-    const live = pl.replicas.filter((r) => table.status(r) === 'alive')
-    if (head === null || live.length === 0) return
-    const deadline = Date.now() + FINAL_SYNC_TIMEOUT_MS
-    while (Date.now() < deadline) {
-      const results = await Promise.all(
-        live.map((r) => this.ctx.hub.push(r, this.app, vol, table.get(r)?.record?.heads[this.app]?.id ?? null).catch(() => false))
-      )
-      if (results.some(Boolean) || live.some((r) => table.get(r)?.record?.heads[this.app]?.id === head.id)) {
-        this.ctx.event({ kind: 'app', app: this.app, message: `${this.app}: last changes sent to a replica before leaving` })
-        return
-      }
-      await new Promise((r) => setTimeout(r, 200))
-    }
-    this.ctx.event({ kind: 'error', app: this.app, message: `${this.app}: no replica took the last snapshot before leaving` })
+    await this.replication.sendLastSnapshot(pl, vol)
   }
 
   /**
@@ -412,8 +313,7 @@ export class AppHost {
   }
 
   private async stopRunning(): Promise<void> {
-    this.schedule?.stop()
-    this.schedule = null
+    this.replication.stop()
     const sup = this.supervisor
     if (sup === null) return
     this.supervisor = null

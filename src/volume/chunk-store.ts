@@ -1,14 +1,11 @@
-import { readSync, type Stats } from 'node:fs'
-import { mkdir, readdir, rename, unlink } from 'node:fs/promises'
-import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { ShoalError } from '../core/errors.js'
 import { chunkHash } from './chunk-hash.js'
-import { fdClose, fdOpen, fdReadExactly, fdStat } from './fd-io.js'
-import { TMP_PREFIX, fsyncDir } from './fs-atomic.js'
-import { PACK_MAGIC, decodeTrailer, encodeTrailer, type PackEntry } from './pack-file.js'
+import { recoverIndex } from './index-recovery.js'
 import { OpenPacks } from './open-packs.js'
-import { Building, Pack, SPARE_SLABS, copyOf } from './pack-building.js'
+import { Building, Pack, SPARE_SLABS, copyOf, type ChunkLocation } from './pack-building.js'
+import { disposePack, readSpan, readSpanSync, span } from './pack-reads.js'
+import { sealPack } from './pack-seal.js'
 import { PackWriter } from './pack-writer.js'
 
 /** New chunks are written out as a pack once this many bytes wait in memory. */
@@ -25,22 +22,10 @@ export const MERGE_SMALL_PACKS = 8
 export const READ_SPAN_BYTES = 1024 * 1024
 
 const HEX64 = /^[0-9a-f]{64}$/
-const PACK_NAME = /^[0-9a-z]+-[0-9a-f]{8}\.pack$/
 
 export interface ChunkStoreOptions {
   /** Bytes of new chunks held in memory before they are written out as a pack. */
   packBytes?: number
-}
-
-interface Location {
-  home: Building | Pack
-  /** The bytes, while `home` is a Building. */
-  data: Buffer | null
-  offset: number
-  length: number
-  storedAt: number
-  /** Last time a snapshot or transfer found the chunk already here (kept in memory only). */
-  usedAt: number
 }
 
 /**
@@ -56,7 +41,7 @@ export class ChunkStore {
   readonly dir: string
   private readonly packDir: string
   private readonly packBytes: number
-  private readonly index = new Map<string, Location>()
+  private readonly index = new Map<string, ChunkLocation>()
   private readonly packs = new Set<Pack>()
   private readonly openPacks = new OpenPacks()
   private building = new Building()
@@ -74,44 +59,8 @@ export class ChunkStore {
 
   /** Creates the folder, removes temporary files left by a crash and loads the packs' indexes. Idempotent. */
   open(): Promise<void> {
-    this.opening ??= this.load()
+    this.opening ??= recoverIndex(this.packDir, this.index, this.packs, this.quarantined)
     return this.opening
-  }
-
-  private async load(): Promise<void> {
-    await mkdir(this.packDir, { recursive: true })
-    for (const name of (await readdir(this.packDir)).sort()) {
-      if (name.startsWith(TMP_PREFIX)) await unlink(join(this.packDir, name)).catch(() => undefined)
-      else if (PACK_NAME.test(name)) await this.loadPack(name)
-    }
-  }
-
-  private async loadPack(name: string): Promise<void> {
-    const path = join(this.packDir, name)
-    let entries: PackEntry[]
-    let st: Stats
-    const fd = await fdOpen(path, 'r')
-    try {
-      st = await fdStat(fd)
-      entries = await decodeTrailer(st.size, (position, length) => fdReadExactly(fd, position, length))
-    } catch (err) {
-      if (!ShoalError.is(err, 'BAD_CHUNK')) throw err
-      // Never delete what might be someone's data: set it aside and say so.
-      await rename(path, `${path}.bad`).catch(() => undefined)
-      this.quarantined.push(`${name}: ${err.message}`)
-      return
-    } finally {
-      await fdClose(fd)
-    }
-    const pack = new Pack(name, path, st.size, entries.length)
-    this.packs.add(pack)
-    for (const e of entries) {
-      if (this.index.has(e.hash)) {
-        pack.live-- // a copy left by a compaction cut short
-        continue
-      }
-      this.index.set(e.hash, { home: pack, data: null, offset: e.offset, length: e.length, storedAt: e.storedAt, usedAt: 0 })
-    }
   }
 
   has(hash: string): boolean {
@@ -183,52 +132,12 @@ export class ChunkStore {
         i++
         continue
       }
-      const span = this.span(hashes, i, at, READ_SPAN_BYTES)
-      reads.push(this.readSpan(at.home as Pack, at.offset, span.lengths, i, out))
-      i += span.lengths.length
+      const run = span(this.index, hashes, i, at, READ_SPAN_BYTES)
+      reads.push(readSpan(this.openPacks, at.home as Pack, at.offset, run.lengths, i, out))
+      i += run.lengths.length
     }
     await Promise.all(reads)
     return out
-  }
-
-  /** Reads `lengths` (chunks back to back from `offset` in `pack`) into out[from…]. */
-  private async readSpan(pack: Pack, offset: number, lengths: number[], from: number, out: Buffer[]): Promise<void> {
-    const length = lengths.reduce((n, l) => n + l, 0)
-    pack.readers++
-    try {
-      const data = await fdReadExactly(await this.openPacks.fd(pack), offset, length)
-      if (data.length !== length) throw new ShoalError('BAD_CHUNK', `stored chunks are cut short in ${pack.name}`)
-      let at = 0
-      for (const [k, len] of lengths.entries()) {
-        out[from + k] = data.subarray(at, at + len)
-        at += len
-      }
-    } finally {
-      this.doneReading(pack)
-    }
-  }
-
-  /**
-   * The chunks hashes[i…] lying back to back in the pack of hashes[i] (`first`, which always
-   * counts), `maxBytes` at most: their lengths.
-   */
-  private span(hashes: readonly string[], i: number, first: Location, maxBytes: number): { lengths: number[] } {
-    const lengths = [first.length]
-    let end = first.offset + first.length
-    for (let k = i + 1; k < hashes.length; k++) {
-      const next = this.index.get(hashes[k]!)
-      if (next === undefined || next.home !== first.home || next.data !== null || next.offset !== end) break
-      if (end + next.length - first.offset > maxBytes) break
-      end += next.length
-      lengths.push(next.length)
-    }
-    return { lengths }
-  }
-
-  /** A read of `pack` ended: a retired pack goes once none is left. */
-  private doneReading(pack: Pack): void {
-    pack.readers--
-    if (pack.readers === 0 && pack.retired) void this.dispose(pack)
   }
 
   /**
@@ -252,8 +161,8 @@ export class ChunkStore {
         i++
         continue
       }
-      const { lengths } = this.span(hashes, i, first, into.length - at)
-      this.readSpanSync(first.home as Pack, first.offset, lengths.reduce((n, l) => n + l, 0), into, at)
+      const { lengths } = span(this.index, hashes, i, first, into.length - at)
+      readSpanSync(this.openPacks, first.home as Pack, first.offset, lengths.reduce((n, l) => n + l, 0), into, at)
       for (const length of lengths) {
         out.push(into.subarray(at, at + length))
         at += length
@@ -268,24 +177,10 @@ export class ChunkStore {
     return this.readManyInto([hash], Buffer.allocUnsafe(this.locate(hash).length))[0]!
   }
 
-  private locate(hash: string): Location {
+  private locate(hash: string): ChunkLocation {
     const at = this.index.get(hash)
     if (at === undefined) throw new ShoalError('NOT_FOUND', `chunk ${hash.slice(0, 12)}… is not in the store`)
     return at
-  }
-
-  private readSpanSync(pack: Pack, offset: number, length: number, into: Buffer, at: number): void {
-    pack.readers++
-    try {
-      const fd = this.openPacks.fdSync(pack)
-      for (let got = 0; got < length; ) {
-        const n = readSync(fd, into, at + got, length - got, offset + got)
-        if (n === 0) throw new ShoalError('BAD_CHUNK', `stored chunks are cut short in ${pack.name}`)
-        got += n
-      }
-    } finally {
-      this.doneReading(pack)
-    }
   }
 
   /** Reads a chunk and checks its hash, so disk corruption is reported instead of copied. */
@@ -330,61 +225,6 @@ export class ChunkStore {
     if (b.entries.length === 0) return this.writing
     this.building = new Building()
     return this.queueSeal(b).then(() => undefined)
-  }
-
-  /** Writes `b` as a pack: beside its name, fsync, rename, fsync of the folder. */
-  private async seal(b: Building): Promise<Pack | null> {
-    const entries: PackEntry[] = []
-    const froms: Array<Pack | null> = []
-    // What is still to write: what came after the part written ahead (if any).
-    const rest: Buffer[] = []
-    let size = PACK_MAGIC.length
-    for (const [i, e] of b.entries.entries()) {
-      const at = this.index.get(e.hash)
-      const live = at !== undefined && (at.home === b || at.home === e.from) // else deleted meanwhile
-      const written = i < b.writtenEntries
-      if (!live && !written) continue
-      if (live) {
-        entries.push({ hash: e.hash, offset: size, length: e.data.length, storedAt: e.storedAt })
-        froms.push(e.from)
-      }
-      if (!written) rest.push(e.data)
-      size += e.data.length
-    }
-    if (entries.length === 0) {
-      await b.writer?.discard()
-      return null
-    }
-    const name = `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}.pack`
-    const path = join(this.packDir, name)
-    const file = b.writer ?? new PackWriter(this.packDir)
-    try {
-      const trailer = encodeTrailer(entries)
-      rest.push(trailer)
-      size += trailer.length
-      await file.finish(rest)
-      await rename(file.tmp, path)
-      await fsyncDir(this.packDir)
-    } catch (err) {
-      await file.discard()
-      // Nothing of `b` is stored: forget it, so the next snapshot or transfer brings it again.
-      for (const e of b.entries) if (this.index.get(e.hash)?.home === b) this.index.delete(e.hash)
-      throw err
-    }
-    const pack = new Pack(name, path, size, entries.length)
-    this.packs.add(pack)
-    for (const [i, e] of entries.entries()) {
-      const at = this.index.get(e.hash)
-      if (at === undefined || (at.home !== b && at.home !== froms[i])) {
-        pack.live--
-        continue
-      }
-      if (at.home instanceof Pack) at.home.live--
-      at.home = pack
-      at.offset = e.offset
-      at.data = null
-    }
-    return pack
   }
 
   /** Every stored chunk with the last time it was stored or found present (for GC grace). */
@@ -433,7 +273,7 @@ export class ChunkStore {
       this.packs.delete(pack)
       pack.retired = true
       // A pack still being read goes when its last read ends (see read).
-      if (pack.readers === 0) removals.push(this.dispose(pack))
+      if (pack.readers === 0) removals.push(disposePack(this.openPacks, pack))
       bytesFreed += pack.size
       packsRemoved++
     }
@@ -442,7 +282,7 @@ export class ChunkStore {
   }
 
   private queueSeal(b: Building): Promise<Pack | null> {
-    const sealed = this.writing.then(() => this.seal(b))
+    const sealed = this.writing.then(() => sealPack(b, this.packDir, this.index, this.packs))
     // Written out or forgotten, the building's chunks are no longer read from its slabs.
     void sealed.finally(() => b.releaseSlabs(this.spareSlabs, SPARE_SLABS)).catch(() => undefined)
     // The queue itself never rejects: each caller hears about its own pack.
@@ -452,11 +292,4 @@ export class ChunkStore {
     )
     return sealed
   }
-
-  /** Closes and removes a retired pack (its chunks live elsewhere now). Never rejects. */
-  private dispose(pack: Pack): Promise<void> {
-    this.openPacks.close(pack)
-    return unlink(pack.path).catch(() => undefined)
-  }
 }
-

@@ -70,6 +70,18 @@ export class Pack {
   }
 }
 
+/** A chunk store's index entry: where one stored chunk's bytes are. */
+export interface ChunkLocation {
+  home: Building | Pack
+  /** The bytes, while `home` is a Building. */
+  data: Buffer | null
+  offset: number
+  length: number
+  storedAt: number
+  /** Last time a snapshot or transfer found the chunk already here (kept in memory only). */
+  usedAt: number
+}
+
 /** A copy with its own memory (Buffer.from would put small ones in the shared pool's slabs). */
 export function copyOf(data: Uint8Array): Buffer {
   const own = Buffer.allocUnsafeSlow(data.byteLength)

@@ -1,22 +1,24 @@
 import { ShoalError, isErrorCode } from '../core/errors.js'
-import type { Manifest, ManifestEntry, Snapnode } from '../core/snapnode.js'
-import { MAX_MANIFEST_BYTES, decodeManifestBounded } from '../protocol/manifest-codec.js'
-import { MAX_CHUNK_BYTES, PUSH_AHEAD_BYTES, decodeReplication, encodeReplication, type ChunkRun, type ReplicationMessage } from '../protocol/volume-messages.js'
+import type { Snapnode } from '../core/snapnode.js'
+import { MAX_CHUNK_BYTES, decodeReplication, encodeReplication, type ReplicationMessage } from '../protocol/volume-messages.js'
 import { patchFromStore } from './chunk-patch.js'
-import { byFirstChunk, changedRuns, lackingChunks, runsFor } from './chunk-runs.js'
 import { chunkHash } from './chunk-hash.js'
 import type { ChunkStore } from './chunk-store.js'
+import { newTransfer, type Offer, type Transfer } from './incoming-transfer.js'
 import type { Link } from './link.js'
-import { assembleManifest, knownPieces, type KnownPiece } from './manifest-assembly.js'
 import { checkChunkSizes, checkManifest, type ManifestLimits } from './manifest-check.js'
-import { snapshotId } from './snapshot-id.js'
+import { assembleOffered, checkOffer, takeLocalPieces } from './offered-manifest.js'
+import { keepPushed } from './pushed-chunks.js'
 import type { SnapshotStore } from './snapshot-store.js'
+import { toShoalError } from './to-shoal-error.js'
 import { ProgressMeter, type ReplicationProgress } from './transfer-progress.js'
+import { nextWant, planChunks } from './want-planning.js'
+
+export { toShoalError } from './to-shoal-error.js'
+export { WANT_BATCH } from './want-planning.js'
 
 /** No frame for this long while chunks are outstanding: the transfer fails with STREAM_STALLED. */
 export const STALL_TIMEOUT_MS = 30_000
-/** Hashes per want frame. */
-export const WANT_BATCH = 128
 /** Chunks requested but not yet written, at most (bounds memory: ~WINDOW × average chunk). */
 export const WINDOW_CHUNKS = 512
 const NO_ID = '0'.repeat(64)
@@ -39,37 +41,6 @@ export interface ReceiverOptions {
   onError?: (err: ShoalError, id: string | null) => void
   /** Ask senders to push the next snapshot's new chunks ahead of its offer (default true). */
   pushAhead?: boolean
-}
-
-interface Transfer {
-  snapnode: Snapnode
-  manifestSize: number
-  pieces: string[]
-  /** Manifest pieces at hand: from a local manifest, then as received. Kept in memory only. */
-  pieceData: Map<string, Uint8Array>
-  phase: 'manifest' | 'chunks' | 'commit'
-  pending: string[]
-  outstanding: Set<string>
-  /** Chunks handed to the store whose put has not settled. */
-  writing: number
-  stored: string[]
-  manifest: Manifest | null
-  manifestBytes: Buffer | null
-  /** Where the manifest's header and entries end in its bytes (for cutting it into pieces). */
-  manifestEnds: number[] | null
-  /** The manifest passed checkManifest. */
-  checked: boolean
-  meter: ProgressMeter
-  done: boolean
-  loading: boolean
-  /** The sender takes bases and answers with patches. */
-  patches: boolean
-  /** The local snapshot whose manifest the pieces came from: where bases are looked for. */
-  base: string | null
-  /** Runs to name in wants, by the hash of their first chunk. */
-  runs: Map<string, ChunkRun[]>
-  /** Pieces of the local manifest the offered one is read against (see manifest-assembly.ts). */
-  known: Map<string, KnownPiece>
 }
 
 /**
@@ -156,7 +127,7 @@ export class ReplicationReceiver {
     }
   }
 
-  private async start(offer: Extract<ReplicationMessage, { type: 'offer' }>): Promise<void> {
+  private async start(offer: Offer): Promise<void> {
     const { chunks, snapshots } = this.opts
     const snapnode = offer.snapnode
     await snapshots.open()
@@ -165,53 +136,12 @@ export class ReplicationReceiver {
       this.opts.onCommit?.(snapshots.get(snapnode.id)!)
       return
     }
-    if (offer.manifestSize > MAX_MANIFEST_BYTES || offer.manifestPieces.length > offer.manifestSize || offer.manifestPieces.length * MAX_CHUNK_BYTES < offer.manifestSize) {
-      throw new ShoalError('BAD_MANIFEST', `manifest of ${offer.manifestSize} bytes in ${offer.manifestPieces.length} pieces is impossible`)
-    }
+    checkOffer(offer)
     await this.opts.accept?.(snapnode)
-    const t: Transfer = {
-      snapnode,
-      manifestSize: offer.manifestSize,
-      pieces: offer.manifestPieces,
-      pieceData: new Map(),
-      phase: 'manifest',
-      pending: [],
-      outstanding: new Set(),
-      writing: 0,
-      stored: [],
-      manifest: null,
-      manifestBytes: null,
-      manifestEnds: null,
-      checked: false,
-      meter: new ProgressMeter(snapnode.id),
-      done: false,
-      loading: false,
-      patches: offer.patches === true,
-      base: null,
-      runs: new Map(),
-      known: new Map()
-    }
+    const t = newTransfer(offer)
     if (this.transfer !== null || this.closed) return // a newer offer came in while we waited
     this.transfer = t
-    // Most of a new manifest is unchanged from its parent (or our newest one): take those pieces
-    // from the local copy and fetch only the rest.
-    const local = snapshotsHave(snapshots, snapnode.parent) ?? snapshots.head()?.id ?? null
-    if (local) {
-      const pieces = await snapshots.readPieces(local)
-      for (const p of pieces) t.pieceData.set(p.hash, p.data)
-      if (t.patches) t.base = local
-      const decoded = await snapshots.readManifestBounded(local)
-      t.known = knownPieces(pieces, decoded.manifest, decoded.ends)
-    }
-    // Pieces of any other manifest this node keeps are chunks in its store too. More bytes
-    // than the offered manifest's size cannot all be its pieces: an offer naming them is a lie.
-    let held = 0
-    for (const h of new Set(offer.manifestPieces)) {
-      if (t.pieceData.has(h) || !chunks.has(h)) continue
-      held += chunks.size(h) ?? 0
-      if (held > offer.manifestSize) throw new ShoalError('BAD_MANIFEST', `offer names more manifest pieces than its ${offer.manifestSize} bytes can hold`)
-      t.pieceData.set(h, await chunks.get(h))
-    }
+    await takeLocalPieces(t, snapshots, chunks)
     if (this.transfer !== t) return
     t.pending = [...new Set(offer.manifestPieces)].filter((h) => !t.pieceData.has(h))
     t.meter.totalChunks = t.pending.length
@@ -222,7 +152,7 @@ export class ReplicationReceiver {
   private onChunk(hash: string, data: Uint8Array): void {
     const t = this.transfer
     if (!t || !t.outstanding.has(hash)) {
-      this.onPushed(hash, () => data)
+      this.pushed += keepPushed(this.opts, this.pushed, hash, () => data)
       return
     }
     if (data.byteLength > MAX_CHUNK_BYTES || chunkHash(data) !== hash) {
@@ -237,7 +167,7 @@ export class ReplicationReceiver {
     const t = this.transfer
     const { chunks } = this.opts
     if (!t || !t.outstanding.has(msg.hash)) {
-      this.onPushed(msg.hash, () => (msg.pieces.every((p) => !('base' in p) || chunks.has(p.base)) ? patchFromStore(msg.pieces, chunks) : null))
+      this.pushed += keepPushed(this.opts, this.pushed, msg.hash, () => (msg.pieces.every((p) => !('base' in p) || chunks.has(p.base)) ? patchFromStore(msg.pieces, chunks) : null))
       return
     }
     if (t.phase !== 'chunks' || msg.pieces.some((p) => 'base' in p && !chunks.has(p.base))) {
@@ -256,31 +186,6 @@ export class ReplicationReceiver {
       return
     }
     this.verified(t, msg.hash, data)
-  }
-
-  /**
-   * A chunk nobody asked for: pushed ahead of an offer (see the ack's `push`), or left over from
-   * an aborted transfer. Kept once its hash checks out, up to PUSH_AHEAD_BYTES between offers
-   * (the offer then finds it stored and does not ask for it); one this node holds, one over that
-   * budget or a patch on a chunk it does not hold is dropped (the offer asks for it if needed).
-   * A bad one is reported, and leaves any transfer alone.
-   */
-  private onPushed(hash: string, bytes: () => Uint8Array | null): void {
-    const { chunks } = this.opts
-    if (this.opts.pushAhead === false || chunks.has(hash) || this.pushed >= PUSH_AHEAD_BYTES) return
-    let data: Uint8Array | null
-    try {
-      data = bytes()
-    } catch {
-      return
-    }
-    if (data === null) return
-    if (data.byteLength > MAX_CHUNK_BYTES || chunkHash(data) !== hash) {
-      this.opts.onError?.(new ShoalError('BAD_CHUNK', `pushed chunk ${hash.slice(0, 12)}… does not match its hash`), null)
-      return
-    }
-    this.pushed += data.byteLength
-    chunks.put(hash, data).catch((err: unknown) => this.opts.onError?.(toShoalError(err), null))
   }
 
   /**
@@ -319,18 +224,7 @@ export class ReplicationReceiver {
   private advance(t: Transfer): void {
     if (this.transfer !== t || t.phase === 'commit' || t.loading) return
     const window = this.opts.windowChunks ?? WINDOW_CHUNKS
-    for (;;) {
-      const room = window - t.outstanding.size - t.writing
-      if (t.pending.length === 0 || room < Math.min(WANT_BATCH, t.pending.length)) break
-      const batch = t.pending.splice(0, Math.min(room, WANT_BATCH))
-      for (const h of batch) t.outstanding.add(h)
-      const want: ReplicationMessage = { type: 'want', id: t.snapnode.id, total: t.meter.totalChunks, hashes: batch }
-      if (t.runs.size > 0) {
-        const runs = runsFor(t.runs, batch)
-        if (runs.length > 0) want.runs = runs
-      }
-      this.send(want)
-    }
+    for (let want = nextWant(t, window); want !== null; want = nextWant(t, window)) this.send(want)
     if (t.pending.length || t.outstanding.size || t.writing) return
     if (t.phase === 'manifest') t.loading = true
     const next = t.phase === 'manifest' ? this.loadManifest(t) : this.commit(t)
@@ -341,41 +235,14 @@ export class ReplicationReceiver {
     t.phase = 'chunks'
     t.loading = false
     const { chunks } = this.opts
-    const pieces = t.pieces.map((hash) => ({ hash, data: t.pieceData.get(hash)! }))
-    const bytes = Buffer.concat(pieces.map((p) => p.data))
-    t.pieceData.clear()
-    if (bytes.byteLength !== t.manifestSize) throw new ShoalError('BAD_MANIFEST', `manifest is ${bytes.byteLength} bytes, offer said ${t.manifestSize}`)
-    // Entries of pieces the local manifest has are taken from it; only the rest is decoded, and
-    // only those entries can name chunks this node lacks (it holds every chunk of its snapshots;
-    // the commit looks at every entry again, in case one went meanwhile).
-    const assembled = t.known.size > 0 ? assembleManifest(pieces, t.known) : null
-    t.known.clear()
-    let manifest: Manifest
-    let ends: number[]
-    let fresh: ManifestEntry[]
-    if (assembled !== null) ({ manifest, ends, fresh } = assembled)
-    else {
-      try {
-        ;({ manifest, ends } = decodeManifestBounded(bytes))
-      } catch (err) {
-        throw new ShoalError('BAD_MANIFEST', `manifest does not decode: ${(err as Error).message}`)
-      }
-      fresh = manifest.entries
-    }
-    if (snapshotId(bytes, t.snapnode) !== t.snapnode.id) throw new ShoalError('BAD_MANIFEST', 'snapshot id does not match its manifest and lineage')
+    // Only the entries decoded (`fresh`) can name chunks this node lacks: it holds every chunk
+    // of its snapshots (the commit looks at every entry again, in case one went meanwhile).
+    const { bytes, manifest, ends, fresh } = assembleOffered(t)
     if (this.transfer !== t) return
     t.manifest = manifest
     t.manifestBytes = bytes
     t.manifestEnds = ends
-    const lacking = lackingChunks({ entries: fresh }, (h) => chunks.has(h))
-    t.pending = lacking.hashes
-    if (t.base !== null && t.pending.length > 0) {
-      const wanted = new Set(t.pending)
-      const base = await this.opts.snapshots.readManifest(t.base)
-      if (this.transfer !== t) return
-      // Only files naming a lacking chunk can hold a run of them.
-      t.runs = byFirstChunk(changedRuns({ entries: lacking.files }, base, (h) => wanted.has(h)))
-    }
+    await planChunks(t, fresh, chunks, this.opts.snapshots)
     if (this.transfer !== t) return
     t.meter = new ProgressMeter(t.snapnode.id)
     t.meter.totalChunks = t.pending.length
@@ -456,13 +323,4 @@ export class ReplicationReceiver {
   private send(msg: ReplicationMessage): void {
     if (!this.closed) this.opts.link.send(encodeReplication(msg))
   }
-}
-
-function snapshotsHave(snapshots: SnapshotStore, id: string | null): string | null {
-  return id !== null && snapshots.has(id) ? id : null
-}
-
-export function toShoalError(err: unknown): ShoalError {
-  if (err instanceof ShoalError) return err
-  return new ShoalError('INTERNAL', (err as Error)?.message ?? String(err), { cause: err })
 }

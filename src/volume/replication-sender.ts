@@ -1,15 +1,19 @@
 import { ShoalError, isErrorCode } from '../core/errors.js'
-import type { ManifestEntry, Snapnode } from '../core/snapnode.js'
-import { MAX_CHUNK_BYTES, PUSH_AHEAD_BYTES, decodeReplication, encodeChunkFrame, encodeReplication, type ChunkRun, type PatchPiece, type ReplicationMessage } from '../protocol/volume-messages.js'
-import { changedRuns } from './chunk-runs.js'
+import { MAX_CHUNK_BYTES, decodeReplication, encodeChunkFrame, encodeReplication, type ReplicationMessage } from '../protocol/volume-messages.js'
+import { literalBytes, nextFrames } from './chunk-frames.js'
 import type { ChunkStore } from './chunk-store.js'
 import { frameLength, type Link } from './link.js'
-import { STALL_TIMEOUT_MS, toShoalError } from './replication-receiver.js'
+import { newPushing, queueFileChunks, queueNewPieces, type Pushing } from './push-ahead-queue.js'
+import { STALL_TIMEOUT_MS } from './replication-receiver.js'
+import type { ChunkSource } from './run-alignment.js'
+import { newOutgoing, takeWant, type Outgoing, type SendResult, type Sending } from './sending.js'
 import type { SnapshotStore } from './snapshot-store.js'
-import { alignRun, patchPieces, type ChunkSource, type RunAlignment } from './run-alignment.js'
 import type { FileSettled } from './snapshotter.js'
-import { ProgressMeter, type ReplicationProgress } from './transfer-progress.js'
+import { toShoalError } from './to-shoal-error.js'
+import type { ReplicationProgress } from './transfer-progress.js'
 import { yieldToLoop } from './yield-to-loop.js'
+
+export type { SendResult } from './sending.js'
 
 /**
  * Wanted chunks are read (synchronously) into one reused buffer of this size, as many back to
@@ -46,70 +50,6 @@ export interface SenderOptions {
    */
   pushAhead?: boolean
   onProgress?: (p: ReplicationProgress) => void
-}
-
-export interface SendResult {
-  snapnode: Snapnode
-  /** Node that acknowledged the commit (now recorded as a holder). */
-  holder: string
-  /** Frame bytes this sender put on the link for this snapshot (pushed ahead, offer, chunks). */
-  bytesSent: number
-  /** Chunks and manifest pieces sent, pushed ahead or asked for. */
-  chunksSent: number
-  durationMs: number
-}
-
-type ChunkFrame = Extract<ReplicationMessage, { type: 'chunk' | 'patch' }>
-
-interface RunState {
-  run: ChunkRun
-  alignment: Promise<RunAlignment | null> | null
-}
-
-/** Chunks on their way to the link: asked for in a transfer, or pushed ahead of one. */
-interface Sending {
-  pieces: Map<string, Uint8Array>
-  queue: string[]
-  /** Runs (see chunk-runs.ts) by the hashes of their new chunks: those go as patches. */
-  runs: Map<string, { run: RunState; index: number }>
-  meter: ProgressMeter
-  bytesSent: number
-  started: number
-  settled: boolean
-}
-
-interface Outgoing extends Sending {
-  id: string
-  snapnode: Snapnode
-  resolve: (r: SendResult) => void
-  reject: (e: ShoalError) => void
-  totals: Map<string, number>
-  /** What was pushed ahead of the offer. */
-  pushed: { bytes: number; chunks: number }
-}
-
-/** What is pushed ahead of the next offer (see pushAhead). */
-interface Pushing extends Sending {
-  /** Every hash queued since the last offer, and the bytes they hold. */
-  queued: Set<string>
-  queuedBytes: number
-  /** Files being read, by path: how far they were looked at (so each chunk is looked at once). */
-  files: Map<string, PushedFile>
-  /** Where each chunk of a file's previous version sits, by path (see changedRuns). */
-  positions: Map<string, Map<string, number>>
-}
-
-interface PushedFile {
-  /** Chunks looked at: chunks[0…done) were queued or are old; `last` is chunks[done - 1]. */
-  done: number
-  last: string | null
-  /** The file's new chunks told so far (the first `seen` of FileSettled.newChunks). */
-  isNew: Set<string>
-  seen: number
-}
-
-function newPushing(): Pushing {
-  return { pieces: new Map(), queue: [], runs: new Map(), meter: new ProgressMeter('push'), bytesSent: 0, started: Date.now(), settled: false, queued: new Set(), queuedBytes: 0, files: new Map(), positions: new Map() }
 }
 
 /**
@@ -183,43 +123,7 @@ export class ReplicationSender {
    */
   pushAhead(f: FileSettled): void {
     if (this.sends > 0 || this.current !== null || !this.takesPushesOn(f.parent)) return
-    const p = this.pushing
-    // Told again and again as a large file is read: only what came since is looked at. A file
-    // read again from its start (it changed meanwhile) starts over when its chunks no longer
-    // reach, or no longer match, where the last look ended. (What this misses is only not
-    // pushed: the offer asks for it.)
-    let file = p.files.get(f.path)
-    if (file === undefined || f.chunks.length < file.done || (file.done > 0 && f.chunks[file.done - 1] !== file.last)) {
-      p.files.set(f.path, (file = { done: 0, last: null, isNew: new Set(), seen: 0 }))
-    }
-    for (; file.seen < f.newChunks.length; file.seen++) file.isNew.add(f.newChunks[file.seen]!)
-    // A file still being read: its last new chunks wait for the chunk after them, which tells
-    // where their run ends (and so which old chunks they are patches on).
-    let end = f.chunks.length
-    if (!f.settled) while (end > file.done && file.isNew.has(f.chunks[end - 1]!)) end--
-    // From the chunk before those not looked at yet: a run starting there needs its left neighbour.
-    const from = Math.max(0, file.done - 1)
-    file.done = end
-    file.last = end > 0 ? f.chunks[end - 1]! : null
-    const chunks = f.chunks.slice(from, end)
-    const fresh = new Set<string>()
-    for (const h of chunks) {
-      if (!file.isNew.has(h) || fresh.has(h)) continue
-      const size = this.opts.chunks.size(h)
-      if (size !== undefined && this.queuePush(h, size)) fresh.add(h)
-    }
-    if (fresh.size === 0) return
-    if (this.opts.patches !== false && f.previous !== null && f.previous.length > 0) {
-      // Entries only to be read by changedRuns: the lists are not copied (a huge file's are long).
-      const entry = (list: readonly string[]): ManifestEntry => ({ path: f.path, kind: 'file', mode: 0, mtimeMs: 0, size: 0, chunks: list as string[] })
-      for (const run of changedRuns({ entries: [entry(chunks)] }, { entries: [entry(f.previous)] }, (h) => fresh.has(h), p.positions)) {
-        const state: RunState = { run, alignment: null }
-        run.chunks.forEach((h, index) => {
-          if (!p.runs.has(h)) p.runs.set(h, { run: state, index })
-        })
-      }
-    }
-    this.kickPushes()
+    if (queueFileChunks(this.pushing, f, this.opts.chunks, this.opts.patches !== false)) this.kickPushes()
   }
 
   /**
@@ -229,17 +133,6 @@ export class ReplicationSender {
   private takesPushesOn(parent: string | null): boolean {
     const ack = this.lastAck
     return !this.closed && this.opts.pushAhead !== false && !this.opts.bandwidthLimit && ack !== null && ack.push && parent === ack.id
-  }
-
-  /** Queues a chunk (or, with `data`, a manifest piece) to push; false when already queued or over budget. */
-  private queuePush(hash: string, size: number, data?: Uint8Array): boolean {
-    const p = this.pushing
-    if (p.queued.has(hash) || p.queuedBytes + size > PUSH_AHEAD_BYTES) return false
-    p.queued.add(hash)
-    p.queuedBytes += size
-    if (data !== undefined) p.pieces.set(hash, data)
-    p.queue.push(hash)
-    return true
   }
 
   /** Resolves once every push queued is on the link (or could not be read). */
@@ -290,10 +183,7 @@ export class ReplicationSender {
       // them from its store instead of asking for them. (A parent pruned here meanwhile: the
       // receiver asks for the pieces it lacks, as without pushes.)
       const parentPieces = await snapshots.readPieces(snapnode.parent!).catch(() => null)
-      if (parentPieces !== null) {
-        const had = new Set(parentPieces.map((p) => p.hash))
-        for (const piece of pieces) if (!had.has(piece.hash)) this.queuePush(piece.hash, piece.data.byteLength, piece.data)
-      }
+      if (parentPieces !== null) queueNewPieces(this.pushing, pieces, parentPieces)
     }
     // Chunks pushed ahead go first: the receiver then finds them stored when it reads the offer.
     await this.flushPushes()
@@ -302,21 +192,7 @@ export class ReplicationSender {
         reject(new ShoalError('LINK_CLOSED', 'replication link is closed'))
         return
       }
-      const out: Outgoing = {
-        id,
-        snapnode,
-        pieces: new Map(pieces.map((p) => [p.hash, p.data])),
-        queue: [],
-        runs: new Map(),
-        meter: new ProgressMeter(id),
-        bytesSent: 0,
-        started: Date.now(),
-        resolve,
-        reject,
-        settled: false,
-        totals: new Map(),
-        pushed: { bytes: this.pushing.bytesSent, chunks: this.pushing.meter.chunks }
-      }
+      const out = newOutgoing(id, snapnode, pieces, resolve, reject, { bytes: this.pushing.bytesSent, chunks: this.pushing.meter.chunks })
       this.current = out
       this.lastActivity = Date.now()
       this.pushing = newPushing()
@@ -338,23 +214,10 @@ export class ReplicationSender {
     }
     if (!out || out.settled || !('id' in msg) || msg.id !== out.id) return
     switch (msg.type) {
-      case 'want': {
-        // `total` is per phase (manifest pieces, then chunks); keep the largest seen per phase.
-        const phase = out.pieces.has(msg.hashes[0] ?? '') ? 'manifest' : 'chunks'
-        out.totals.set(phase, Math.max(out.totals.get(phase) ?? 0, msg.total))
-        out.meter.totalChunks = [...out.totals.values()].reduce((a, b) => a + b, 0)
-        out.queue.push(...msg.hashes)
-        if (msg.runs !== undefined && this.opts.patches !== false) {
-          for (const run of msg.runs) {
-            const state: RunState = { run, alignment: null }
-            run.chunks.forEach((h, index) => {
-              if (!out.runs.has(h)) out.runs.set(h, { run: state, index })
-            })
-          }
-        }
+      case 'want':
+        takeWant(out, msg, this.opts.patches !== false)
         this.pump(out).catch((err: unknown) => this.failLocal(out, toShoalError(err)))
         return
-      }
       case 'ack':
         this.lastAck = { id: msg.id, push: msg.push === true }
         // The receiver holds it from now on. Recording that here is bookkeeping (holders are
@@ -380,7 +243,7 @@ export class ReplicationSender {
     try {
       let sinceYield = 0
       while (out.queue.length > 0 && !out.settled) {
-        for (const msg of await this.nextFrames(out)) {
+        for (const msg of await nextFrames(out, this.opts.chunks, this.readBuffer, this.source)) {
           if (out.settled) break
           await this.throttle(out)
           const ok = this.emit(out, msg)
@@ -403,40 +266,6 @@ export class ReplicationSender {
     } finally {
       this.pumping = false
     }
-  }
-
-  /**
-   * The frames for the next wanted hashes: the plain chunks next in line, read together into
-   * the read buffer (so valid until the next call), else one manifest piece or one chunk of a run.
-   */
-  private async nextFrames(out: Sending): Promise<ChunkFrame[]> {
-    const { chunks } = this.opts
-    const batch: string[] = []
-    let bytes = 0
-    for (const hash of out.queue) {
-      if (out.pieces.has(hash) || out.runs.has(hash)) break
-      bytes += chunks.size(hash) ?? 0 // an absent chunk fails the read below with NOT_FOUND
-      if (batch.length > 0 && bytes > this.readBuffer.length) break
-      batch.push(hash)
-    }
-    if (batch.length === 0) return [await this.frameFor(out, out.queue.shift()!)]
-    out.queue.splice(0, batch.length)
-    const data = chunks.readManyInto(batch, this.readBuffer)
-    return batch.map((hash, i): ChunkFrame => ({ type: 'chunk', hash, data: data[i]! }))
-  }
-
-  /** The frame that carries `hash`: the chunk itself, or a patch on the old run it replaced. */
-  private async frameFor(out: Sending, hash: string): Promise<ChunkFrame> {
-    const piece = out.pieces.get(hash)
-    if (piece) return { type: 'chunk', hash, data: piece }
-    const data = this.opts.chunks.readManyInto([hash], this.readBuffer)[0]!
-    const at = out.runs.get(hash)
-    if (at === undefined) return { type: 'chunk', hash, data }
-    // Aligned once per run; a run this store cannot align (a chunk gone) is sent whole.
-    at.run.alignment ??= alignRun(at.run.run, this.source).catch(() => null)
-    const alignment = await at.run.alignment
-    const pieces = alignment !== null ? patchPieces(alignment, at.index, data) : null
-    return pieces === null ? { type: 'chunk', hash, data } : { type: 'patch', hash, pieces }
   }
 
   private async throttle(out: Sending): Promise<void> {
@@ -499,10 +328,4 @@ export class ReplicationSender {
     this.drainWaiter = null
     w?.()
   }
-}
-
-function literalBytes(pieces: PatchPiece[]): number {
-  let n = 0
-  for (const p of pieces) if ('literal' in p) n += p.literal.byteLength
-  return n
 }

@@ -1,0 +1,64 @@
+import type { Manifest, Snapnode } from '../core/snapnode.js'
+import type { ChunkRun, ReplicationMessage } from '../protocol/volume-messages.js'
+import type { KnownPiece } from './manifest-assembly.js'
+import { ProgressMeter } from './transfer-progress.js'
+
+export type Offer = Extract<ReplicationMessage, { type: 'offer' }>
+
+/** A snapshot a receiver is fetching: its manifest's pieces first, then the chunks it lacks. */
+export interface Transfer {
+  snapnode: Snapnode
+  manifestSize: number
+  pieces: string[]
+  /** Manifest pieces at hand: from a local manifest, then as received. Kept in memory only. */
+  pieceData: Map<string, Uint8Array>
+  phase: 'manifest' | 'chunks' | 'commit'
+  pending: string[]
+  outstanding: Set<string>
+  /** Chunks handed to the store whose put has not settled. */
+  writing: number
+  stored: string[]
+  manifest: Manifest | null
+  manifestBytes: Buffer | null
+  /** Where the manifest's header and entries end in its bytes (for cutting it into pieces). */
+  manifestEnds: number[] | null
+  /** The manifest passed checkManifest. */
+  checked: boolean
+  meter: ProgressMeter
+  done: boolean
+  loading: boolean
+  /** The sender takes bases and answers with patches. */
+  patches: boolean
+  /** The local snapshot whose manifest the pieces came from: where bases are looked for. */
+  base: string | null
+  /** Runs to name in wants, by the hash of their first chunk. */
+  runs: Map<string, ChunkRun[]>
+  /** Pieces of the local manifest the offered one is read against (see manifest-assembly.ts). */
+  known: Map<string, KnownPiece>
+}
+
+export function newTransfer(offer: Offer): Transfer {
+  const snapnode = offer.snapnode
+  return {
+    snapnode,
+    manifestSize: offer.manifestSize,
+    pieces: offer.manifestPieces,
+    pieceData: new Map(),
+    phase: 'manifest',
+    pending: [],
+    outstanding: new Set(),
+    writing: 0,
+    stored: [],
+    manifest: null,
+    manifestBytes: null,
+    manifestEnds: null,
+    checked: false,
+    meter: new ProgressMeter(snapnode.id),
+    done: false,
+    loading: false,
+    patches: offer.patches === true,
+    base: null,
+    runs: new Map(),
+    known: new Map()
+  }
+}
