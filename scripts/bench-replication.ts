@@ -543,7 +543,7 @@ async function main(): Promise<void> {
         const ph = snap.stats.phases
         log(
           `round ${r + 1}: shoal ${(incMs / 1000).toFixed(2)} s (snapshot ${snapMs.toFixed(0)} ms [${snap.stats.listing === 'changed' ? `${reported.size} reported paths` : 'whole tree'} listed in ${ph.walkMs.toFixed(0)} ms, ` +
-            `read ${snap.stats.filesRead} files ${(snap.stats.bytesRead / MiB).toFixed(0)} MiB ${ph.readMs.toFixed(0)} ms, commit ${ph.commitMs.toFixed(0)} ms], ` +
+            `read ${snap.stats.filesRead} files ${(snap.stats.bytesRead / MiB).toFixed(0)} MiB (${(snap.stats.bytesMatched / MiB).toFixed(0)} MiB recognised by comparison) ${ph.readMs.toFixed(0)} ms, commit ${ph.commitMs.toFixed(0)} ms], ` +
             `send and replica commit ${(durableMs - snapMs).toFixed(0)} ms ${inc.chunksSent} chunks, checkout ${done.checkoutMs.toFixed(0)} ms; replica ms ${done.trace})`
         )
         return { snap, inc, done, incMs, durableMs, ph }

@@ -190,6 +190,17 @@ export class ChunkStore {
     return data
   }
 
+  /**
+   * Marks a stored chunk as just found present, as `put` of a known chunk does (collection spares
+   * it for the grace period: a snapshot being taken may name it); false when it is not stored.
+   */
+  touch(hash: string): boolean {
+    const at = this.index.get(hash)
+    if (at === undefined) return false
+    at.usedAt = Date.now()
+    return true
+  }
+
   /** Size in bytes of a stored chunk, or undefined when it is not stored. */
   size(hash: string): number | undefined {
     return this.index.get(hash)?.length

@@ -3,8 +3,9 @@ import { join } from 'node:path'
 import { ShoalError } from '../core/errors.js'
 import { chunkHasher, ChunkHasher } from './chunk-hasher.js'
 import type { ChunkStore } from './chunk-store.js'
-import type { ChunkerParams } from './chunker.js'
+import { nextCut, type ChunkerParams } from './chunker.js'
 import { openRegularSync } from './fd-io.js'
+import { PreviousChunks } from './previous-chunks.js'
 import { yieldToLoop } from './yield-to-loop.js'
 
 /** A file that keeps changing while read is retried this many times, then FILE_CHANGING. */
@@ -33,6 +34,8 @@ export interface ReadFile {
 /** What reads add to: bytes read and the new chunks stored (their hashes in `newHashes`). */
 export interface ReadTally {
   bytesRead: number
+  /** Bytes recognised as old chunks by comparison (see PreviousChunks). */
+  bytesMatched: number
   newChunks: number
   newBytes: number
   newHashes: string[]
@@ -53,28 +56,34 @@ export interface ReadTally {
 export class FileReader {
   /** Read buffers reused across files (one per concurrent read). */
   private readonly buffers: Buffer[] = []
+  /** Buffers old chunks are read into for comparing (see PreviousChunks), reused likewise. */
+  private readonly compareBuffers: Buffer[] = []
 
   constructor(private readonly opts: FileReaderOptions) {}
 
   /**
    * Reads, chunks and stores one file, re-reading it if it changed during the read. A file
    * larger than the read buffer is read a buffer at a time: after each, `progress` is told the
-   * chunks so far (from the start of the current attempt).
+   * chunks so far (from the start of the current attempt). `previous`: the chunks of the file's
+   * last version, recognised by comparison where they reappear (see PreviousChunks).
    */
-  async read(path: string, tally: ReadTally, progress?: (chunks: readonly string[]) => void): Promise<ReadFile> {
+  async read(path: string, tally: ReadTally, progress?: (chunks: readonly string[]) => void, previous?: readonly string[] | null): Promise<ReadFile> {
     const abs = join(this.opts.root, path)
     await yieldToLoop()
     const buf = this.buffers.pop() ?? ChunkHasher.sharedBuffer(Math.max(READ_BUFFER, this.opts.chunker.max * 2))
+    const prev = previous && previous.length > 0 ? new PreviousChunks(this.opts.chunks, previous, this.compareBuffers.pop()) : null
     try {
-      return await this.readWith(abs, path, buf, tally, progress)
+      return await this.readWith(abs, path, buf, tally, progress, prev)
     } finally {
       this.buffers.push(buf)
+      if (prev !== null) this.compareBuffers.push(prev.compareBuffer)
     }
   }
 
-  private async readWith(abs: string, path: string, buf: Buffer, tally: ReadTally, progress?: (chunks: readonly string[]) => void): Promise<ReadFile> {
+  private async readWith(abs: string, path: string, buf: Buffer, tally: ReadTally, progress: ((chunks: readonly string[]) => void) | undefined, prev: PreviousChunks | null): Promise<ReadFile> {
     const { chunker } = this.opts
     for (let attempt = 0; attempt <= this.opts.maxRereads; attempt++) {
+      prev?.reset()
       const opened = openRegularSync(abs)
       if (opened === null) throw new ShoalError('FILE_CHANGING', `${path} is no longer a regular file; the next snapshot looks at it again`)
       const { fd, st: before } = opened
@@ -87,7 +96,7 @@ export class FileReader {
           if (whole === null) continue // it grew past the buffer while being read
           await this.opts.onRead?.(path, attempt)
           if (!unchangedSince(fd, abs, before, whole)) continue
-          const chunks = await this.storeChunks(buf.subarray(0, whole), tally)
+          const chunks = (await this.store(buf.subarray(0, whole), true, tally, prev)).hashes
           tally.bytesRead += whole
           return { size: whole, mtimeMs: before.mtimeMs, ctimeMs: before.ctimeMs, ino: before.ino, chunks }
         }
@@ -112,7 +121,7 @@ export class FileReader {
           }
           if (start === end) break
           // Every chunk that can be cut from what the buffer holds, cut, hashed and stored as one batch.
-          const batch = await this.storeCut(buf.subarray(start, end), eof, tally)
+          const batch = await this.store(buf.subarray(start, end), eof, tally, prev)
           const at = start + batch.bytes
           list.push(...batch.hashes)
           size += at - start
@@ -129,9 +138,60 @@ export class FileReader {
     throw new ShoalError('FILE_CHANGING', `${path} kept changing while it was read; try again when it is quiet`)
   }
 
-  /** Cuts all of `data` (a whole file) into chunks and stores the new ones; returns their hashes in order. */
-  private async storeChunks(data: Buffer, tally: ReadTally): Promise<string[]> {
-    return (await this.storeCut(data, true, tally)).hashes
+  /** Stores the chunks that can be cut from `data`: recognising old ones when there are any. */
+  private store(data: Buffer, final: boolean, tally: ReadTally, prev: PreviousChunks | null): Promise<{ hashes: string[]; bytes: number }> {
+    return prev === null ? this.storeCut(data, final, tally) : this.storeMatching(data, final, tally, prev)
+  }
+
+  /**
+   * As storeCut, for a file with a previous version: runs of its old chunks are recognised by
+   * comparing bytes; only what lies between them is cut here, one chunk at a time until a cut
+   * chunk is an old one again (the old sequence then resumes), and hashed (on the hasher's
+   * thread when large) and stored.
+   */
+  private async storeMatching(data: Buffer, final: boolean, tally: ReadTally, prev: PreviousChunks): Promise<{ hashes: string[]; bytes: number }> {
+    const { chunker } = this.opts
+    const hashes: string[] = []
+    const end = data.length
+    let at = 0
+    for (;;) {
+      const matched = prev.matchRun(data, at, end, final, hashes)
+      at += matched
+      tally.bytesMatched += matched
+      if (at >= end || !(final || end - at >= chunker.max)) break
+      // Cut new chunks until one of them is an old chunk again.
+      const runStart = at
+      const bounds = [0]
+      let again: { hash: string; len: number } | null = null
+      while (at < end && (final || end - at >= chunker.max)) {
+        const len = nextCut(data, at, end, final, chunker)
+        const hash = prev.recognise(data, at, len)
+        if (hash !== null) {
+          again = { hash, len }
+          break
+        }
+        at += len
+        bounds.push(at - runStart)
+      }
+      if (bounds.length > 1) {
+        const run = data.subarray(runStart, at)
+        const got = await chunkHasher.hash(run, bounds)
+        for (const [i, hash] of got.entries()) {
+          const piece = run.subarray(bounds[i], bounds[i + 1])
+          if (await this.opts.chunks.put(hash, piece)) {
+            tally.newHashes.push(hash)
+            tally.newChunks++
+            tally.newBytes += piece.byteLength
+          }
+          hashes.push(hash)
+        }
+      }
+      if (again === null) break
+      hashes.push(again.hash)
+      at += again.len
+      tally.bytesMatched += again.len
+    }
+    return { hashes, bytes: at }
   }
 
   /**

@@ -55,6 +55,8 @@ export interface SnapshotStats {
   entries: number
   filesRead: number
   bytesRead: number
+  /** Of those, bytes recognised as chunks of the files' previous versions by comparison. */
+  bytesMatched: number
   newChunks: number
   newBytes: number
   /** Entries left out, with why (escaping symlinks, sockets, unsupported names). */
@@ -137,6 +139,7 @@ export class Snapshotter {
   private recheck = new Set<string>()
   /** When the stat cache was last written out (performance.now(); -Infinity: never). */
   private cacheSavedAt = -Infinity
+  private cacheSaving: Promise<unknown> = Promise.resolve()
   private readonly reader: FileReader
   private readonly settledListeners = new Set<(f: FileSettled) => void>()
 
@@ -180,13 +183,13 @@ export class Snapshotter {
     if (parentId && !parent) throw new ShoalError('NOT_FOUND', `parent snapshot ${parentId.slice(0, 12)}… is not in this store`)
     const cache = await this.loadCache()
 
-    const stats: SnapshotStats = { entries: 0, filesRead: 0, bytesRead: 0, newChunks: 0, newBytes: 0, skipped: [], durationMs: 0, phases: { walkMs: 0, readMs: 0, commitMs: 0 }, listing: 'whole' }
+    const stats: SnapshotStats = { entries: 0, filesRead: 0, bytesRead: 0, bytesMatched: 0, newChunks: 0, newBytes: 0, skipped: [], durationMs: 0, phases: { walkMs: 0, readMs: 0, commitMs: 0 }, listing: 'whole' }
     let t = performance.now()
     const found = await this.list(args, parent?.id ?? null, stats)
     found.sort((a, b) => comparePaths(a.path, b.path))
     stats.phases.walkMs = performance.now() - t
 
-    const tally: ReadTally = { bytesRead: 0, newChunks: 0, newBytes: 0, newHashes: [] }
+    const tally: ReadTally = { bytesRead: 0, bytesMatched: 0, newChunks: 0, newBytes: 0, newHashes: [] }
     const nextCache = new Map<string, CachedFile>()
     const racy = (ms: number) => ms >= started - (ms % 1000 === 0 ? this.opts.racyMs : this.opts.fineRacyMs)
     // Unchanged files (stat cache hits) are settled here without a promise each; only the
@@ -214,13 +217,14 @@ export class Snapshotter {
     t = performance.now()
     await runLimited(toRead, this.opts.readConcurrency, async (f) => {
       const st = f.st!
-      const own: ReadTally = { bytesRead: 0, newChunks: 0, newBytes: 0, newHashes: [] }
+      const own: ReadTally = { bytesRead: 0, bytesMatched: 0, newChunks: 0, newBytes: 0, newHashes: [] }
       const tell = (chunks: readonly string[], settled: boolean) => {
         const e: FileSettled = { parent: parent?.id ?? null, path: f.path, chunks, newChunks: own.newHashes, previous: cache.get(f.path)?.chunks ?? null, settled }
         for (const l of this.settledListeners) l(e)
       }
-      const file = await this.reader.read(f.path, own, this.settledListeners.size > 0 ? (chunks) => tell(chunks, false) : undefined)
+      const file = await this.reader.read(f.path, own, this.settledListeners.size > 0 ? (chunks) => tell(chunks, false) : undefined, cache.get(f.path)?.chunks)
       tally.bytesRead += own.bytesRead
+      tally.bytesMatched += own.bytesMatched
       tally.newChunks += own.newChunks
       tally.newBytes += own.newBytes
       for (const h of own.newHashes) tally.newHashes.push(h)
@@ -233,6 +237,7 @@ export class Snapshotter {
       else recheck.add(f.path)
     })
     stats.bytesRead = tally.bytesRead
+    stats.bytesMatched = tally.bytesMatched
     stats.newChunks = tally.newChunks
     stats.newBytes = tally.newBytes
 
@@ -336,9 +341,15 @@ export class Snapshotter {
     this.cache = next
     if (!now && performance.now() - this.cacheSavedAt < this.opts.statCacheSaveMs) return
     this.cacheSavedAt = performance.now()
-    const files: PersistedCache['files'] = {}
-    for (const [path, f] of next) files[path] = [f.size, f.mtimeMs, f.ctimeMs, f.ino]
-    await writeFileAtomic(this.opts.statCachePath, JSON.stringify({ snapshot, files } satisfies PersistedCache))
+    // The periodic save happens after the snapshot is handed on (it only spares re-reads after a
+    // restart, and a lost one costs exactly that), one save at a time; `now` waits for it.
+    const save = this.cacheSaving.then(() => {
+      const files: PersistedCache['files'] = {}
+      for (const [path, f] of next) files[path] = [f.size, f.mtimeMs, f.ctimeMs, f.ino]
+      return writeFileAtomic(this.opts.statCachePath, JSON.stringify({ snapshot, files } satisfies PersistedCache))
+    })
+    this.cacheSaving = save.catch(() => undefined)
+    if (now) await save
   }
 }
 
