@@ -52,7 +52,8 @@ export class DataLinks extends EventEmitter {
   private server: net.Server | null = null
   private readonly sessions = new Map<NodeId, Session>()
   private readonly dialling = new Map<NodeId, Promise<Protomux | null>>()
-  private readonly failedAt = new Map<NodeId, number>()
+  /** When dialling a peer at a set of addresses last failed (a restarted peer's new port is tried at once). */
+  private readonly failedAt = new Map<string, number>()
   private readonly open = new Set<NoiseSecretStream>()
   private pending = 0
   private closed = false
@@ -97,8 +98,9 @@ export class DataLinks extends EventEmitter {
     if (open !== null) return Promise.resolve(open)
     const inFlight = this.dialling.get(peer)
     if (inFlight !== undefined) return inFlight
-    if (this.closed || addresses.length === 0 || Date.now() - (this.failedAt.get(peer) ?? -Infinity) < RETRY_AFTER_MS) return Promise.resolve(null)
-    const dial = this.dialAll(peer, addresses).finally(() => this.dialling.delete(peer))
+    const key = `${peer}@${addresses.map((a) => `${a.host}:${a.port}`).join(',')}`
+    if (this.closed || addresses.length === 0 || Date.now() - (this.failedAt.get(key) ?? -Infinity) < RETRY_AFTER_MS) return Promise.resolve(null)
+    const dial = this.dialAll(peer, addresses, key).finally(() => this.dialling.delete(peer))
     this.dialling.set(peer, dial)
     return dial
   }
@@ -116,7 +118,7 @@ export class DataLinks extends EventEmitter {
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()))
   }
 
-  private async dialAll(peer: NodeId, addresses: ReadonlyArray<{ host: string; port: number }>): Promise<Protomux | null> {
+  private async dialAll(peer: NodeId, addresses: ReadonlyArray<{ host: string; port: number }>, key: string): Promise<Protomux | null> {
     let last: Error | null = null
     for (const a of addresses) {
       try {
@@ -125,7 +127,7 @@ export class DataLinks extends EventEmitter {
         last = err as Error
       }
     }
-    this.failedAt.set(peer, Date.now())
+    this.failedAt.set(key, Date.now())
     this.emit('failed', peer, last ?? new Error('no address'))
     return null
   }
@@ -212,7 +214,7 @@ export class DataLinks extends EventEmitter {
     }
     const session = { mux, stream, initiator }
     this.sessions.set(peer, session)
-    this.failedAt.delete(peer)
+    for (const k of this.failedAt.keys()) if (k.startsWith(`${peer}@`)) this.failedAt.delete(k)
     stream.once('close', () => {
       if (this.sessions.get(peer) === session) this.sessions.delete(peer)
     })

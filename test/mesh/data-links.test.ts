@@ -13,6 +13,7 @@ afterEach(async () => {
 
 interface Node {
   id: NodeId
+  keyPair: ReturnType<typeof DHT.keyPair>
   links: DataLinks
   sessions: Array<{ peer: NodeId; mux: Protomux }>
   failures: string[]
@@ -29,7 +30,7 @@ async function node(): Promise<Node> {
   links.on('failed', (_peer: NodeId, err: Error) => failures.push(err.message))
   await links.listen()
   cleanups.push(() => links.close())
-  return { id, links, sessions, failures, admit }
+  return { id, keyPair, links, sessions, failures, admit }
 }
 
 const at = (n: Node) => [{ host: '127.0.0.1', port: n.links.port }]
@@ -72,10 +73,16 @@ describe('DataLinks', () => {
     expect(a.sessions).toEqual([])
     expect(b.sessions).toEqual([])
     expect(b.failures).toHaveLength(1)
-    // Within RETRY_AFTER_MS the peer is not dialled again (the mesh carries transfers meanwhile).
+    // Within RETRY_AFTER_MS the peer is not dialled again at the same address (the mesh carries
+    // transfers meanwhile)...
     a.admit.add(b.id)
     expect(await b.links.connect(a.id, at(a))).toBeNull()
     expect(a.sessions).toEqual([])
+    // ...but a new port (the peer restarted) is tried at once.
+    const restarted = new DataLinks({ keyPair: a.keyPair, host: '127.0.0.1', port: 0, admitted: () => true, onSession: () => undefined })
+    await restarted.listen()
+    cleanups.push(() => restarted.close())
+    expect(await b.links.connect(a.id, [{ host: '127.0.0.1', port: restarted.port }])).not.toBeNull()
   })
 
   it('refuses a listener that is another node than the one meant', async () => {
