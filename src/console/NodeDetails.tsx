@@ -30,7 +30,7 @@ export function NodeDetails({ node, apps, history, width, height }: NodeDetailsP
   const lines: string[] = [
     line().add(node.name, 'bold').add(` (${node.id.slice(0, 8)}) · zone ${node.zone} · `).add(node.status, MEMBER_TONE[node.status])
       .add(` · rtt ${rtt(node.rttMs)} · v${node.version} · rss ${bytes(node.rssBytes)}`).toString(),
-    styled(`addresses ${node.addresses.join(' ') || '-'} · http :${node.httpPort}`, width, paint),
+    styled(`addresses ${node.addresses.join(' ') || '-'} · http :${node.httpPort} · data ${node.dataPort !== null ? `:${node.dataPort}` : 'none (replication over the mesh)'}`, width, paint),
     line().add(`CPU ${fit(percent(node.cpu), 4, 'right')} `).add(sparklineText(history.map((s) => s.cpu), spark), 'cyan').toString(),
     line().add(`MEM ${fit(percent(node.mem), 4, 'right')} `).add(sparklineText(history.map((s) => s.mem), spark), 'cyan').toString(),
     line().add('now ').add(barText(node.cpu, Math.min(30, spark)), loadTone(node.cpu)).add(` ${percent(node.cpu)} cpu`).toString(),

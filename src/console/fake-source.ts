@@ -145,6 +145,7 @@ export class FakeCluster implements ConsoleSource {
         capacity: 100,
         version: '0.1.0',
         httpPort: 8080 + i,
+        dataPort: 7946 + i,
         portOffset: i * 100,
         rssBytes: Math.round(n.mem * 512 * 1024 * 1024)
       }))

@@ -23,6 +23,8 @@ export interface NodeStatus {
   capacity: number
   version: string
   httpPort: number
+  /** Port of its direct data sessions (replication over TCP); null when it has none. */
+  dataPort: number | null
   portOffset: number
   rssBytes: number
 }

@@ -39,6 +39,7 @@ export function nodeStatus(m: MemberView, masters: number): NodeStatus {
     capacity: r.capacity,
     version: r.version,
     httpPort: r.httpPort,
+    dataPort: r.dataPort ?? null,
     portOffset: r.portOffset,
     rssBytes: r.load.rss
   }

@@ -4,7 +4,7 @@ import { initialState, type ConsoleState } from '../../src/console/console-reduc
 import { keyAction, type KeyPress, type Selection } from '../../src/console/key-bindings.js'
 
 const node = (name: string, status: NodeStatus['status'] = 'alive'): NodeStatus => ({
-  id: `${name}-id`, name, zone: 'a', status, rttMs: 1, cpu: 0.1, mem: 0.1, apps: 0, addresses: [], self: false, incarnation: 1, capacity: 1, version: '0', httpPort: 0, portOffset: 0, rssBytes: 0
+  id: `${name}-id`, name, zone: 'a', status, rttMs: 1, cpu: 0.1, mem: 0.1, apps: 0, addresses: [], self: false, incarnation: 1, capacity: 1, version: '0', httpPort: 0, dataPort: null, portOffset: 0, rssBytes: 0
 })
 const nodes = [node('n1'), node('n2'), node('n3'), node('n4', 'dead')]
 const web: AppStatus = {

@@ -64,7 +64,9 @@ describe('apps on a three-node cluster of real processes', () => {
       const s = (await json(['apps', '--home', master.home, '--json'])).apps[0]
       return newest !== undefined && newest.time >= acknowledgedAt && s.snapshot === newest.id && s.replicas[0].lagMs === 0
     }, 'a snapshot taken after the writes to reach the replica')
-    // The master sends to the replica over a direct TCP data session, not the mesh's UDP.
+    // Every node advertises a data port; the master sends to the replica over a direct TCP data
+    // session there, not the mesh's UDP.
+    for (const n of (await cluster!.status(a!)).nodes) expect(n.dataPort).toBeGreaterThan(0)
     expect((await json(['apps', '--home', master.home, '--json'])).apps[0].replicas[0].via).toBe('direct')
     // Asked elsewhere, the route is not known (only the master knows it).
     const elsewhere = nodes.find((n) => n !== master)!
@@ -132,6 +134,7 @@ describe('apps on a three-node cluster of real processes', () => {
     expect(r.node).toBe('a')
     expect(r.records.map((x: { body: string }) => x.body)).toEqual(expect.arrayContaining(['via-b', 'via-c']))
     // No node listens for data sessions, so the replica is fed over the mesh, and catches up.
+    for (const n of (await cluster!.status(nodes[0]!)).nodes) expect(n.dataPort).toBeNull()
     await waitFor(async () => {
       const app = (await json(['apps', '--home', nodes[0]!.home, '--json'])).apps.find((x: { name: string }) => x.name === 'counter')
       return app.replicas[0]?.lagMs === 0 && app.replicas[0].via === 'mesh'
