@@ -4,8 +4,11 @@ import net from 'node:net'
 import NoiseSecretStream from '@hyperswarm/secret-stream'
 import Protomux from 'protomux'
 import type { KeyPair } from 'hyperdht'
+import { debuglog } from 'node:util'
 import type { NodeId } from '../core/types.js'
 import { CHANNELS } from '../protocol/version.js'
+
+const debug = debuglog('shoal')
 
 /** A handshake not finished within this long is dropped (either side). */
 export const HANDSHAKE_TIMEOUT_MS = 5000
@@ -65,9 +68,9 @@ export class DataLinks extends EventEmitter {
     this.selfKey = b4a.toString(o.keyPair.publicKey, 'hex')
   }
 
+  /** Listens on the configured host and port; rejects (EADDRINUSE…) when it cannot. */
   async listen(): Promise<void> {
     const server = net.createServer((socket) => this.accept(socket))
-    server.on('error', (err) => this.emit('error', err))
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)
       server.listen(this.o.port, this.o.host, () => {
@@ -75,6 +78,8 @@ export class DataLinks extends EventEmitter {
         resolve()
       })
     })
+    // Once listening, a failed accept (out of file descriptors…) costs that connection only.
+    server.on('error', (err) => debug('data listener: %s', err.message))
     this.server = server
   }
 

@@ -5,6 +5,7 @@ import type { ClusterEvent } from '../control/types.js'
 import { DataLinks } from '../mesh/data-links.js'
 import type { Mesh } from '../mesh/mesh.js'
 import type { ReplicationHub } from './replication-hub.js'
+import { portError } from './port-error.js'
 
 export interface DataSessionsOptions {
   keyPair: KeyPair
@@ -44,8 +45,10 @@ export class DataSessions {
     })
   }
 
-  listen(): Promise<void> {
-    return this.links.listen()
+  async listen(): Promise<void> {
+    await this.links.listen().catch((err: NodeJS.ErrnoException) => {
+      throw portError(err, `the data port ${this.o.host}:${this.o.port}`, '--data-port P (or --no-data-port)')
+    })
   }
 
   get port(): number {

@@ -17,6 +17,7 @@ import { AppHost } from './app-host.js'
 import { AppVolume } from './app-volume.js'
 import { ReplicationHub } from './replication-hub.js'
 import { DataSessions } from './data-sessions.js'
+import { portError } from './port-error.js'
 import type { KeyPair } from 'hyperdht'
 import { PeerRpc, type RpcHandler } from '../mesh/peer-rpc.js'
 import type { OperationEvent } from '../control/types.js'
@@ -129,7 +130,9 @@ export class LocalApps {
       // A master whose address does not answer is reached through the mesh tunnel for a while.
       if (e.target?.kind === 'direct' && e.target.host && e.target.port) this.httpRoutes.directFailed(e.target.host, e.target.port)
     })
-    await this.http.ready()
+    await this.http.ready().catch((err: NodeJS.ErrnoException) => {
+      throw portError(err, `the HTTP port ${this.o.host}:${this.o.httpPort}`, '--http-port P')
+    })
     if (this.o.dataPort !== null && this.o.dataPort !== undefined && this.o.keyPair !== undefined) {
       const data = new DataSessions({ keyPair: this.o.keyPair, host: this.o.host, port: this.o.dataPort, mesh: this.o.mesh, hub: this.hub, events: this.o.events })
       await data.listen()

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import net from 'node:net'
 import { shoal } from '../helpers/processes.js'
 
 describe('the CLI with wrong or missing input', () => {
@@ -40,5 +41,23 @@ describe('the CLI with wrong or missing input', () => {
     const viaEnv = await shoal(['status'], { SHOAL_HOME: home })
     expect(viaEnv.stderr).toContain(home)
     rmSync(home, { recursive: true })
+  })
+
+  it('a port already taken (--http-port, --data-port) is one sentence naming the flag, exit 2', async () => {
+    const taken = net.createServer()
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve))
+    const port = String((taken.address() as net.AddressInfo).port)
+    try {
+      for (const [flag, what] of [['--http-port', 'HTTP port'], ['--data-port', 'data port']] as const) {
+        const home = mkdtempSync(join(tmpdir(), 'shoal-port-'))
+        const r = await shoal(['up', '--home', home, '--cluster', 'ab'.repeat(32), '--host', '127.0.0.1', '--bootstrap', '127.0.0.1:9', flag, port])
+        rmSync(home, { recursive: true, force: true })
+        expect(r.code).toBe(2)
+        expect(r.stderr).toContain(`the ${what} 127.0.0.1:${port} is already in use by another program or node; choose another with ${flag}`)
+        expect(r.stderr).not.toMatch(/\bat .*\.js:\d+/)
+      }
+    } finally {
+      taken.close()
+    }
   })
 })
