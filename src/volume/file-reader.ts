@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { ShoalError } from '../core/errors.js'
 import { chunkHasher, ChunkHasher } from './chunk-hasher.js'
 import type { ChunkStore } from './chunk-store.js'
-import { nextCut, type ChunkerParams } from './chunker.js'
+import type { ChunkerParams } from './chunker.js'
 import { openRegularSync } from './fd-io.js'
 import { PreviousChunks } from './previous-chunks.js'
 import { yieldToLoop } from './yield-to-loop.js'
@@ -11,6 +11,11 @@ import { yieldToLoop } from './yield-to-loop.js'
 /** A file that keeps changing while read is retried this many times, then FILE_CHANGING. */
 export const MAX_REREADS = 5
 const READ_BUFFER = 4 * 1024 * 1024
+/**
+ * New bytes of a changed file are cut and hashed this many at a time, then the old chunks are
+ * looked for again: an edit's bytes plus the chunk after them usually fit one window.
+ */
+const NEW_BYTES_WINDOW = 512 * 1024
 
 export interface FileReaderOptions {
   /** The live volume folder the paths are relative to. */
@@ -145,9 +150,9 @@ export class FileReader {
 
   /**
    * As storeCut, for a file with a previous version: runs of its old chunks are recognised by
-   * comparing bytes; only what lies between them is cut here, one chunk at a time until a cut
-   * chunk is an old one again (the old sequence then resumes), and hashed (on the hasher's
-   * thread when large) and stored.
+   * comparing bytes. What lies between them is cut and hashed a window at a time (on the
+   * hasher's thread when large, as storeCut does), up to the first chunk that is an old one
+   * again: the old sequence then resumes from there.
    */
   private async storeMatching(data: Buffer, final: boolean, tally: ReadTally, prev: PreviousChunks): Promise<{ hashes: string[]; bytes: number }> {
     const { chunker } = this.opts
@@ -159,37 +164,26 @@ export class FileReader {
       at += matched
       tally.bytesMatched += matched
       if (at >= end || !(final || end - at >= chunker.max)) break
-      // Cut new chunks until one of them is an old chunk again.
-      const runStart = at
-      const bounds = [0]
-      let again: { hash: string; len: number } | null = null
-      while (at < end && (final || end - at >= chunker.max)) {
-        const len = nextCut(data, at, end, final, chunker)
-        const hash = prev.recognise(data, at, len)
-        if (hash !== null) {
-          again = { hash, len }
-          break
+      // The window's cuts are those of the whole buffer: each has `max` bytes after it in the
+      // window, or the window runs to the end of the file.
+      const windowEnd = Math.min(end, at + Math.max(NEW_BYTES_WINDOW, 2 * chunker.max))
+      const window = data.subarray(at, windowEnd)
+      const { bounds, hashes: got } = await chunkHasher.cutAndHash(window, final && windowEnd === end, chunker)
+      if (got.length === 0) throw new ShoalError('INTERNAL', `no chunk cut from ${window.length} bytes of ${end - at}`)
+      let k = 0
+      while (k < got.length) {
+        const hash = got[k]!
+        const piece = window.subarray(bounds[k], bounds[k + 1])
+        if (await this.opts.chunks.put(hash, piece)) {
+          tally.newHashes.push(hash)
+          tally.newChunks++
+          tally.newBytes += piece.byteLength
         }
-        at += len
-        bounds.push(at - runStart)
+        hashes.push(hash)
+        k++
+        if (prev.resumeAfter(hash)) break
       }
-      if (bounds.length > 1) {
-        const run = data.subarray(runStart, at)
-        const got = await chunkHasher.hash(run, bounds)
-        for (const [i, hash] of got.entries()) {
-          const piece = run.subarray(bounds[i], bounds[i + 1])
-          if (await this.opts.chunks.put(hash, piece)) {
-            tally.newHashes.push(hash)
-            tally.newChunks++
-            tally.newBytes += piece.byteLength
-          }
-          hashes.push(hash)
-        }
-      }
-      if (again === null) break
-      hashes.push(again.hash)
-      at += again.len
-      tally.bytesMatched += again.len
+      at += bounds[k]!
     }
     return { hashes, bytes: at }
   }

@@ -1,5 +1,8 @@
 import type { ChunkStore } from './chunk-store.js'
 
+const UNKNOWN = -2
+const GONE = -1
+
 /** Old chunks read back at once for comparing (bounds the bytes read ahead of a mismatch). */
 const COMPARE_BYTES = 1024 * 1024
 
@@ -19,9 +22,13 @@ const COMPARE_BYTES = 1024 * 1024
 export class PreviousChunks {
   /** The old chunk expected at the current position, or -1 when following none. */
   private next = 0
-  private readonly lengths: number[]
-  /** Indexes of old chunks by length, to find where the old sequence resumes after a change. */
-  private byLength: Map<number, number[]> | null = null
+  /**
+   * Sizes of the old chunks, looked up as needed (UNKNOWN until then; GONE when no longer
+   * stored): a file rewritten whole needs one or two of them.
+   */
+  private readonly lengths: Int32Array
+  /** Where each old chunk first appears, to find where the old sequence resumes after a change. */
+  private indexOf: Map<string, number> | null = null
   /** Where old chunks are read for comparing: the caller's to reuse once done with this file. */
   readonly compareBuffer: Buffer
 
@@ -30,15 +37,19 @@ export class PreviousChunks {
     private readonly hashes: readonly string[],
     compare?: Buffer
   ) {
-    // An old chunk no longer stored (collected meanwhile) ends the list: nothing past it matches.
-    const lengths: number[] = []
-    for (const h of hashes) {
-      const n = chunks.size(h)
-      if (n === undefined) break
-      lengths.push(n)
-    }
-    this.lengths = lengths
+    this.lengths = new Int32Array(hashes.length).fill(UNKNOWN)
     this.compareBuffer = compare ?? Buffer.allocUnsafe(COMPARE_BYTES)
+  }
+
+  /**
+   * The size of old chunk `k`; undefined past the end, or when it is no longer stored (collected
+   * meanwhile): nothing from there on matches.
+   */
+  private lengthAt(k: number): number | undefined {
+    if (k >= this.hashes.length) return undefined
+    let n = this.lengths[k]!
+    if (n === UNKNOWN) this.lengths[k] = n = this.chunks.size(this.hashes[k]!) ?? GONE
+    return n === GONE ? undefined : n
   }
 
   /** Starts again from the old file's first chunk (a new attempt at reading the file). */
@@ -49,17 +60,19 @@ export class PreviousChunks {
   /**
    * Old chunks, in sequence from the one expected, that data[at, end) holds byte for byte: their
    * hashes are pushed to `out`; returns the bytes they cover (0 at the first that differs or
-   * does not fit; the position then follows no old chunk until `recognise` finds one).
+   * does not fit; the position then follows no old chunk until `resumeAfter` finds one).
    */
   matchRun(data: Uint8Array, at: number, end: number, final: boolean, out: string[]): number {
     let pos = at
-    while (this.next >= 0 && this.next < this.lengths.length) {
+    while (this.next >= 0 && this.next < this.hashes.length) {
       // A batch of the expected chunks that fit, read back to back from the store.
       const first = this.next
       let stop = first
       let bytes = 0
-      while (stop < this.lengths.length && pos + bytes + this.lengths[stop]! <= end && bytes + this.lengths[stop]! <= this.compareBuffer.length) {
-        bytes += this.lengths[stop]!
+      for (;;) {
+        const len = this.lengthAt(stop)
+        if (len === undefined || pos + bytes + len > end || bytes + len > this.compareBuffer.length) break
+        bytes += len
         stop++
       }
       if (stop === first) break
@@ -71,7 +84,7 @@ export class PreviousChunks {
         break
       }
       for (let k = first; k < stop; k++) {
-        const len = this.lengths[k]!
+        const len = this.lengthAt(k)!
         const last = k === this.hashes.length - 1
         if ((last && !(final && pos + len === end)) || !sameBytes(data, pos, old[k - first]!)) {
           this.next = -1
@@ -87,26 +100,16 @@ export class PreviousChunks {
   }
 
   /**
-   * A chunk the cutter just cut at data[at, at + len): the hash of an old chunk with the same
-   * bytes, if one exists (the old sequence then resumes after it), else null. Any old chunk
-   * will do, the last one too: the cut is the cutter's own, and equal bytes have equal hashes.
+   * A chunk just cut and hashed from the new bytes: when it is one of the old chunks, the old
+   * sequence resumes after it (returns true). Equal hashes are equal bytes; any old chunk will
+   * do, the last one too, since the cut is the cutter's own.
    */
-  recognise(data: Uint8Array, at: number, len: number): string | null {
-    this.byLength ??= indexByLength(this.lengths)
-    for (const k of this.byLength.get(len) ?? []) {
-      let old: Buffer
-      try {
-        old = this.chunks.readManyInto([this.hashes[k]!], this.compareBuffer)[0]!
-      } catch {
-        continue
-      }
-      if (sameBytes(data, at, old)) {
-        this.chunks.touch(this.hashes[k]!)
-        this.next = k + 1
-        return this.hashes[k]!
-      }
-    }
-    return null
+  resumeAfter(hash: string): boolean {
+    this.indexOf ??= indexByHash(this.hashes)
+    const k = this.indexOf.get(hash)
+    if (k === undefined) return false
+    this.next = k + 1
+    return true
   }
 }
 
@@ -114,12 +117,10 @@ function sameBytes(data: Uint8Array, at: number, old: Buffer): boolean {
   return old.equals(data.subarray(at, at + old.length))
 }
 
-function indexByLength(lengths: readonly number[]): Map<number, number[]> {
-  const m = new Map<number, number[]>()
-  lengths.forEach((n, k) => {
-    const list = m.get(n)
-    if (list) list.push(k)
-    else m.set(n, [k])
+function indexByHash(hashes: readonly string[]): Map<string, number> {
+  const m = new Map<string, number>()
+  hashes.forEach((h, k) => {
+    if (!m.has(h)) m.set(h, k)
   })
   return m
 }
