@@ -53,7 +53,17 @@ describe('a cluster of real node processes on a private testnet', () => {
     nodes[3]!.proc.kill('SIGTERM')
     expect(await nodes[3]!.exited).toBe(0)
     const others = logs.slice(0, 3)
-    await waitFor(() => others.every((log) => log.some((e) => e.nodeName === 'n4' && e.kind === 'left')), 'n4 to be reported left', 5000)
+    await waitFor(() => others.every((log) => log.some((e) => e.nodeName === 'n4' && e.kind === 'left')), 'n4 to be reported left', 5000).catch(async (err: Error) => {
+      // Seen once in a full run: say whether the claim never arrived or only its event is missing.
+      const views = await Promise.all(
+        survivors.slice(0, 3).map(async (n, i) => {
+          const status = (await cluster!.status(n)).nodes.find((x) => x.name === 'n4')?.status
+          const seen = others[i]!.filter((e) => e.nodeName === 'n4').map((e) => e.kind)
+          return `${n.name} has n4 ${status}, events [${seen.join(', ')}]`
+        })
+      )
+      throw new Error(`${err.message}: ${views.join('; ')}`)
+    })
     // The leave goes out as soon as the node handles SIGTERM; the bound is the one kill -9
     // detection gets above, as on a loaded 2-core machine the processes' turns alone took 2.6 s once.
     for (const log of others) {
