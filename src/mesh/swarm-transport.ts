@@ -42,6 +42,10 @@ export interface SwarmTransportOptions {
   software: string
   admissionTimeoutMs?: number
   banMs?: number
+  /** A peer was refused (wrong cluster key, another protocol version…), e.g. for the event log. */
+  onRefused?: (peer: NodeId, why: ShoalError) => void
+  /** Test hook: the protocol version this node speaks (default PROTOCOL_VERSION). */
+  protocolVersion?: number
 }
 
 /** An admitted peer's connection: the mesh channel plus the mux for other channels. */
@@ -231,6 +235,7 @@ export class SwarmTransport implements Transport {
     debug('refused %s: %s', id.slice(0, 12), why.message)
     if (why.code !== 'ADMISSION_TIMEOUT') this.banned.set(id, Date.now() + (this.o.banMs ?? BAN_MS))
     conn.destroy(why)
+    this.o.onRefused?.(id, why)
   }
 
   private onConnection(conn: SwarmConnection): void {
@@ -262,8 +267,9 @@ export class SwarmTransport implements Transport {
         handshake: admissionHello as never,
         onopen: (remote) => {
           const hello = remote as AdmissionHello
-          if (hello.version !== PROTOCOL_VERSION) {
-            return this.refuse(conn, id, new ShoalError('PROTOCOL_MISMATCH', `peer speaks protocol ${hello.version}, we speak ${PROTOCOL_VERSION}`))
+          const version = this.o.protocolVersion ?? PROTOCOL_VERSION
+          if (hello.version !== version) {
+            return this.refuse(conn, id, new ShoalError('PROTOCOL_MISMATCH', `peer speaks protocol ${hello.version} (software ${JSON.stringify(hello.software.slice(0, 40))}), we speak ${version}`))
           }
           if (!verifyProof(this.o.clusterKey, conn.handshakeHash, conn.remotePublicKey, hello.proof)) {
             return this.refuse(conn, id, new ShoalError('ADMISSION_FAILED', 'peer does not know the cluster key'))
@@ -276,7 +282,7 @@ export class SwarmTransport implements Transport {
       })
       if (admission === null) return conn.destroy()
       admission.open({
-        version: PROTOCOL_VERSION,
+        version: this.o.protocolVersion ?? PROTOCOL_VERSION,
         proof: admissionProof(this.o.clusterKey, conn.handshakeHash, this.o.keyPair.publicKey),
         software: this.o.software
       } satisfies AdmissionHello)

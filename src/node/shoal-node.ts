@@ -127,7 +127,13 @@ export class ShoalNode {
       topic: this.opts.topic ?? clusterTopic(clusterKey),
       bootstrap: this.opts.bootstrap,
       host: this.opts.host,
-      software: SOFTWARE_VERSION
+      software: SOFTWARE_VERSION,
+      // An operator upgrading node by node, or a node started with another key, sees why.
+      onRefused: (peer, why) => {
+        if (why.code === 'PROTOCOL_MISMATCH' || why.code === 'ADMISSION_FAILED') {
+          this.events.add({ at: Date.now(), kind: 'error', node: peer, message: `refused node ${peer.slice(0, 12)}: ${why.message}` })
+        }
+      }
     }))
     const id = b4a.toString(keyPair.publicKey, 'hex')
     const sampler = new LoadSampler()

@@ -44,8 +44,10 @@ describe('admission over real hyperswarm connections', () => {
     while (cleanup.length) await cleanup.pop()!()
   })
 
-  async function transport(key: Uint8Array, boot: Awaited<ReturnType<typeof privateBootstrap>>, opts: { admissionTimeoutMs?: number } = {}) {
+  async function transport(key: Uint8Array, boot: Awaited<ReturnType<typeof privateBootstrap>>, opts: { admissionTimeoutMs?: number; protocolVersion?: number } = {}) {
+    const refusals: string[] = []
     const t = new SwarmTransport({
+      onRefused: (_peer, why) => refusals.push(`${why.code}: ${why.message}`),
       keyPair: DHT.keyPair(),
       clusterKey: key,
       topic: clusterTopic(KEY), // the intruder found the topic somehow: only the key admits
@@ -58,7 +60,7 @@ describe('admission over real hyperswarm connections', () => {
     t.setHandler({ onOpen: (p) => opened.push(p), onClose: () => {}, onFrame: () => {} })
     await t.ready()
     cleanup.push(() => t.close())
-    return { t, opened }
+    return { t, opened, refusals }
   }
 
   it('admits peers that know the key and refuses one that does not', async () => {
@@ -78,5 +80,18 @@ describe('admission over real hyperswarm connections', () => {
     await new Promise((r) => setTimeout(r, 1500))
     expect(a.t.connected()).toEqual([b.t.localId])
     expect(intruder.t.connected()).toEqual([])
+    // Whoever refused says why (a node reports it in its event log).
+    expect([...a.refusals, ...b.refusals, ...intruder.refusals].join('\n')).toMatch(/ADMISSION_FAILED: peer does not know the cluster key/)
+  })
+
+  it('refuses a node of another protocol version, saying which versions meet', async () => {
+    const boot = await privateBootstrap()
+    cleanup.push(boot.close)
+    const current = await transport(KEY, boot)
+    const older = await transport(KEY, boot, { protocolVersion: 1 })
+    await waitFor(() => current.refusals.length + older.refusals.length >= 1, 'one side to refuse the other')
+    expect([...current.refusals, ...older.refusals].join('\n')).toMatch(/PROTOCOL_MISMATCH: peer speaks protocol [12] \(software "test"\), we speak [12]/)
+    expect(current.opened).toEqual([])
+    expect(older.opened).toEqual([])
   })
 })
