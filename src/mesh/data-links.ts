@@ -16,6 +16,14 @@ export const HANDSHAKE_TIMEOUT_MS = 5000
 export const CONNECT_TIMEOUT_MS = 2000
 /** After a peer's data port failed, it is not tried again for this long. */
 export const RETRY_AFTER_MS = 30_000
+/** An idle session sends a keep-alive this often, so its peer can tell it from a dead one. */
+export const KEEP_ALIVE_MS = 5000
+/**
+ * A session that hears nothing (not even a keep-alive) for this long is closed: a peer gone
+ * without a FIN, or a path a firewall or NAT stopped carrying, would otherwise hold transfers
+ * until TCP gives up, many minutes later. Its users then dial again or use the mesh.
+ */
+export const IDLE_TIMEOUT_MS = 20_000
 /** Handshakes in progress at once on the listener; more connections are closed at once. */
 export const MAX_PENDING_HANDSHAKES = 64
 
@@ -29,6 +37,9 @@ export interface DataLinksOptions {
   admitted(peer: NodeId): boolean
   /** A data session with `peer` is up (either side opened it); it ends when `mux` closes. */
   onSession(peer: NodeId, mux: Protomux): void
+  /** Test hooks: KEEP_ALIVE_MS and IDLE_TIMEOUT_MS. */
+  keepAliveMs?: number
+  idleTimeoutMs?: number
 }
 
 /** Opens the channel that confirms a session (both ends open it); `onopen` once both have. */
@@ -197,6 +208,9 @@ export class DataLinks extends EventEmitter {
   private secure(initiator: boolean, socket: net.Socket): NoiseSecretStream {
     socket.setNoDelay(true)
     const stream = new NoiseSecretStream(initiator, socket, { keyPair: this.o.keyPair })
+    // Both ends send keep-alives (each drops the other's empty messages only when it sends them too).
+    stream.setKeepAlive(this.o.keepAliveMs ?? KEEP_ALIVE_MS)
+    stream.setTimeout(this.o.idleTimeoutMs ?? IDLE_TIMEOUT_MS)
     stream.on('error', () => undefined) // surfaced as 'close'; a session's users see their channels close
     this.open.add(stream)
     stream.once('close', () => this.open.delete(stream))

@@ -127,7 +127,7 @@ export class ReplicationHub {
     } catch (err) {
       o.retryAt = Date.now() + RETRY_MS
       debug('replicating %s to %s: %s', app, peer.slice(0, 12), (err as Error).message)
-      if (ShoalError.is(err, 'LINK_CLOSED')) this.dropOutbound(`${peer}/${app}`)
+      if (ShoalError.is(err, 'LINK_CLOSED') || ShoalError.is(err, 'STREAM_STALLED')) this.dropOutbound(`${peer}/${app}`)
       return false
     } finally {
       o.busy = false
@@ -158,7 +158,7 @@ export class ReplicationHub {
       return { held: true, bytes: r.bytesSent }
     } catch (err) {
       debug('replicating %s to %s: %s', app, peer.slice(0, 12), (err as Error).message)
-      if (ShoalError.is(err, 'LINK_CLOSED')) this.dropOutbound(`${peer}/${app}`)
+      if (ShoalError.is(err, 'LINK_CLOSED') || ShoalError.is(err, 'STREAM_STALLED')) this.dropOutbound(`${peer}/${app}`)
       return { held: false, bytes: 0 }
     } finally {
       o.busy = false

@@ -217,5 +217,7 @@ declare module '@hyperswarm/secret-stream' {
     write(data: Uint8Array): boolean
     end(): void
     destroy(err?: Error): void
+    setKeepAlive(ms: number): void
+    setTimeout(ms: number): void
   }
 }

@@ -20,12 +20,12 @@ interface Node {
   admit: Set<NodeId>
 }
 
-async function node(): Promise<Node> {
+async function node(timing: { keepAliveMs?: number; idleTimeoutMs?: number } = {}): Promise<Node> {
   const keyPair = DHT.keyPair()
   const id = b4a.toString(keyPair.publicKey, 'hex')
   const sessions: Node['sessions'] = []
   const admit = new Set<NodeId>()
-  const links = new DataLinks({ keyPair, host: '127.0.0.1', port: 0, admitted: (p) => admit.has(p), onSession: (peer, mux) => sessions.push({ peer, mux }) })
+  const links = new DataLinks({ keyPair, host: '127.0.0.1', port: 0, admitted: (p) => admit.has(p), onSession: (peer, mux) => sessions.push({ peer, mux }), ...timing })
   const failures: string[] = []
   links.on('failed', (_peer: NodeId, err: Error) => failures.push(err.message))
   await links.listen()
@@ -131,6 +131,35 @@ describe('DataLinks', () => {
     expect(closed(left)).toBe(false)
     expect(closed(right)).toBe(false)
     expect(await roundTrip(left, right, 'one session')).toBe('one session')
+  })
+
+  it('an idle session lives on its keep-alives; one whose path stops carrying bytes (no FIN) is closed on both ends', async () => {
+    const timing = { keepAliveMs: 100, idleTimeoutMs: 600 }
+    const a = await node(timing)
+    const b = await node(timing)
+    a.admit.add(b.id)
+    // A relay between them that can stop forwarding without closing anything, as a dead path does.
+    let carrying = true
+    const relay = net.createServer((c) => {
+      const u = net.connect(a.links.port, '127.0.0.1')
+      for (const [from, to] of [[c, u], [u, c]] as const) {
+        from.on('data', (d) => carrying && to.write(d))
+        from.on('error', () => undefined)
+      }
+    })
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve))
+    cleanups.push(() => new Promise((resolve) => relay.close(() => resolve())))
+    const mux = await b.links.connect(a.id, [{ host: '127.0.0.1', port: (relay.address() as net.AddressInfo).port }])
+    expect(mux).not.toBeNull()
+    await expect.poll(() => a.links.current(b.id)).not.toBeNull()
+    // Idle for twice the timeout: keep-alives hold it open.
+    await new Promise((resolve) => setTimeout(resolve, 1200))
+    expect(closed(mux!)).toBe(false)
+    expect(await roundTrip(mux!, a.links.current(b.id)!, 'still here')).toBe('still here')
+    // The path goes dead: both ends give up within the timeout, and the next connect dials anew.
+    carrying = false
+    await expect.poll(() => [b.links.current(a.id), a.links.current(b.id)], { timeout: 3000 }).toEqual([null, null])
+    expect(closed(mux!)).toBe(true)
   })
 
   it('a closed session is dialled again', async () => {
