@@ -126,6 +126,11 @@ export class DataLinks extends EventEmitter {
     this.sessions.get(peer)?.stream.destroy()
   }
 
+  /** The peers with an open session. */
+  peers(): NodeId[] {
+    return [...this.sessions.keys()]
+  }
+
   async close(): Promise<void> {
     this.closed = true
     for (const s of this.open) s.destroy()

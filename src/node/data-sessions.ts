@@ -7,6 +7,9 @@ import type { Mesh } from '../mesh/mesh.js'
 import type { ReplicationHub } from './replication-hub.js'
 import { portError } from './port-error.js'
 
+/** How often data sessions are checked against the mesh sessions (see DataSessions.sweep). */
+export const SWEEP_MS = 250
+
 export interface DataSessionsOptions {
   keyPair: KeyPair
   host: string
@@ -25,24 +28,34 @@ export interface DataSessionsOptions {
 export class DataSessions {
   readonly links: DataLinks
   private readonly unreachable = new Set<NodeId>()
+  private readonly sweeper: NodeJS.Timeout
 
   constructor(private readonly o: DataSessionsOptions) {
     this.links = new DataLinks({
       keyPair: o.keyPair,
       host: o.host,
       port: o.port,
-      admitted: (peer) => {
-        const status = o.mesh.gossip.table.status(peer)
-        return o.hub.hasMeshSession(peer) && (status === 'alive' || status === 'suspect')
-      },
+      // Only while an admitted mesh session with the peer is open (see sweep()).
+      admitted: (peer) => o.mesh.transport.isConnected(peer),
       onSession: (peer, mux) => o.hub.attachData(peer, mux)
     })
+    this.sweeper = setInterval(() => this.sweep(), SWEEP_MS)
+    this.sweeper.unref()
     this.links.on('failed', (peer: NodeId, err: Error) => {
       if (this.unreachable.has(peer)) return
       this.unreachable.add(peer)
       const name = o.mesh.gossip.table.get(peer)?.record?.name ?? peer.slice(0, 12)
       o.events({ at: Date.now(), kind: 'error', node: peer, nodeName: name, message: `replication to ${name} goes over the mesh (slower): its data port did not answer: ${err.message}` })
     })
+  }
+
+  /**
+   * A data session lives only as long as the mesh session with the same peer: a peer cut off
+   * from the mesh (a partition, a drill, a death) must not go on sending snapshots around it.
+   * Checked every SWEEP_MS; a dial needs a mesh session too.
+   */
+  private sweep(): void {
+    for (const peer of this.links.peers()) if (!this.o.mesh.transport.isConnected(peer)) this.links.drop(peer)
   }
 
   async listen(): Promise<void> {
@@ -58,7 +71,7 @@ export class DataSessions {
   /** A direct session with `peer` at its advertised data port, or null (use the mesh). */
   async dial(peer: NodeId): Promise<Protomux | null> {
     const record = this.o.mesh.gossip.table.get(peer)?.record
-    if (!record?.dataPort) return null
+    if (!record?.dataPort || !this.o.mesh.transport.isConnected(peer)) return null
     const port = record.dataPort
     const mux = await this.links.connect(
       peer,
@@ -69,6 +82,7 @@ export class DataSessions {
   }
 
   close(): Promise<void> {
+    clearInterval(this.sweeper)
     return this.links.close()
   }
 }

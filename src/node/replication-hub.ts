@@ -80,11 +80,6 @@ export class ReplicationHub {
     })
   }
 
-  /** Whether `peer` has (had) an admitted mesh session with this node. */
-  hasMeshSession(peer: NodeId): boolean {
-    return this.muxes.has(peer)
-  }
-
   /** A direct data session with `peer`: it may open replication channels on it too. */
   attachData(peer: NodeId, mux: Protomux): void {
     mux.pair({ protocol: CHANNELS.replication }, (id) => {
