@@ -107,7 +107,7 @@ export class LocalApps {
         this.publishHead(app)
         this.schedule()
       },
-      direct: async (peer) => (this.data === null ? null : this.data.dial(peer)),
+      direct: async (peer) => (await this.data?.dial(peer)) ?? null,
       bandwidthLimit: o.replicationLimit
     })
     const sources = {

@@ -72,16 +72,18 @@ export class ReplicationHub {
   attach(peer: NodeId, mux: Protomux): void {
     this.muxes.set(peer, mux)
     for (const key of [...this.outbound.keys()]) if (key.startsWith(`${peer}/`)) this.dropOutbound(key)
-    // protomux awaits this before it decides the channel is unmatched, and destroys the whole
-    // connection if it throws: so return the promise, and never let it reject.
-    mux.pair({ protocol: CHANNELS.replication }, (id) => {
-      if (id === null) return
-      return this.acceptChannel(peer, mux, id).catch((err) => debug('replication channel from %s refused: %s', peer.slice(0, 12), err))
-    })
+    this.acceptChannels(peer, mux)
   }
 
   /** A direct data session with `peer`: it may open replication channels on it too. */
   attachData(peer: NodeId, mux: Protomux): void {
+    this.acceptChannels(peer, mux)
+  }
+
+  /** Accepts the replication channels `peer` opens on `mux`. */
+  private acceptChannels(peer: NodeId, mux: Protomux): void {
+    // protomux awaits this before it decides the channel is unmatched, and destroys the whole
+    // connection if it throws: so return the promise, and never let it reject.
     mux.pair({ protocol: CHANNELS.replication }, (id) => {
       if (id === null) return
       return this.acceptChannel(peer, mux, id).catch((err) => debug('replication channel from %s refused: %s', peer.slice(0, 12), err))

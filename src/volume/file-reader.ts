@@ -173,12 +173,7 @@ export class FileReader {
       let k = 0
       while (k < got.length) {
         const hash = got[k]!
-        const piece = window.subarray(bounds[k], bounds[k + 1])
-        if (await this.opts.chunks.put(hash, piece)) {
-          tally.newHashes.push(hash)
-          tally.newChunks++
-          tally.newBytes += piece.byteLength
-        }
+        await this.storeChunk(hash, window.subarray(bounds[k], bounds[k + 1]), tally)
         hashes.push(hash)
         k++
         if (prev.resumeAfter(hash)) break
@@ -195,15 +190,17 @@ export class FileReader {
    */
   private async storeCut(data: Buffer, final: boolean, tally: ReadTally): Promise<{ hashes: string[]; bytes: number }> {
     const { bounds, hashes } = await chunkHasher.cutAndHash(data, final, this.opts.chunker)
-    for (const [i, hash] of hashes.entries()) {
-      const piece = data.subarray(bounds[i], bounds[i + 1])
-      if (await this.opts.chunks.put(hash, piece)) {
-        tally.newHashes.push(hash)
-        tally.newChunks++
-        tally.newBytes += piece.byteLength
-      }
-    }
+    for (const [i, hash] of hashes.entries()) await this.storeChunk(hash, data.subarray(bounds[i], bounds[i + 1]), tally)
     return { hashes, bytes: bounds[bounds.length - 1]! }
+  }
+
+  /** Stores one chunk; a new one is counted in `tally`. */
+  private async storeChunk(hash: string, piece: Buffer, tally: ReadTally): Promise<void> {
+    if (await this.opts.chunks.put(hash, piece)) {
+      tally.newHashes.push(hash)
+      tally.newChunks++
+      tally.newBytes += piece.byteLength
+    }
   }
 }
 
