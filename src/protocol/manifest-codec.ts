@@ -211,6 +211,34 @@ export function decodeManifestEntries(piece: Uint8Array, withHeader: boolean, en
 }
 
 /**
+ * The one entry encoded at `start` in `buf` (not past `end`), and where it ends. Throws BAD_FRAME
+ * when the bytes there are not an entry.
+ */
+export function decodeEntryAt(buf: Uint8Array, start: number, end: number): { entry: ManifestEntry; end: number } {
+  const state: State = { start, end, buffer: buf }
+  try {
+    const entry = entryCodec.decode(state)
+    return { entry, end: state.start }
+  } catch (err) {
+    if (err instanceof Error && (err as { code?: string }).code === 'BAD_FRAME') throw err
+    throw badFrame(`malformed manifest entry: ${(err as Error).message}`)
+  }
+}
+
+/** The path of the entry encoded at `start` in `buf`, read without the rest of the entry. Throws BAD_FRAME. */
+export function entryPathAt(buf: Uint8Array, start: number, end: number): string {
+  const state: State = { start, end, buffer: buf }
+  try {
+    flags.decode(state)
+    c.uint8.decode(state)
+    return pathString.decode(state)
+  } catch (err) {
+    if (err instanceof Error && (err as { code?: string }).code === 'BAD_FRAME') throw err
+    throw badFrame(`malformed manifest entry: ${(err as Error).message}`)
+  }
+}
+
+/**
  * How a node keeps a manifest on disk: the hashes of its pieces (stored as chunks, shared by
  * every snapshot that has them), each flagged when it holds whole entries.
  */

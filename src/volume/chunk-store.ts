@@ -50,6 +50,7 @@ export class ChunkStore {
   private opening: Promise<void> | null = null
   /** Damaged packs found by `open()`, renamed aside (`.bad`) rather than deleted. */
   readonly quarantined: string[] = []
+  private forgotten = 0
 
   constructor(dir: string, options: ChunkStoreOptions = {}) {
     this.dir = dir
@@ -243,10 +244,19 @@ export class ChunkStore {
     for (const [hash, at] of [...this.index]) yield { hash, mtimeMs: Math.max(at.storedAt, at.usedAt) }
   }
 
+  /**
+   * Counts the times chunks left the store since it was opened (deleted, or a pack that failed
+   * to be written): while it stays the same, every chunk once found here still is.
+   */
+  get removals(): number {
+    return this.forgotten
+  }
+
   /** Forgets a chunk; its bytes leave the disk at the next `compact()`. */
   async delete(hash: string): Promise<void> {
     const at = this.index.get(hash)
     if (at === undefined) return
+    this.forgotten++
     this.index.delete(hash)
     if (at.home instanceof Pack) at.home.live--
   }
@@ -293,7 +303,12 @@ export class ChunkStore {
   }
 
   private queueSeal(b: Building): Promise<Pack | null> {
-    const sealed = this.writing.then(() => sealPack(b, this.packDir, this.index, this.packs))
+    const sealed = this.writing.then(() =>
+      sealPack(b, this.packDir, this.index, this.packs).catch((err: unknown) => {
+        this.forgotten++ // its chunks were forgotten (see sealPack)
+        throw err
+      })
+    )
     // Written out or forgotten, the building's chunks are no longer read from its slabs.
     void sealed.finally(() => b.releaseSlabs(this.spareSlabs, SPARE_SLABS)).catch(() => undefined)
     // The queue itself never rejects: each caller hears about its own pack.

@@ -1,4 +1,5 @@
-import type { Manifest, Snapnode } from '../core/snapnode.js'
+import type { Manifest, ManifestEntry, Snapnode } from '../core/snapnode.js'
+import type { EncodedManifest } from '../protocol/manifest-codec.js'
 import type { ChunkRun, ReplicationMessage } from '../protocol/volume-messages.js'
 import type { KnownPiece } from './manifest-assembly.js'
 import { ProgressMeter } from './transfer-progress.js'
@@ -35,6 +36,12 @@ export interface Transfer {
   runs: Map<string, ChunkRun[]>
   /** Pieces of the local manifest the offered one is read against (see manifest-assembly.ts). */
   known: Map<string, KnownPiece>
+  /** That local manifest, encoded: changed pieces are read entry by entry against it. */
+  against: EncodedManifest | null
+  /** The local snapshot whose manifest `known` and `against` are. */
+  knownFrom: string | null
+  /** The manifest's entries that were decoded, not taken from the local one. */
+  fresh: ManifestEntry[]
 }
 
 export function newTransfer(offer: Offer): Transfer {
@@ -59,6 +66,9 @@ export function newTransfer(offer: Offer): Transfer {
     patches: offer.patches === true,
     base: null,
     runs: new Map(),
-    known: new Map()
+    known: new Map(),
+    against: null,
+    knownFrom: null,
+    fresh: []
   }
 }

@@ -62,45 +62,66 @@ export function checkManifest(m: Manifest, limits: Partial<ManifestLimits> = {})
   const defaults = limits.maxFileBytes === undefined && limits.maxVolumeBytes === undefined
   if (defaults && passed.has(m)) return
   const { maxFileBytes, maxVolumeBytes } = { maxFileBytes: MAX_FILE_BYTES, maxVolumeBytes: MAX_VOLUME_BYTES, ...limits }
-  const kinds = new Map<string, ManifestEntry['kind']>()
+  const dirs = new Set<string>()
+  /** The folder the last entry checked was in (most entries share their neighbour's). */
+  let folder = ''
   let total = 0
   let prev: string | null = null
+  const unchecked: ManifestEntry[] = []
   for (const e of m.entries) {
-    checkRelativePath(e.path)
-    if (prev !== null && comparePaths(prev, e.path) >= 0) {
-      throw bad(prev === e.path ? `duplicate path ${JSON.stringify(e.path)}` : `entries out of order at ${JSON.stringify(e.path)}`)
+    const path = e.path
+    // An entry of a manifest that passed (a replica's manifests share most entries with the
+    // last one) is itself fine; only where it sits is checked again.
+    const known = defaults && checkedEntries.has(e)
+    if (!known) checkRelativePath(path)
+    if (prev !== null && comparePaths(prev, path) >= 0) {
+      throw bad(prev === path ? `duplicate path ${JSON.stringify(path)}` : `entries out of order at ${JSON.stringify(path)}`)
     }
-    prev = e.path
-    const slash = e.path.lastIndexOf('/')
-    if (slash > 0) {
-      const parent = e.path.slice(0, slash)
-      if (kinds.get(parent) !== 'dir') throw bad(`${JSON.stringify(e.path)} is not inside a listed folder`)
+    prev = path
+    const slash = path.lastIndexOf('/')
+    if (slash > 0 && !(slash === folder.length && path.startsWith(folder))) {
+      const parent = path.slice(0, slash)
+      if (!dirs.has(parent)) throw bad(`${JSON.stringify(path)} is not inside a listed folder`)
+      folder = parent
     }
-    kinds.set(e.path, e.kind)
-    if (!Number.isInteger(e.mode) || e.mode < 0 || e.mode > 0o7777) throw bad(`bad mode on ${JSON.stringify(e.path)}`)
-    if (!Number.isFinite(e.mtimeMs)) throw bad(`bad mtime on ${JSON.stringify(e.path)}`)
-    if (e.kind === 'symlink') {
-      const why = symlinkEscape(e.path, e.target)
-      if (why) throw bad(`symlink ${JSON.stringify(e.path)} → ${JSON.stringify(e.target)} escapes the volume: ${why}`)
-    } else if (e.kind === 'file') {
-      if (!Number.isSafeInteger(e.size) || e.size < 0 || e.size > maxFileBytes) throw bad(`absurd size ${e.size} for ${JSON.stringify(e.path)}`)
-      const n = e.chunks.length
-      if ((e.size === 0) !== (n === 0) || n > e.size || n * MAX_CHUNK_BYTES < e.size) {
-        throw bad(`size ${e.size} of ${JSON.stringify(e.path)} cannot match its ${n} chunks`)
-      }
-      total += e.size
-      if (total > maxVolumeBytes) throw bad(`volume larger than ${maxVolumeBytes} bytes`)
+    if (e.kind === 'dir') dirs.add(path)
+    if (e.kind === 'file') total += e.size
+    if (!known) {
+      checkEntry(e, maxFileBytes)
+      unchecked.push(e)
+    }
+    if (total > maxVolumeBytes) throw bad(`volume larger than ${maxVolumeBytes} bytes`)
+  }
+  if (defaults) {
+    passed.add(m)
+    for (const e of unchecked) checkedEntries.add(e)
+  }
+}
+
+/** What checkManifest checks of one entry on its own (its path aside). */
+function checkEntry(e: ManifestEntry, maxFileBytes: number): void {
+  if (!Number.isInteger(e.mode) || e.mode < 0 || e.mode > 0o7777) throw bad(`bad mode on ${JSON.stringify(e.path)}`)
+  if (!Number.isFinite(e.mtimeMs)) throw bad(`bad mtime on ${JSON.stringify(e.path)}`)
+  if (e.kind === 'symlink') {
+    const why = symlinkEscape(e.path, e.target)
+    if (why) throw bad(`symlink ${JSON.stringify(e.path)} → ${JSON.stringify(e.target)} escapes the volume: ${why}`)
+  } else if (e.kind === 'file') {
+    if (!Number.isSafeInteger(e.size) || e.size < 0 || e.size > maxFileBytes) throw bad(`absurd size ${e.size} for ${JSON.stringify(e.path)}`)
+    const n = e.chunks.length
+    if ((e.size === 0) !== (n === 0) || n > e.size || n * MAX_CHUNK_BYTES < e.size) {
+      throw bad(`size ${e.size} of ${JSON.stringify(e.path)} cannot match its ${n} chunks`)
     }
   }
-  if (defaults) passed.add(m)
 }
 
 /**
- * Manifests that passed checkManifest with the default limits. Manifests are never modified once
- * built (see SnapshotStore.readManifest), so a replica that checked one on receipt need not check
- * it again to check it out.
+ * Manifests that passed checkManifest with the default limits, and their entries. Manifests and
+ * entries are never modified once built (see SnapshotStore.readManifest), so a replica that
+ * checked one on receipt need not check it again to check it out, nor check again the entries
+ * the next one shares with it.
  */
 const passed = new WeakSet<Manifest>()
+const checkedEntries = new WeakSet<ManifestEntry>()
 
 /**
  * Checks each file's size against the actual sizes of its chunks (known once they are stored).

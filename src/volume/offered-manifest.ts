@@ -29,6 +29,8 @@ export async function takeLocalPieces(t: Transfer, snapshots: SnapshotStore, chu
     if (t.patches) t.base = local
     const decoded = await snapshots.readManifestBounded(local)
     t.known = knownPieces(pieces, decoded.manifest, decoded.ends)
+    t.against = { manifest: decoded.manifest, ends: decoded.ends, bytes: Buffer.concat(pieces.map((p) => p.data)) }
+    t.knownFrom = local
   }
   // Pieces of any other manifest this node keeps are chunks in its store too. More bytes
   // than the offered manifest's size cannot all be its pieces: an offer naming them is a lie.
@@ -57,8 +59,9 @@ export function assembleOffered(t: Transfer): { bytes: Buffer; manifest: Manifes
   t.pieceData.clear()
   if (bytes.byteLength !== t.manifestSize) throw new ShoalError('BAD_MANIFEST', `manifest is ${bytes.byteLength} bytes, offer said ${t.manifestSize}`)
   // Entries of pieces the local manifest has are taken from it; only the rest is decoded.
-  const assembled = t.known.size > 0 ? assembleManifest(pieces, t.known) : null
+  const assembled = t.known.size > 0 ? assembleManifest(pieces, t.known, t.against ?? undefined) : null
   t.known.clear()
+  t.against = null
   let manifest: Manifest
   let ends: number[]
   let fresh: ManifestEntry[]

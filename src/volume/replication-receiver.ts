@@ -59,6 +59,11 @@ export class ReplicationReceiver {
   private closed = false
   /** Bytes of pushed chunks kept since the last offer. */
   private pushed = 0
+  /**
+   * The snapshot this receiver last committed, all of whose chunks it found in the store, and
+   * the store's removals count then (see commit).
+   */
+  private checkedAll: { id: string; removals: number } | null = null
 
   constructor(opts: ReceiverOptions) {
     this.opts = opts
@@ -242,6 +247,7 @@ export class ReplicationReceiver {
     t.manifest = manifest
     t.manifestBytes = bytes
     t.manifestEnds = ends
+    t.fresh = fresh
     await planChunks(t, fresh, chunks, this.opts.snapshots)
     if (this.transfer !== t) return
     t.meter = new ProgressMeter(t.snapnode.id)
@@ -262,9 +268,14 @@ export class ReplicationReceiver {
     const manifest = t.manifest!
     if (!t.checked) checkManifest(manifest, this.opts.limits)
     // Only the entries decoded were looked at for chunks to fetch; a chunk of another entry
-    // may also have gone since (collected with a pruned snapshot): fetch those now.
+    // may also have gone since (collected with a pruned snapshot): fetch those now. Unless the
+    // others are the entries of the snapshot last committed here, whose chunks were all found
+    // then, and no chunk left the store since.
+    const v = this.checkedAll
+    const removals = chunks.removals
+    const trusted = v !== null && v.id === t.knownFrom && v.removals === removals
     const missing: string[] = []
-    checkChunkSizes(manifest, (h) => chunks.size(h), missing)
+    checkChunkSizes(trusted ? { entries: t.fresh } : manifest, (h) => chunks.size(h), missing)
     if (missing.length > 0) {
       t.phase = 'chunks'
       t.pending = [...new Set(missing)]
@@ -280,6 +291,7 @@ export class ReplicationReceiver {
     })
     t.done = true
     this.transfer = null
+    this.checkedAll = { id: committed.id, removals }
     this.send(this.ack(committed.id))
     this.opts.onProgress?.(t.meter.snapshot('done'))
     this.opts.onCommit?.(committed)

@@ -38,10 +38,14 @@ const baseEntries = volume()
 const base = piecesOf({ entries: baseEntries })
 const known = knownPieces(base.pieces, { entries: baseEntries }, base.ends)
 
-/** What a new manifest decodes to, assembled against the base and decoded whole. */
+/** What a new manifest decodes to, assembled against the base (by pieces only, or entry by entry too) and decoded whole. */
 function both(entries: ManifestEntry[]) {
   const next = piecesOf({ entries })
-  return { assembled: assembleManifest(next.pieces, known), whole: decodeManifestBounded(next.bytes) }
+  return {
+    assembled: assembleManifest(next.pieces, known),
+    byEntry: assembleManifest(next.pieces, known, { manifest: { entries: baseEntries }, bytes: base.bytes, ends: base.ends }),
+    whole: decodeManifestBounded(next.bytes)
+  }
 }
 
 describe('a manifest read against one held decoded', () => {
@@ -56,10 +60,32 @@ describe('a manifest read against one held decoded', () => {
   ]
   for (const [name, change] of cases) {
     it(`gives what decoding it whole gives: ${name}`, () => {
-      const { assembled, whole } = both(change(baseEntries))
-      expect(assembled).not.toBeNull()
-      expect(assembled!.manifest).toEqual(whole.manifest)
-      expect(assembled!.ends).toEqual(whole.ends)
+      const { assembled, byEntry, whole } = both(change(baseEntries))
+      for (const got of [assembled, byEntry]) {
+        expect(got).not.toBeNull()
+        expect(got!.manifest).toEqual(whole.manifest)
+        expect(got!.ends).toEqual(whole.ends)
+      }
+    })
+  }
+
+  // What a change spread over many files looks like: every piece changed, a few entries in each.
+  const spread = (e: ManifestEntry[]) => e.map((x, i) => (i % 97 === 5 && x.kind === 'file' ? file(x.path, 2, 11) : x))
+  const entryCases: Array<[string, (e: ManifestEntry[]) => ManifestEntry[], string[]]> = [
+    ['one file changed', (e) => e.map((x) => (x.path === 'd5/f01500' ? file(x.path, 3, 9) : x)), ['d5/f01500']],
+    ['a file added', (e) => [...e, file('d9/f01500a', 2, 3)].sort((a, b) => (a.path < b.path ? -1 : 1)), ['d9/f01500a']],
+    ['a file removed', (e) => e.filter((x) => x.path !== 'd0/f00013'), []],
+    ['a file renamed', (e) => e.map((x) => (x.path === 'd3/f00016' ? { ...x, path: 'd3/f00016b' } : x)), ['d3/f00016b']],
+    ['many files changed', spread, spread(baseEntries).filter((x, i) => x !== baseEntries[i]).map((x) => x.path)]
+  ]
+  for (const [name, change, changed] of entryCases) {
+    it(`decodes only the entries that changed, against the base: ${name}`, () => {
+      const { byEntry, whole } = both(change(baseEntries))
+      expect(byEntry!.manifest).toEqual(whole.manifest)
+      expect(byEntry!.fresh.map((e) => e.path).sort()).toEqual([...changed].sort())
+      // The others are the base's own objects.
+      const shared = new Set(baseEntries)
+      expect(byEntry!.manifest.entries.filter((e) => !shared.has(e)).length).toBe(changed.length)
     })
   }
 
@@ -76,6 +102,7 @@ describe('a manifest read against one held decoded', () => {
     const two = encodeManifestBounded({ entries: [file('a', 1), file('b', 1)] })
     const cutShort = { hash: 'x'.repeat(64), data: two.bytes.subarray(0, two.bytes.length - 5) }
     expect(assembleManifest([cutShort, later], known)).toBeNull()
+    expect(assembleManifest([cutShort, later], known, { manifest: { entries: baseEntries }, bytes: base.bytes, ends: base.ends })).toBeNull()
     // A header naming five entries before two whole ones and a known piece of more.
     const header = Buffer.alloc(2)
     c.uint.encode({ start: 1, end: 2, buffer: header }, 5)

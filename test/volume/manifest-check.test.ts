@@ -67,6 +67,23 @@ describe('checkManifest', () => {
     expect(ShoalError.is(err, 'BAD_MANIFEST')).toBe(true)
   })
 
+  it('still checks where entries of a manifest that passed sit in the next one', () => {
+    const a = f('a')
+    const dirB = d('b')
+    const c = f('b/c')
+    const lone = f('x/y')
+    checkManifest({ entries: [a, dirB, c] })
+    const refused = (entries: ManifestEntry[]) => expect(() => checkManifest({ entries })).toThrow(expect.objectContaining({ code: 'BAD_MANIFEST' }))
+    refused([dirB, c, a]) // out of order
+    refused([a, a, dirB]) // duplicate
+    refused([a, c]) // its folder is gone
+    refused([a, f('b'), c]) // its folder is now a file
+    refused([a, dirB, c, lone]) // a new entry is checked in full
+    expect(() => checkManifest({ entries: [a, dirB, c, f('b/d')] })).not.toThrow()
+    // Stricter limits check every entry again.
+    expect(() => checkManifest({ entries: [a, dirB, c] }, { maxFileBytes: 5 })).toThrow(expect.objectContaining({ code: 'BAD_MANIFEST' }))
+  })
+
   it('checks file sizes against the real chunk sizes', () => {
     const m = { entries: [f('a', 10, [H, H])] }
     expect(() => checkChunkSizes(m, () => 5)).not.toThrow()
