@@ -10,7 +10,8 @@ import { Snapshotter, type SnapshotterOptions } from '../../src/volume/snapshott
 
 const dirs: string[] = []
 afterEach(async () => {
-  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })))
+  // A store may still be closing a file in there: removal is retried (ENOTEMPTY) rather than failing the test.
+  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 })))
 })
 
 /** A temp dir removed after the current test. */
