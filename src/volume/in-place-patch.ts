@@ -8,6 +8,12 @@ import { givePieceBuffer, readStoreChunks, takePieceBuffer, writePartsSync } fro
 /** Files smaller than this are always written anew and swapped in (cheap, and atomic). */
 export const IN_PLACE_MIN_BYTES = 1024 * 1024
 /**
+ * A file is changed in place when at most this share of it is written so: an insert in its
+ * middle writes a little over half (from the insert on) where a new file writes all of it, and
+ * reads none of the old file. Above it, the saving is too small to give up an atomic swap.
+ */
+export const IN_PLACE_MAX_SHARE = 0.75
+/**
  * A file changed in place has this mtime until it is done (2100-01-01; set again after each
  * write, which stamps the file with the current time): an update cut short by a crash then
  * matches no snapshot's version of the file, and the next checkout rewrites it.
@@ -53,12 +59,13 @@ export function inPlaceRuns(prev: readonly string[], next: readonly string[], si
  * insert) or the edit alone (an overwrite), not the whole file. Readers may see the file half
  * changed, so this is for a folder nothing runs in (a replica's standby, a takeover before the
  * app starts); see IN_PLACE_MTIME_S for crashes. False (nothing done) for a small file, or when
- * most of it would be written anyway: it is then written anew beside and swapped in.
+ * most of it would be written anyway (IN_PLACE_MAX_SHARE): it is then written anew beside and
+ * swapped in.
  */
 export async function patchInPlace(chunks: ChunkStore, path: string, prev: readonly string[], e: Extract<ManifestEntry, { kind: 'file' }>, stats: CheckoutStats): Promise<boolean> {
   if (e.size < IN_PLACE_MIN_BYTES) return false
   const plan = inPlaceRuns(prev, e.chunks, (h) => chunks.size(h))
-  if (plan === null || plan.bytes > e.size / 2) return false
+  if (plan === null || plan.bytes > e.size * IN_PLACE_MAX_SHARE) return false
   const fd = openSync(path, 'r+')
   const buf = takePieceBuffer()
   try {

@@ -302,6 +302,27 @@ describe('in-place update of a large file', () => {
     await expectSameTree(node.root, target)
   })
 
+  it('an insert in the middle of a large file rewrites it from the insert on, in place', async () => {
+    const home = await tempDir()
+    const node = await makeNode(home, nodeIdOf(1))
+    const { stat } = await import('node:fs/promises')
+    const big = pseudoRandom(8 * 1024 * 1024)
+    await writeFile(join(node.root, 'big'), big)
+    const first = await node.snapshotter.snapshot({ epoch: 1 })
+    const target = join(home, 'replica')
+    await checkout({ chunks: node.chunks, manifest: first.manifest, target, mode: 'fresh' })
+    const inode = (await stat(join(target, 'big'))).ino
+    const at = 4 * 1024 * 1024 + 1234
+    await writeFile(join(node.root, 'big'), Buffer.concat([big.subarray(0, at), pseudoRandom(300_000), big.subarray(at)]))
+    const second = await node.snapshotter.snapshot({ epoch: 1 })
+    const stats = await checkout({ chunks: node.chunks, manifest: second.manifest, previous: first.manifest, target, mode: 'in-place' })
+    // The second half and the insert, give or take a chunk around it: not the whole 8.3 MiB.
+    expect(stats.bytesWritten).toBeGreaterThan(4 * 1024 * 1024)
+    expect(stats.bytesWritten).toBeLessThan(4 * 1024 * 1024 + 300_000 + 4 * 128 * 1024)
+    expect((await stat(join(target, 'big'))).ino).toBe(inode)
+    await expectSameTree(node.root, target)
+  })
+
   it('an in-place update cut short leaves a file no later checkout trusts', async () => {
     const home = await tempDir()
     const node = await makeNode(home, nodeIdOf(1))
