@@ -29,6 +29,11 @@ export const FINE_RACY_MS = 50
  * writing ten thousand files' stats each time costs more than the snapshot's own listing).
  */
 export const STAT_CACHE_SAVE_MS = 30_000
+/**
+ * A periodic save waits this long after its snapshot: encoding ten thousand files' stats takes
+ * the thread for tens of milliseconds, which would otherwise delay sending that snapshot.
+ */
+export const STAT_CACHE_SAVE_DELAY_MS = 1_000
 
 export interface SnapshotterOptions {
   /** The live volume folder. */
@@ -340,10 +345,13 @@ export class Snapshotter {
   private async saveCache(next: Map<string, CachedFile>, snapshot: string, now = false): Promise<void> {
     this.cache = next
     if (!now && performance.now() - this.cacheSavedAt < this.opts.statCacheSaveMs) return
+    const first = this.cacheSavedAt === -Infinity
     this.cacheSavedAt = performance.now()
-    // The periodic save happens after the snapshot is handed on (it only spares re-reads after a
-    // restart, and a lost one costs exactly that), one save at a time; `now` waits for it.
-    const save = this.cacheSaving.then(() => {
+    // The periodic save happens a moment after the snapshot was handed on (it only spares
+    // re-reads after a restart, and a lost one costs exactly that), one save at a time. The
+    // first (after reading the whole volume) is not put off; `now` also waits for it.
+    const later = now || first ? Promise.resolve() : new Promise<void>((resolve) => setTimeout(resolve, STAT_CACHE_SAVE_DELAY_MS).unref())
+    const save = Promise.all([this.cacheSaving, later]).then(() => {
       const files: PersistedCache['files'] = {}
       for (const [path, f] of next) files[path] = [f.size, f.mtimeMs, f.ctimeMs, f.ino]
       return writeFileAtomic(this.opts.statCachePath, JSON.stringify({ snapshot, files } satisfies PersistedCache))
