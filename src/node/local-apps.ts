@@ -8,7 +8,6 @@ import { placementCandidates, type PlacementCandidate } from '../core/placement.
 import type { HeadRef, NodeId } from '../core/types.js'
 import type { ClusterEvent } from '../control/types.js'
 import type { Mesh } from '../mesh/mesh.js'
-import { MeshTunnel } from '../mesh/tunnel.js'
 import type { TunnelStream } from '../mesh/tunnel-stream.js'
 import { HttpFront } from '../proxy/http-front.js'
 import { AppTraffic } from '../proxy/traffic.js'
@@ -19,19 +18,18 @@ import { ReplicationHub } from './replication-hub.js'
 import { DataSessions } from './data-sessions.js'
 import { portError } from './port-error.js'
 import type { KeyPair } from 'hyperdht'
-import { PeerRpc, type RpcHandler } from '../mesh/peer-rpc.js'
+import type { PeerRpc, RpcHandler } from '../mesh/peer-rpc.js'
 import type { OperationEvent } from '../control/types.js'
 import { moveApp, type MoveResult } from './migration.js'
 import { ClusterRoutes } from './routes.js'
 import { TcpFronts } from './tcp-fronts.js'
 import { pruneVolumes } from './volume-retention.js'
+import { PeerSessions } from './peer-sessions.js'
 
 const debug = debuglog('shoal')
 
 /** Changes are gathered for this long before the apps reconcile (a burst of gossip → one pass). */
 export const RECONCILE_DELAY_MS = 20
-/** A forwarded operation waits this long for a session with the master before relaying. */
-export const RPC_WAIT_MS = 3000
 /** Old snapshots are pruned (retention policy) and unreferenced chunks collected this often. */
 export const PRUNE_INTERVAL_MS = 60_000
 /** Every app also reconciles this often, whatever happened. */
@@ -74,8 +72,7 @@ export class LocalApps {
   private data: DataSessions | null = null
   private readonly volumes = new Map<string, AppVolume>()
   private readonly tcpFronts: TcpFronts
-  private readonly tunnels = new Map<NodeId, MeshTunnel>()
-  private readonly rpcs = new Map<NodeId, PeerRpc>()
+  private readonly peers: PeerSessions
   /** Apps with an operation (move, promote, drill) running on this node. */
   private readonly busy = new Set<string>()
   private readonly httpRoutes: ClusterRoutes
@@ -114,11 +111,12 @@ export class LocalApps {
       self: o.self,
       mesh: o.mesh,
       localPort: (app: string) => this.hosts.get(app)?.healthyPort ?? null,
-      tunnel: (peer: NodeId, name: string) => this.tunnels.get(peer)?.open(name) ?? null,
+      tunnel: (peer: NodeId, name: string) => this.peers.openTunnel(peer, name),
       preferTunnel: o.preferTunnel ?? false
     }
     this.httpRoutes = new ClusterRoutes(sources, 'http')
     this.tcpRoutes = new ClusterRoutes(sources, 'tcp')
+    this.peers = new PeerSessions({ mesh: o.mesh, handlers: () => this.rpcHandlers(), onTunnel: (name, stream) => this.acceptTunnel(name, stream) })
     this.tcpFronts = new TcpFronts({ mesh: o.mesh, host: o.host, portOffset: o.portOffset, resolver: this.tcpRoutes, traffic: this.traffic, events: o.events })
   }
 
@@ -141,7 +139,7 @@ export class LocalApps {
     const mesh = this.o.mesh
     for (const ev of ['spec', 'placement', 'change', 'record']) mesh.on(ev, () => this.schedule())
     // A dead peer's session may take many seconds to time out: fail the requests tunnelled to it now.
-    mesh.on('change', (e: { id: NodeId; to: string }) => e.to === 'dead' && this.tunnels.get(e.id)?.close())
+    mesh.on('change', (e: { id: NodeId; to: string }) => e.to === 'dead' && this.peers.closeTunnel(e.id))
     this.ticker = setInterval(() => this.schedule(), RECONCILE_EVERY_MS)
     this.ticker.unref()
     this.pruner = setInterval(() => {
@@ -164,27 +162,11 @@ export class LocalApps {
   /** A new admitted mesh session: replication channels, tunnels and node-to-node calls on it. */
   attach(peer: NodeId, mux: Protomux): void {
     this.hub.attach(peer, mux)
-    this.rpcs.get(peer)?.close()
-    try {
-      this.rpcs.set(peer, new PeerRpc(mux, this.rpcHandlers()))
-    } catch (err) {
-      debug('no rpc channel to %s: %s', peer.slice(0, 12), err)
-    }
-    this.tunnels.get(peer)?.close()
-    try {
-      const tunnel = new MeshTunnel(mux, { onStream: (name, stream) => this.acceptTunnel(name, stream) })
-      tunnel.on('close', () => {
-        if (this.tunnels.get(peer) === tunnel) this.tunnels.delete(peer)
-      })
-      tunnel.on('bad-frame', (err: Error) => debug('tunnel from %s: %s', peer.slice(0, 12), err.message))
-      this.tunnels.set(peer, tunnel)
-    } catch (err) {
-      debug('no tunnel to %s: %s', peer.slice(0, 12), err)
-    }
+    this.peers.attach(peer, mux)
   }
 
   rpc(peer: NodeId): PeerRpc | null {
-    return this.rpcs.get(peer) ?? null
+    return this.peers.rpc(peer)
   }
 
   /**
@@ -204,7 +186,7 @@ export class LocalApps {
     const name = (id: NodeId) => table.get(id)?.record?.name ?? id.slice(0, 8)
     if (pl.master === target) return { ok: true, app, from: name(target), to: name(target), epoch: pl.epoch, pauseMs: 0, finalDeltaBytes: 0 }
     if (pl.master !== this.o.self) {
-      const rpc = await this.rpcTowards(pl.master, opts.hops ?? 0)
+      const rpc = await this.peers.towards(pl.master, opts.hops ?? 0)
       if (rpc === null) throw new ShoalError('NO_MASTER', `no connection to ${app}'s master ${name(pl.master)}`)
       return (await rpc.request('app.move', { app, target, hops: (opts.hops ?? 0) + 1, requireReplica: opts.requireReplica ?? false }, (e) => emit(e as OperationEvent))) as MoveResult
     }
@@ -220,7 +202,7 @@ export class LocalApps {
           traffic: this.traffic,
           host: this.host(app),
           volume: await this.volume(app),
-          rpc: (peer) => this.rpcTowards(peer, 1)
+          rpc: (peer) => this.peers.towards(peer, 1)
         },
         app,
         target,
@@ -252,23 +234,6 @@ export class LocalApps {
   resumeApps(): void {
     for (const h of this.hosts.values()) h.resume()
     this.schedule()
-  }
-
-  /**
-   * A call path to `peer`: its own session, else (after a short wait for one, the dialer is at
-   * work) a connected peer that has one and will forward. One relay hop at most.
-   */
-  private async rpcTowards(peer: NodeId, hops: number): Promise<PeerRpc | null> {
-    const deadline = Date.now() + RPC_WAIT_MS
-    for (;;) {
-      const direct = this.rpcs.get(peer)
-      if (direct !== undefined) return direct
-      if (Date.now() > deadline) break
-      await new Promise((r) => setTimeout(r, 100))
-    }
-    if (hops > 0) return null
-    for (const [id, rpc] of this.rpcs) if (id !== peer && this.o.mesh.heardFrom(id, 2000)) return rpc
-    return null
   }
 
   private rpcHandlers(): Record<string, RpcHandler> {
@@ -366,8 +331,7 @@ export class LocalApps {
     if (this.pruner !== null) clearInterval(this.pruner)
     await this.passing
     await Promise.all([...this.hosts.values()].map((h) => h.close()))
-    for (const t of this.tunnels.values()) t.close()
-    for (const r of this.rpcs.values()) r.close()
+    this.peers.close()
     this.hub.close()
     await this.data?.close()
     await this.tcpFronts.close()
