@@ -3,7 +3,7 @@ import { ShoalError } from '../core/errors.js'
 import { chunkHash } from './chunk-hash.js'
 import { recoverIndex } from './index-recovery.js'
 import { OpenPacks } from './open-packs.js'
-import { Building, Pack, SPARE_SLABS, copyOf, type ChunkLocation } from './pack-building.js'
+import { Building, Pack, SPARE_IDLE_MS, SPARE_SLABS, SPARE_SLABS_IDLE, copyOf, type ChunkLocation } from './pack-building.js'
 import { disposePack, readSpan, readSpanSync, span } from './pack-reads.js'
 import { sealPack } from './pack-seal.js'
 import { PackWriter } from './pack-writer.js'
@@ -46,6 +46,7 @@ export class ChunkStore {
   private readonly openPacks = new OpenPacks()
   private building = new Building()
   private readonly spareSlabs: Buffer[] = []
+  private trimTimer: NodeJS.Timeout | null = null
   private writing: Promise<void> = Promise.resolve()
   private opening: Promise<void> | null = null
   /** Damaged packs found by `open()`, renamed aside (`.bad`) rather than deleted. */
@@ -302,6 +303,19 @@ export class ChunkStore {
     return { packsRemoved, bytesFreed }
   }
 
+  /** Lets go of most spare slabs once no pack was written for SPARE_IDLE_MS. */
+  private trimSparesWhenIdle(): void {
+    if (this.trimTimer !== null) {
+      this.trimTimer.refresh()
+      return
+    }
+    this.trimTimer = setTimeout(() => {
+      this.trimTimer = null
+      this.spareSlabs.length = Math.min(this.spareSlabs.length, SPARE_SLABS_IDLE)
+    }, SPARE_IDLE_MS)
+    this.trimTimer.unref()
+  }
+
   private queueSeal(b: Building): Promise<Pack | null> {
     const sealed = this.writing.then(() =>
       sealPack(b, this.packDir, this.index, this.packs).catch((err: unknown) => {
@@ -310,7 +324,12 @@ export class ChunkStore {
       })
     )
     // Written out or forgotten, the building's chunks are no longer read from its slabs.
-    void sealed.finally(() => b.releaseSlabs(this.spareSlabs, SPARE_SLABS)).catch(() => undefined)
+    void sealed
+      .finally(() => {
+        b.releaseSlabs(this.spareSlabs, SPARE_SLABS)
+        this.trimSparesWhenIdle()
+      })
+      .catch(() => undefined)
     // The queue itself never rejects: each caller hears about its own pack.
     this.writing = sealed.then(
       () => undefined,
