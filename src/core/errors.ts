@@ -61,6 +61,12 @@ export function isErrorCode(code: unknown): code is ErrorCode {
   return typeof code === 'string' && Object.hasOwn(ERROR_CODES, code)
 }
 
+/** Any thrown value as a ShoalError: one already is stays as it is, anything else is INTERNAL. */
+export function toShoalError(err: unknown): ShoalError {
+  if (err instanceof ShoalError) return err
+  return new ShoalError('INTERNAL', (err as Error)?.message ?? String(err), { cause: err })
+}
+
 export const badFrame = (msg: string) => new ShoalError('BAD_FRAME', msg)
 export const nodeNotRunning = (home: string) =>
   new ShoalError('NODE_NOT_RUNNING', `no shoal node is running in ${home} (start one with: shoal up --home ${home} --cluster KEY)`)

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { ShoalError } from '../core/errors.js'
+import { ShoalError, toShoalError } from '../core/errors.js'
 import { rankFailover } from '../core/failover-rank.js'
 import type { NodeId } from '../core/types.js'
 import type { DrillMode, DrillReport } from '../control/drill-types.js'
@@ -167,7 +167,7 @@ export async function runDrill(ctx: DrillContext, app: string, opts: DrillOption
     emit({ tag: 'done', data: { detectionMs: report.detectionMs, recoveryMs: report.recoveryMs, ...report.writes, stash: report.stash, master: report.to, epoch: pl.epoch } })
     return report
   } catch (err) {
-    const e = err instanceof ShoalError ? err : new ShoalError('INTERNAL', (err as Error).message)
+    const e = toShoalError(err)
     report.error = e.message
     report.code = e.code
     emit({ tag: 'error', data: { code: e.code, message: e.message } })

@@ -1,8 +1,7 @@
-import { ShoalError } from '../core/errors.js'
+import { ShoalError, toShoalError } from '../core/errors.js'
 import { MAX_CHUNK_BYTES, PUSH_AHEAD_BYTES } from '../protocol/volume-messages.js'
 import { chunkHash } from './chunk-hash.js'
 import type { ReceiverOptions } from './replication-receiver.js'
-import { toShoalError } from './to-shoal-error.js'
 
 /**
  * A chunk nobody asked for: pushed ahead of an offer (see the ack's `push`), or left over from

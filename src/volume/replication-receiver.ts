@@ -1,4 +1,4 @@
-import { ShoalError, isErrorCode } from '../core/errors.js'
+import { ShoalError, isErrorCode, toShoalError } from '../core/errors.js'
 import type { Snapnode } from '../core/snapnode.js'
 import { MAX_CHUNK_BYTES, decodeReplication, encodeReplication, type ReplicationMessage } from '../protocol/volume-messages.js'
 import { patchFromStore } from './chunk-patch.js'
@@ -10,11 +10,9 @@ import { checkChunkSizes, checkManifest, type ManifestLimits } from './manifest-
 import { assembleOffered, checkOffer, takeLocalPieces } from './offered-manifest.js'
 import { keepPushed } from './pushed-chunks.js'
 import type { SnapshotStore } from './snapshot-store.js'
-import { toShoalError } from './to-shoal-error.js'
 import { ProgressMeter, type ReplicationProgress } from './transfer-progress.js'
 import { nextWant, planChunks } from './want-planning.js'
 
-export { toShoalError } from './to-shoal-error.js'
 export { WANT_BATCH } from './want-planning.js'
 
 /** No frame for this long while chunks are outstanding: the transfer fails with STREAM_STALLED. */

@@ -1,4 +1,4 @@
-import { ShoalError, isErrorCode } from '../core/errors.js'
+import { ShoalError, isErrorCode, toShoalError } from '../core/errors.js'
 import { MAX_CHUNK_BYTES, decodeReplication, encodeChunkFrame, encodeReplication, type ReplicationMessage } from '../protocol/volume-messages.js'
 import { literalBytes, nextFrames } from './chunk-frames.js'
 import type { ChunkStore } from './chunk-store.js'
@@ -9,7 +9,6 @@ import type { ChunkSource } from './run-alignment.js'
 import { newOutgoing, takeWant, type Outgoing, type SendResult, type Sending } from './sending.js'
 import type { SnapshotStore } from './snapshot-store.js'
 import type { FileSettled } from './snapshotter.js'
-import { toShoalError } from './to-shoal-error.js'
 import type { ReplicationProgress } from './transfer-progress.js'
 import { yieldToLoop } from './yield-to-loop.js'
 
