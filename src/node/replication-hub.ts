@@ -7,7 +7,7 @@ import type { NodeId } from '../core/types.js'
 import { ProtomuxLink } from '../mesh/protomux-link.js'
 import { CHANNELS } from '../protocol/version.js'
 import { ReplicationReceiver } from '../volume/replication-receiver.js'
-import { ReplicationSender } from '../volume/replication-sender.js'
+import { ReplicationSender, type SendResult } from '../volume/replication-sender.js'
 import type { ReplicationProgress } from '../volume/transfer-progress.js'
 import type { AppVolume } from './app-volume.js'
 
@@ -114,23 +114,9 @@ export class ReplicationHub {
     const o = await this.outboundFor(peer, app, volume)
     if (o !== null && o.acked === head.id) return true
     if (o === null || o.busy || Date.now() < o.retryAt) return false
-    o.busy = true
-    try {
-      const sending = o.sender.send(head.id)
-      o.current = sending
-      await sending
-      o.acked = head.id
-      return true
-    } catch (err) {
-      o.retryAt = Date.now() + RETRY_MS
-      debug('replicating %s to %s: %s', app, peer.slice(0, 12), (err as Error).message)
-      if (ShoalError.is(err, 'LINK_CLOSED') || ShoalError.is(err, 'STREAM_STALLED')) this.dropOutbound(`${peer}/${app}`)
-      return false
-    } finally {
-      o.busy = false
-      o.current = null
-      o.progress = null
-    }
+    if ((await this.send(o, peer, app, head.id)) !== null) return true
+    o.retryAt = Date.now() + RETRY_MS
+    return false
   }
 
   /**
@@ -145,18 +131,27 @@ export class ReplicationHub {
     if (o.acked === head.id) return { held: true, bytes: 0 }
     while (o.busy) await o.current?.catch(() => undefined)
     if (o.acked === head.id) return { held: true, bytes: 0 }
-    o.busy = true
     o.retryAt = 0
+    const r = await this.send(o, peer, app, head.id)
+    return r === null ? { held: false, bytes: 0 } : { held: true, bytes: r.bytesSent }
+  }
+
+  /**
+   * Sends snapshot `id` over `o` (busy meanwhile): what the send reports, or null when it failed
+   * (a link that closed or stalled is dropped, so the next push opens another).
+   */
+  private async send(o: Outbound, peer: NodeId, app: string, id: string): Promise<SendResult | null> {
+    o.busy = true
     try {
-      const sending = o.sender.send(head.id)
+      const sending = o.sender.send(id)
       o.current = sending
       const r = await sending
-      o.acked = head.id
-      return { held: true, bytes: r.bytesSent }
+      o.acked = id
+      return r
     } catch (err) {
       debug('replicating %s to %s: %s', app, peer.slice(0, 12), (err as Error).message)
       if (ShoalError.is(err, 'LINK_CLOSED') || ShoalError.is(err, 'STREAM_STALLED')) this.dropOutbound(`${peer}/${app}`)
-      return { held: false, bytes: 0 }
+      return null
     } finally {
       o.busy = false
       o.current = null
