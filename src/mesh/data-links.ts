@@ -66,8 +66,8 @@ export class DataLinks extends EventEmitter {
   private server: net.Server | null = null
   private readonly sessions = new Map<NodeId, Session>()
   private readonly dialling = new Map<NodeId, Promise<Protomux | null>>()
-  /** When dialling a peer at a set of addresses last failed (a restarted peer's new port is tried at once). */
-  private readonly failedAt = new Map<string, number>()
+  /** Where and when dialling each peer last failed (a restarted peer's new port is tried at once). */
+  private readonly failed = new Map<NodeId, { where: string; at: number }>()
   private readonly open = new Set<NoiseSecretStream>()
   private pending = 0
   private closed = false
@@ -114,9 +114,10 @@ export class DataLinks extends EventEmitter {
     if (open !== null) return Promise.resolve(open)
     const inFlight = this.dialling.get(peer)
     if (inFlight !== undefined) return inFlight
-    const key = `${peer}@${addresses.map((a) => `${a.host}:${a.port}`).join(',')}`
-    if (this.closed || addresses.length === 0 || Date.now() - (this.failedAt.get(key) ?? -Infinity) < RETRY_AFTER_MS) return Promise.resolve(null)
-    const dial = this.dialAll(peer, addresses, key).finally(() => this.dialling.delete(peer))
+    const where = addresses.map((a) => `${a.host}:${a.port}`).join(',')
+    const last = this.failed.get(peer)
+    if (this.closed || addresses.length === 0 || (last?.where === where && Date.now() - last.at < RETRY_AFTER_MS)) return Promise.resolve(null)
+    const dial = this.dialAll(peer, addresses, where).finally(() => this.dialling.delete(peer))
     this.dialling.set(peer, dial)
     return dial
   }
@@ -139,7 +140,7 @@ export class DataLinks extends EventEmitter {
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()))
   }
 
-  private async dialAll(peer: NodeId, addresses: ReadonlyArray<{ host: string; port: number }>, key: string): Promise<Protomux | null> {
+  private async dialAll(peer: NodeId, addresses: ReadonlyArray<{ host: string; port: number }>, where: string): Promise<Protomux | null> {
     let last: Error | null = null
     for (const a of addresses) {
       try {
@@ -148,7 +149,7 @@ export class DataLinks extends EventEmitter {
         last = err as Error
       }
     }
-    this.failedAt.set(key, Date.now())
+    this.failed.set(peer, { where, at: Date.now() })
     this.emit('failed', peer, last ?? new Error('no address'))
     return null
   }
@@ -238,7 +239,7 @@ export class DataLinks extends EventEmitter {
     }
     const session = { mux, stream, initiator }
     this.sessions.set(peer, session)
-    for (const k of this.failedAt.keys()) if (k.startsWith(`${peer}@`)) this.failedAt.delete(k)
+    this.failed.delete(peer)
     stream.once('close', () => {
       if (this.sessions.get(peer) === session) this.sessions.delete(peer)
     })
