@@ -78,11 +78,7 @@ export class ChunkStore {
    */
   async put(hash: string, data: Uint8Array, opts: { owned?: boolean } = {}): Promise<boolean> {
     if (!HEX64.test(hash)) throw new ShoalError('BAD_CHUNK', `not a chunk hash: ${hash.slice(0, 80)}`)
-    const known = this.index.get(hash)
-    if (known !== undefined) {
-      known.usedAt = Date.now()
-      return false
-    }
+    if (this.touch(hash)) return false
     const b = this.building
     const now = Date.now()
     const own = opts.owned ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : b.copyIn(data, this.spareSlabs)

@@ -30,15 +30,13 @@ export interface Transfer {
   loading: boolean
   /** The sender takes bases and answers with patches. */
   patches: boolean
-  /** The local snapshot whose manifest the pieces came from: where bases are looked for. */
-  base: string | null
   /** Runs to name in wants, by the hash of their first chunk. */
   runs: Map<string, ChunkRun[]>
   /** Pieces of the local manifest the offered one is read against (see manifest-assembly.ts). */
   known: Map<string, KnownPiece>
   /** That local manifest, encoded: changed pieces are read entry by entry against it. */
   against: EncodedManifest | null
-  /** The local snapshot whose manifest `known` and `against` are. */
+  /** The local snapshot whose manifest `known` and `against` are (and where bases for patches are looked for). */
   knownFrom: string | null
   /** The manifest's entries that were decoded, not taken from the local one. */
   fresh: ManifestEntry[]
@@ -64,7 +62,6 @@ export function newTransfer(offer: Offer): Transfer {
     done: false,
     loading: false,
     patches: offer.patches === true,
-    base: null,
     runs: new Map(),
     known: new Map(),
     against: null,

@@ -17,7 +17,8 @@ export function checkOffer(offer: Offer): void {
 
 /**
  * Puts the offered manifest's pieces this node already has into `t.pieceData`, so that only the
- * rest is fetched, and, from the local manifest they came from, `t.base` and `t.known`.
+ * rest is fetched, and, from the local manifest they came from, `t.known`, `t.against` and
+ * `t.knownFrom`.
  */
 export async function takeLocalPieces(t: Transfer, snapshots: SnapshotStore, chunks: ChunkStore): Promise<void> {
   // Most of a new manifest is unchanged from its parent (or our newest one): take those pieces
@@ -26,7 +27,6 @@ export async function takeLocalPieces(t: Transfer, snapshots: SnapshotStore, chu
   if (local) {
     const pieces = await snapshots.readPieces(local)
     for (const p of pieces) t.pieceData.set(p.hash, p.data)
-    if (t.patches) t.base = local
     const decoded = await snapshots.readManifestBounded(local)
     t.known = knownPieces(pieces, decoded.manifest, decoded.ends)
     t.against = { manifest: decoded.manifest, ends: decoded.ends, bytes: Buffer.concat(pieces.map((p) => p.data)) }

@@ -16,9 +16,10 @@ export const WANT_BATCH = 128
 export async function planChunks(t: Transfer, entries: ManifestEntry[], chunks: ChunkStore, snapshots: SnapshotStore): Promise<void> {
   const lacking = lackingChunks({ entries }, (h) => chunks.has(h))
   t.pending = lacking.hashes
-  if (t.base !== null && t.pending.length > 0) {
+  // Bases are looked for in the local manifest the offered one was read against.
+  if (t.patches && t.knownFrom !== null && t.pending.length > 0) {
     const wanted = new Set(t.pending)
-    const base = await snapshots.readManifest(t.base)
+    const base = await snapshots.readManifest(t.knownFrom)
     if (t.done) return
     // Only files naming a lacking chunk can hold a run of them.
     t.runs = byFirstChunk(changedRuns({ entries: lacking.files }, base, (h) => wanted.has(h)))
