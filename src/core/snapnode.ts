@@ -36,3 +36,20 @@ export interface Manifest {
 export function comparePaths(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0
 }
+
+/** In entries sorted by path: the first index (from `lo`) whose path is not before `path`. */
+export function lowerBoundPath(list: readonly ManifestEntry[], path: string, lo = 0): number {
+  let hi = list.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (comparePaths(list[mid]!.path, path) < 0) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
+/** Where `path` is among entries sorted by path, or -1. */
+export function indexOfPath(list: readonly ManifestEntry[], path: string): number {
+  const i = lowerBoundPath(list, path)
+  return i < list.length && list[i]!.path === path ? i : -1
+}

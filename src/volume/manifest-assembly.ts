@@ -1,4 +1,4 @@
-import { comparePaths, type Manifest, type ManifestEntry } from '../core/snapnode.js'
+import { indexOfPath, type Manifest, type ManifestEntry } from '../core/snapnode.js'
 import { decodeEntryAt, decodeManifestEntries, decodeManifestHeader, entryPathAt, type EncodedManifest } from '../protocol/manifest-codec.js'
 
 /**
@@ -164,18 +164,4 @@ function readAgainst(run: Uint8Array, withHeader: boolean, ends: number[], base:
     next = k >= 0 ? k + 1 : -1
   }
   return out
-}
-
-/** Where `path` is in `list` (sorted by comparePaths), or -1. */
-function indexOfPath(list: readonly ManifestEntry[], path: string): number {
-  let lo = 0
-  let hi = list.length - 1
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1
-    const c = comparePaths(list[mid]!.path, path)
-    if (c === 0) return mid
-    if (c < 0) lo = mid + 1
-    else hi = mid - 1
-  }
-  return -1
 }

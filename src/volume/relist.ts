@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { comparePaths, type Manifest, type ManifestEntry } from '../core/snapnode.js'
+import { comparePaths, indexOfPath, lowerBoundPath, type Manifest, type ManifestEntry } from '../core/snapnode.js'
 import { checkRelativePath } from './manifest-check.js'
 import { lookAt, type Found, type Skipped } from './tree-walk.js'
 import { yieldToLoop } from './yield-to-loop.js'
@@ -145,24 +145,7 @@ function childrenOf(list: readonly ManifestEntry[], folder: string): Set<string>
 
 /** The index range of the sorted entries below `folder` (their paths start with `folder/`). */
 function rangeUnder(list: readonly ManifestEntry[], folder: string): [number, number] {
-  const from = lowerBound(list, `${folder}/`)
+  const from = lowerBoundPath(list, `${folder}/`)
   // '/' + 1 is '0': every path below the folder sorts before `folder0`, and nothing else between.
-  return [from, lowerBound(list, `${folder}0`, from)]
-}
-
-/** The first index whose path is not before `path`. */
-function lowerBound(list: readonly ManifestEntry[], path: string, lo = 0): number {
-  let hi = list.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (comparePaths(list[mid]!.path, path) < 0) lo = mid + 1
-    else hi = mid
-  }
-  return lo
-}
-
-/** Where `path` is among sorted entries, or -1. */
-function indexOfPath(list: readonly ManifestEntry[], path: string): number {
-  const i = lowerBound(list, path)
-  return i < list.length && list[i]!.path === path ? i : -1
+  return [from, lowerBoundPath(list, `${folder}0`, from)]
 }
