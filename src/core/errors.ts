@@ -30,6 +30,8 @@ export const ERROR_CODES = {
   GATE_TIMEOUT: 16,
   TUNNEL_CLOSED: 17,
   TUNNEL_RESET: 17,
+  /** Another node's front did not take a front link (old version, timeout, refused). */
+  LINK_REFUSED: 17,
   APP_START_FAILED: 18,
   CRASH_LOOP: 18,
   INTERNAL: 1,

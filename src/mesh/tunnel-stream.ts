@@ -37,7 +37,6 @@ export interface TunnelLink {
 export class TunnelStream extends Duplex {
   /** Idle timeout set by setTimeout(), 0 when off (http.Agent reads this). */
   timeout = 0
-  readonly remoteAddress = 'tunnel'
   /** Payload bytes received from / handed to the peer, as net.Socket counts them. */
   bytesRead = 0
   bytesWritten = 0
@@ -57,7 +56,9 @@ export class TunnelStream extends Duplex {
     readonly id: number,
     /** True on the side that opened the stream. */
     readonly opener: boolean,
-    readonly app: string
+    readonly app: string,
+    /** What the far end is, for X-Forwarded-For: a link's peer address, or 'tunnel' over the mesh. */
+    readonly remoteAddress = 'tunnel'
   ) {
     super({ readableHighWaterMark: READ_HIGH_WATER, allowHalfOpen: true })
   }

@@ -22,6 +22,8 @@ export interface MeshTunnelOptions {
    * the stream with the thrown error. */
   onStream?: (app: string, stream: TunnelStream) => void
   maxInboundStreams?: number
+  /** The peer's address, as streams it opens report it (X-Forwarded-For); 'tunnel' by default. */
+  remoteAddress?: string
 }
 
 /**
@@ -41,6 +43,7 @@ export class MeshTunnel extends EventEmitter {
   private readonly queued: Array<() => void> = []
   private readonly onStream: (app: string, stream: TunnelStream) => void
   private readonly maxInbound: number
+  private readonly remoteAddress: string
   private nextId = 1
   private isOpen = false
   private isClosed = false
@@ -50,6 +53,7 @@ export class MeshTunnel extends EventEmitter {
     super()
     this.onStream = opts.onStream ?? ((app, s) => s.refuse(new ShoalError('UNKNOWN_APP', `this node accepts no tunnels (app "${app}")`)))
     this.maxInbound = opts.maxInboundStreams ?? MAX_INBOUND_STREAMS
+    this.remoteAddress = opts.remoteAddress ?? 'tunnel'
     const channel = mux.createChannel({
       protocol: CHANNELS.tunnel,
       onopen: () => this.onOpen(),
@@ -169,7 +173,7 @@ export class MeshTunnel extends EventEmitter {
       case 'open': {
         const m = decodeTunnel('open', buf)
         if (this.theirs.has(m.id)) throw new ShoalError('BAD_FRAME', `tunnel stream ${m.id} opened twice`)
-        const stream = new TunnelStream(this.link, m.id, false, m.app)
+        const stream = new TunnelStream(this.link, m.id, false, m.app, this.remoteAddress)
         if (this.theirs.size >= this.maxInbound) {
           stream.refuse(new ShoalError('TUNNEL_RESET', 'too many tunnel streams'))
           return

@@ -21,10 +21,11 @@ import type { KeyPair } from 'hyperdht'
 import type { PeerRpc, RpcHandler } from '../mesh/peer-rpc.js'
 import type { OperationEvent } from '../control/types.js'
 import { moveApp, type MoveResult } from './migration.js'
+import { FrontLinks } from '../mesh/front-links.js'
 import { ClusterRoutes } from './routes.js'
 import { TcpFronts } from './tcp-fronts.js'
 import { pruneVolumes } from './volume-retention.js'
-import { PeerSessions } from './peer-sessions.js'
+import { MOVE_RPC_WAIT_MS, PeerSessions } from './peer-sessions.js'
 
 const debug = debuglog('shoal')
 
@@ -76,6 +77,8 @@ export class LocalApps {
   /** Apps with an operation (move, promote, drill) running on this node. */
   private readonly busy = new Set<string>()
   private readonly httpRoutes: ClusterRoutes
+  /** Multiplexed connections to other nodes' HTTP ports, for requests to apps mastered there. */
+  private readonly links = new FrontLinks({ onStream: (name, stream) => this.acceptTunnel(name, stream) })
   private readonly tcpRoutes: ClusterRoutes
   private timer: NodeJS.Timeout | null = null
   private ticker: NodeJS.Timeout | null = null
@@ -112,7 +115,8 @@ export class LocalApps {
       mesh: o.mesh,
       localPort: (app: string) => this.hosts.get(app)?.healthyPort ?? null,
       tunnel: (peer: NodeId, name: string) => this.peers.openTunnel(peer, name),
-      preferTunnel: o.preferTunnel ?? false
+      preferTunnel: o.preferTunnel ?? false,
+      links: this.links
     }
     this.httpRoutes = new ClusterRoutes(sources, 'http')
     this.tcpRoutes = new ClusterRoutes(sources, 'tcp')
@@ -122,7 +126,14 @@ export class LocalApps {
 
   async start(): Promise<void> {
     await this.chunks.open()
-    this.http = new HttpFront({ resolver: this.httpRoutes, traffic: this.traffic, host: this.o.host, port: this.o.httpPort, nodeName: this.o.selfName })
+    this.http = new HttpFront({
+      resolver: this.httpRoutes,
+      traffic: this.traffic,
+      host: this.o.host,
+      port: this.o.httpPort,
+      nodeName: this.o.selfName,
+      acceptLink: (sock, rest) => this.links.accept(sock, rest)
+    })
     this.http.on('upstream-error', (e: { app: string; target?: { kind: string; host?: string; port?: number }; error: Error }) => {
       debug('http %s: %s', e.app, e.error.message)
       // A master whose address does not answer is reached through the mesh tunnel for a while.
@@ -136,6 +147,7 @@ export class LocalApps {
       await data.listen()
       this.data = data
     }
+    this.links.on('link-failed', (e: { host: string; port: number; error: Error }) => debug('front link to %s:%d: %s', e.host, e.port, e.error.message))
     const mesh = this.o.mesh
     for (const ev of ['spec', 'placement', 'change', 'record']) mesh.on(ev, () => this.schedule())
     // A dead peer's session may take many seconds to time out: fail the requests tunnelled to it now.
@@ -202,7 +214,7 @@ export class LocalApps {
           traffic: this.traffic,
           host: this.host(app),
           volume: await this.volume(app),
-          rpc: (peer) => this.peers.towards(peer, 1)
+          rpc: (peer) => this.peers.towards(peer, 1, MOVE_RPC_WAIT_MS)
         },
         app,
         target,
@@ -332,6 +344,7 @@ export class LocalApps {
     await this.passing
     await Promise.all([...this.hosts.values()].map((h) => h.close()))
     this.peers.close()
+    this.links.close()
     this.hub.close()
     await this.data?.close()
     await this.tcpFronts.close()

@@ -10,6 +10,12 @@ const debug = debuglog('shoal')
 
 /** How long a call waits for a session with its peer before going through another node. */
 export const RPC_WAIT_MS = 3000
+/**
+ * A planned move needs the target's own session and waits longer for it: the target is alive
+ * (the move checked), so a missing session is one being dialled again, e.g. after a connection
+ * dropped on a loaded machine, and an operator's move should not fail for that.
+ */
+export const MOVE_RPC_WAIT_MS = 10_000
 
 export interface PeerSessionsOptions {
   mesh: Mesh
@@ -59,8 +65,8 @@ export class PeerSessions {
    * A call path to `peer`: its own session, else (after a short wait for one, the dialer is at
    * work) a connected peer that has one and will forward. One relay hop at most.
    */
-  async towards(peer: NodeId, hops: number): Promise<PeerRpc | null> {
-    const deadline = Date.now() + RPC_WAIT_MS
+  async towards(peer: NodeId, hops: number, waitMs = RPC_WAIT_MS): Promise<PeerRpc | null> {
+    const deadline = Date.now() + waitMs
     for (;;) {
       const direct = this.rpcs.get(peer)
       if (direct !== undefined) return direct

@@ -3,7 +3,7 @@ import { ShoalError } from '../core/errors.js'
 import type { NodeId } from '../core/types.js'
 import type { Mesh } from '../mesh/mesh.js'
 import type { RouteResolver, Target } from '../proxy/route.js'
-import { failedStream } from '../proxy/target-connect.js'
+import { connectTarget, failedStream } from '../proxy/target-connect.js'
 
 /** A direct path that failed is not tried again for this long (the tunnel is used meanwhile). */
 export const DIRECT_RETRY_MS = 30_000
@@ -17,12 +17,24 @@ export interface RouteSources {
   tunnel(peer: NodeId, name: string): Duplex | null
   /** Prefer tunnels over direct connections (e.g. nodes behind NAT). */
   preferTunnel: boolean
+  /** Front links to other nodes' HTTP ports (mesh/front-links.ts); without them, one direct
+   * connection per client connection. */
+  links?: FrontLinkSource
+}
+
+/** The part of FrontLinks the routes use. */
+export interface FrontLinkSource {
+  /** True when a link to host:port is up; otherwise starts one and returns false. */
+  up(host: string, port: number): boolean
+  /** A stream to `name` over the link to host:port, or null when it went down meanwhile. */
+  open(host: string, port: number, name: string): Duplex | null
 }
 
 /**
  * The node's routing table, computed from gossip on every call: the local process when this
- * node is the master, else the master node's own front at its advertised address, else a
- * tunnel over the mesh connection. `kind` picks the far front: HTTP or the app's TCP port.
+ * node is the master, else the master node's own front at its advertised address (over the front
+ * link to that node once it is up, one direct connection per client connection until then),
+ * else a tunnel over the mesh connection. `kind` picks the far front: HTTP or the app's TCP port.
  */
 export class ClusterRoutes implements RouteResolver {
   private readonly unreachable = new Map<string, number>()
@@ -58,6 +70,16 @@ export class ClusterRoutes implements RouteResolver {
     const host = master.addresses[0]
     const key = `${host}:${port}`
     if (!this.src.preferTunnel && host !== undefined && port > 0 && (this.unreachable.get(key) ?? 0) < Date.now()) {
+      const links = this.src.links
+      const linkPort = master.httpPort
+      if (links !== undefined && linkPort > 0 && links.up(host, linkPort)) {
+        const name = `${this.kind}:${app}`
+        return {
+          kind: 'tunnel',
+          key: `link:${host}:${linkPort}/${name}`,
+          open: () => links.open(host, linkPort, name) ?? connectTarget({ kind: 'direct', host, port })
+        }
+      }
       return { kind: 'direct', host, port }
     }
     const name = `${this.kind}:${app}`

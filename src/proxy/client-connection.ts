@@ -1,5 +1,7 @@
+import net from 'node:net'
 import type { Duplex } from 'node:stream'
 import { ShoalError } from '../core/errors.js'
+import { LINK_UPGRADE } from '../protocol/link-handshake.js'
 import { INVALID, MORE, BodyFraming } from './body-framing.js'
 import type { FrontContext } from './front-context.js'
 import { forwardHeadBytes, type AddedLinesCache } from './forward-headers.js'
@@ -179,6 +181,7 @@ export class ClientConnection extends UpstreamRelay {
     this.discarding = false
     this.closeAfter = !head.keepAlive
     this.reqBody = hasBody(head) ? new BodyFraming(head.chunked ? -1 : head.contentLength, head.chunked) : null
+    if (head.upgrade === LINK_UPGRADE && this.reqBody === null && this.front.acceptLink !== null && this.sock instanceof net.Socket) return this.becomeLink(this.sock)
     const host = normalizeHost(head.host)
     const route = this.front.resolver.resolve(host)
     if (route === null) return this.answer(404, `shoal: no app serves host "${host}" on ${this.front.settings.nodeName}\n`, null, head.host)
@@ -226,6 +229,20 @@ export class ClientConnection extends UpstreamRelay {
     this.headOut = forwardHeadBytes(this.head!, { hops: this.hops, proto: this.front.settings.proto, client: this.client }, this.added)
     this.req = this.reqBody !== null ? Req.Body : Req.Sent
     this.send(target)
+  }
+
+  /** Hands the connection to the front's link acceptor: from here on it carries framed messages. */
+  private becomeLink(sock: net.Socket): void {
+    const rest = this.pending
+    this.pending = null
+    this.busy = false
+    this.head = null
+    this.dropUpstream()
+    this.closed = true
+    for (const ev of ['data', 'end', 'drain', 'error', 'close']) sock.removeAllListeners(ev)
+    this.front.forget(this)
+    this.front.acceptLink!(sock, rest)
+    sock.resume()
   }
 
   /** The request's last byte went upstream (or was dropped). */

@@ -1,4 +1,5 @@
 // The contract between a front and the client connections it accepts (HttpFront implements it).
+import type net from 'node:net'
 import type { ClientConnection } from './client-connection.js'
 import type { RouteResolver, Target } from './route.js'
 import type { AppTraffic } from './traffic.js'
@@ -29,6 +30,8 @@ export interface FrontContext {
   readonly keepAliveHint: string
   emit(event: 'refused', e: { status: number; reason: string; host: string | null }): boolean
   emit(event: 'upstream-error', e: { app: string | null; target?: Target; error: unknown }): boolean
+  /** Takes over a connection that asked for a front link (HttpFrontOptions.acceptLink), or null. */
+  readonly acceptLink: ((sock: net.Socket, rest: Buffer | null) => void) | null
   /** The connection closed: stop tracking it. */
   forget(conn: ClientConnection): void
 }

@@ -43,9 +43,15 @@ export interface HttpFrontOptions {
   noTargetWaitMs?: number
   retryAfterSec?: number
   upstreamIdleMs?: number
+  /**
+   * Takes over a connection that asked for a front link (another node's front, see
+   * mesh/front-links.ts) with the bytes read after its request head. Without it such a request
+   * is routed like any other (and gets 404: no app serves the link's host).
+   */
+  acceptLink?: (sock: net.Socket, rest: Buffer | null) => void
 }
 
-type Settings = Required<Omit<HttpFrontOptions, 'resolver' | 'traffic'>>
+type Settings = Required<Omit<HttpFrontOptions, 'resolver' | 'traffic' | 'acceptLink'>>
 
 /**
  * The HTTP listener of a node: routes by Host, passes each request (and WebSocket upgrade)
@@ -63,6 +69,7 @@ export class HttpFront extends EventEmitter implements FrontContext {
   readonly resolver: RouteResolver
   readonly settings: Settings
   readonly keepAliveHint: string
+  readonly acceptLink: ((sock: net.Socket, rest: Buffer | null) => void) | null
   private readonly server: net.Server
   private readonly connections = new Set<ClientConnection>()
   private sweeper: NodeJS.Timeout | null = null
@@ -80,6 +87,7 @@ export class HttpFront extends EventEmitter implements FrontContext {
     super()
     this.resolver = options.resolver
     this.traffic = options.traffic ?? new AppTraffic()
+    this.acceptLink = options.acceptLink ?? null
     this.settings = {
       host: options.host ?? '127.0.0.1',
       port: options.port ?? 0,

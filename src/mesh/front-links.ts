@@ -1,0 +1,182 @@
+import { EventEmitter } from 'node:events'
+import net from 'node:net'
+import type { Duplex } from 'node:stream'
+import Protomux from 'protomux'
+import { ShoalError } from '../core/errors.js'
+import { LINK_ACCEPTED, LINK_REQUEST, readLinkAnswer } from '../protocol/link-handshake.js'
+import { FramedSocket } from './framed-socket.js'
+import { MeshTunnel } from './tunnel.js'
+import type { TunnelStream } from './tunnel-stream.js'
+
+/** Connecting and upgrading a link gives up after this long. */
+export const LINK_CONNECT_TIMEOUT_MS = 2000
+/** A node whose front did not take a link is not asked again for this long. */
+export const LINK_RETRY_MS = 30_000
+/** A link that carried no stream for this long is closed (checked every LINK_SWEEP_MS). */
+export const LINK_IDLE_MS = 60_000
+export const LINK_SWEEP_MS = 10_000
+/** Links other nodes may have open to this one at once; more are refused. */
+export const MAX_INBOUND_LINKS = 256
+/** TCP keep-alive probes on links start after this much silence (a peer gone without a FIN). */
+const KEEP_ALIVE_MS = 10_000
+
+export interface FrontLinksOptions {
+  /** A stream another node opened over its link ("http:<app>" or "tcp:<app>"): serve it as the
+   * listener of that name would serve a connection, or `stream.refuse(err)`. Must not block. */
+  onStream(name: string, stream: TunnelStream): void
+  connectTimeoutMs?: number
+  retryMs?: number
+  idleMs?: number
+  sweepMs?: number
+  maxInbound?: number
+}
+
+interface Link {
+  tunnel: MeshTunnel
+  sock: net.Socket
+  /** performance.now() when it last had a stream open, or was made. */
+  usedAt: number
+}
+
+/**
+ * Front links: one multiplexed TCP connection from this node to another node's HTTP port, over
+ * which this node's fronts forward every client connection for an app mastered there. Without
+ * links each client connection needs its own connection between the nodes, and each request costs
+ * both nodes a system call per direction; over a link the requests of many connections that
+ * arrive in one turn of the event loop leave in one write (see FramedSocket).
+ *
+ * A link starts as an HTTP upgrade (protocol/link-handshake.ts), so it needs no port of its own
+ * and passes wherever the HTTP port does. The far node serves each stream exactly as a connection
+ * to its own listener: same routing, gate, counters, limits and hop counter. A link grants
+ * nothing a plain connection to that port does not.
+ *
+ * Events: 'link' ({host, port}) when a link is up, 'link-failed' ({host, port, error}).
+ */
+export class FrontLinks extends EventEmitter {
+  private readonly out = new Map<string, Link>()
+  private readonly dialling = new Set<string>()
+  /** Where a link was refused or failed, until when not to try again. */
+  private readonly refused = new Map<string, number>()
+  private readonly inbound = new Set<Link>()
+  private sweeper: NodeJS.Timeout | null = null
+  private closed = false
+  private readonly connectTimeoutMs: number
+  private readonly retryMs: number
+  private readonly idleMs: number
+
+  constructor(private readonly o: FrontLinksOptions) {
+    super()
+    this.connectTimeoutMs = o.connectTimeoutMs ?? LINK_CONNECT_TIMEOUT_MS
+    this.retryMs = o.retryMs ?? LINK_RETRY_MS
+    this.idleMs = o.idleMs ?? LINK_IDLE_MS
+  }
+
+  /**
+   * True when a link to host:port is up, so `open` will use it. Otherwise starts one (unless
+   * one is being made, or this address refused one lately) and returns false: the caller
+   * connects directly meanwhile.
+   */
+  up(host: string, port: number): boolean {
+    const key = `${host}:${port}`
+    if (this.out.has(key)) return true
+    if (!this.closed && !this.dialling.has(key) && (this.refused.get(key) ?? 0) <= Date.now()) this.dial(host, port, key)
+    return false
+  }
+
+  /** A new stream to `name` on the far node over the link to host:port, or null without a link. */
+  open(host: string, port: number, name: string): Duplex | null {
+    const link = this.out.get(`${host}:${port}`)
+    if (link === undefined) return null
+    link.usedAt = performance.now()
+    return link.tunnel.open(name)
+  }
+
+  /**
+   * Takes over a connection whose client asked for a link (the HTTP front calls this after
+   * reading the upgrade request; `rest` is what followed it). Answers 101 and serves the streams.
+   */
+  accept(sock: net.Socket, rest: Buffer | null): void {
+    if (this.closed || this.inbound.size >= MAX_INBOUND_LINKS) {
+      sock.end('HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-length: 0\r\n\r\n')
+      return
+    }
+    sock.write(LINK_ACCEPTED)
+    const link = this.start(sock, rest, (name, stream) => this.o.onStream(name, stream))
+    this.inbound.add(link)
+    sock.once('close', () => this.inbound.delete(link))
+  }
+
+  /** Links up right now: made by this node, and made by others to it. */
+  get counts(): { out: number; in: number } {
+    return { out: this.out.size, in: this.inbound.size }
+  }
+
+  /** Closes every link (their streams error with TUNNEL_CLOSED). Idempotent. */
+  close(): void {
+    this.closed = true
+    if (this.sweeper !== null) clearInterval(this.sweeper)
+    this.sweeper = null
+    for (const l of [...this.out.values(), ...this.inbound]) l.sock.destroy()
+    this.out.clear()
+    this.inbound.clear()
+  }
+
+  private dial(host: string, port: number, key: string): void {
+    this.dialling.add(key)
+    const sock = net.connect({ host, port, noDelay: true })
+    let got: Buffer = Buffer.alloc(0)
+    const fail = (error: Error) => {
+      clearTimeout(timer)
+      sock.removeAllListeners('data')
+      sock.destroy()
+      this.dialling.delete(key)
+      this.refused.set(key, Date.now() + this.retryMs)
+      this.emit('link-failed', { host, port, error })
+    }
+    const timer = setTimeout(() => fail(new ShoalError('LINK_REFUSED', `no link from ${key} within ${this.connectTimeoutMs} ms`)), this.connectTimeoutMs)
+    sock.once('connect', () => sock.write(LINK_REQUEST))
+    sock.on('error', (err) => fail(err))
+    sock.on('close', () => this.dialling.has(key) && fail(new ShoalError('LINK_REFUSED', `${key} closed the connection before answering the link request`)))
+    const onData = (chunk: Buffer) => {
+      got = got.length === 0 ? chunk : Buffer.concat([got, chunk])
+      const answer = readLinkAnswer(got)
+      if (answer === 'more') return
+      if (!answer.accepted) return fail(new ShoalError('LINK_REFUSED', `${key} refused a front link: ${answer.reason}`))
+      clearTimeout(timer)
+      sock.off('data', onData)
+      sock.removeAllListeners('error')
+      sock.removeAllListeners('close')
+      this.dialling.delete(key)
+      if (this.closed) return void sock.destroy()
+      const link = this.start(sock, answer.rest, (_name, stream) => stream.refuse(new ShoalError('UNKNOWN_APP', 'this node serves no streams over links it made')))
+      this.out.set(key, link)
+      sock.once('close', () => this.out.get(key) === link && this.out.delete(key))
+      this.emit('link', { host, port })
+    }
+    sock.on('data', onData)
+  }
+
+  private start(sock: net.Socket, rest: Buffer | null, onStream: (name: string, stream: TunnelStream) => void): Link {
+    sock.setNoDelay(true)
+    sock.setKeepAlive(true, KEEP_ALIVE_MS)
+    // Errors end in 'close', which the tunnel and the maps handle.
+    sock.on('error', () => {})
+    const framed = new FramedSocket(sock, rest ?? undefined)
+    const tunnel = new MeshTunnel(Protomux.from(framed as never), { onStream, remoteAddress: sock.remoteAddress ?? 'link' })
+    tunnel.on('bad-frame', () => sock.destroy())
+    this.sweeper ??= setInterval(() => this.sweep(), this.o.sweepMs ?? LINK_SWEEP_MS).unref()
+    return { tunnel, sock, usedAt: performance.now() }
+  }
+
+  /** Closes links this node made that carried nothing for a while. */
+  private sweep(): void {
+    const now = performance.now()
+    for (const [key, link] of this.out) {
+      if (link.tunnel.streams > 0) link.usedAt = now
+      else if (now - link.usedAt > this.idleMs) {
+        this.out.delete(key)
+        link.sock.destroy()
+      }
+    }
+  }
+}

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest'
+import { LinkFrameReader, MAX_LINK_MESSAGE, linkHeader } from '../../src/protocol/link-frames.js'
+import { LINK_ACCEPTED, LINK_REQUEST, readLinkAnswer } from '../../src/protocol/link-handshake.js'
+
+function framed(messages: Buffer[]): Buffer {
+  return Buffer.concat(messages.flatMap((m) => [linkHeader(m.length), m]))
+}
+
+describe('front link framing', () => {
+  const messages = [Buffer.from('a'), Buffer.alloc(0), Buffer.alloc(70_000, 7), Buffer.from('last message')]
+  const wire = framed(messages)
+
+  it('gives back each message whole, however the bytes are cut', () => {
+    for (const cut of [1, 2, 3, 4, 5, 7, 1000, 65_536, wire.length]) {
+      const got: string[] = []
+      const reader = new LinkFrameReader((m) => got.push(m.toString('hex')))
+      for (let i = 0; i < wire.length; i += cut) reader.push(wire.subarray(i, i + cut))
+      expect(got, `cut every ${cut} bytes`).toEqual(messages.map((m) => m.toString('hex')))
+      expect(reader.buffered).toBe(0)
+    }
+  })
+
+  it('holds a partial message until the rest arrives', () => {
+    const got: Buffer[] = []
+    const reader = new LinkFrameReader((m) => got.push(Buffer.from(m)))
+    reader.push(wire.subarray(0, 10))
+    expect(got.map(String)).toEqual(['a', ''])
+    expect(reader.buffered).toBe(10 - 5 - 4)
+  })
+
+  it('refuses a length over the limit with BAD_FRAME before reading the message', () => {
+    const reader = new LinkFrameReader(() => {})
+    const header = Buffer.alloc(4)
+    header.writeUInt32LE(MAX_LINK_MESSAGE + 1)
+    expect(() => reader.push(header)).toThrow(expect.objectContaining({ code: 'BAD_FRAME' }))
+  })
+})
+
+describe('front link handshake', () => {
+  it('reads an accepting answer and keeps the bytes after it', () => {
+    const after = framed([Buffer.from('hello')])
+    const answer = readLinkAnswer(Buffer.concat([LINK_ACCEPTED, after]))
+    expect(answer).toEqual({ accepted: true, rest: after })
+  })
+
+  it('waits for a whole head', () => {
+    expect(readLinkAnswer(LINK_ACCEPTED.subarray(0, LINK_ACCEPTED.length - 1))).toBe('more')
+  })
+
+  it('treats any other answer as a refusal, naming its status line', () => {
+    const notFound = Buffer.from('HTTP/1.1 404 Not Found\r\ncontent-length: 3\r\n\r\nno\n')
+    expect(readLinkAnswer(notFound)).toEqual({ accepted: false, reason: 'HTTP/1.1 404 Not Found' })
+    const otherUpgrade = Buffer.from('HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\n\r\n')
+    expect(readLinkAnswer(otherUpgrade)).toMatchObject({ accepted: false })
+    expect(readLinkAnswer(Buffer.alloc(5000, 'x'))).toMatchObject({ accepted: false, reason: 'answer head too long' })
+  })
+
+  it('asks with a request any HTTP/1.1 server can parse', () => {
+    const text = LINK_REQUEST.toString('latin1')
+    expect(text).toMatch(/^GET \/\.shoal\/link HTTP\/1\.1\r\n/)
+    expect(text).toContain('upgrade: shoal-link/1\r\n')
+    expect(text.endsWith('\r\n\r\n')).toBe(true)
+  })
+})
