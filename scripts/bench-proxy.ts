@@ -479,6 +479,7 @@ async function main(): Promise<void> {
       ['app directly', app.tcp],
       ['shoal TCP front, master node (local)', master.tcp],
       ['shoal TCP front, other node (link)', direct.tcp],
+      ['shoal TCP front, other node (no link)', direct1.tcp],
       ['shoal TCP front, other node (tunnel)', tunnel.tcp]
     ]
     let tcpBase = 0

@@ -6,6 +6,8 @@ import { LinkFrameReader, linkHeader } from '../protocol/link-frames.js'
 export const LINK_HIGH_WATER = 1024 * 1024
 /** Queued messages are written at once when they reach this many bytes, without waiting for the turn. */
 const FLUSH_BYTES = 64 * 1024
+/** Queued bytes up to this are copied into one buffer for their write; more are written gathered. */
+const COPY_MAX = 16 * 1024
 
 /**
  * A TCP socket carrying whole messages, as protomux needs its stream to (see
@@ -93,9 +95,16 @@ export class FramedSocket extends EventEmitter {
     this.scheduled = false
     if (this.queued === 0 || this.socket.destroyed) return
     const q = this.queue
+    const bytes = this.queued
     this.queue = []
     this.queued = 0
-    this.socket.write(Buffer.concat(q))
+    if (bytes < COPY_MAX) this.socket.write(Buffer.concat(q, bytes))
+    else {
+      // Bulk data: one gathered write (writev) rather than a copy of it all.
+      this.socket.cork()
+      for (const b of q) this.socket.write(b)
+      this.socket.uncork()
+    }
     if (this.wantsDrain && this.socket.writableLength < LINK_HIGH_WATER && !this.socket.writableNeedDrain) this.onSocketDrain()
   }
 

@@ -13,6 +13,14 @@ import {
 import { CHANNELS } from '../protocol/version.js'
 import { TunnelStream, type TunnelLink } from './tunnel-stream.js'
 
+/**
+ * Frames up to this size sent in one turn of the event loop leave as one protomux batch (one
+ * encrypted message on the mesh, one framed message on a front link) instead of one each; a
+ * batch is sent early when it would grow past this. Larger frames (bulk data) go alone.
+ */
+export const BATCH_BYTES = 64 * 1024
+const BATCH_FRAME_MAX = 16 * 1024
+
 /** Streams the peer may have open towards us at once; more are reset. */
 export const MAX_INBOUND_STREAMS = 4096
 
@@ -48,6 +56,13 @@ export class MeshTunnel extends EventEmitter {
   private isOpen = false
   private isClosed = false
   private readonly link: TunnelLink
+  /** Bytes in the protomux batch being built this turn (0: the mux is not corked by us). */
+  private batched = 0
+  private batchScheduled = false
+  private readonly endBatchBound = () => {
+    this.batchScheduled = false
+    this.endBatch()
+  }
 
   constructor(mux: Protomux, opts: MeshTunnelOptions = {}) {
     super()
@@ -116,6 +131,7 @@ export class MeshTunnel extends EventEmitter {
   /** Closes the channel; every stream errors with TUNNEL_CLOSED. Idempotent. */
   close(): void {
     if (this.isClosed) return
+    this.endBatch()
     this.channel.close()
     this.onClose()
   }
@@ -126,7 +142,26 @@ export class MeshTunnel extends EventEmitter {
       this.queued.push(() => this.send[kind].send(buf))
       return true
     }
+    const size = buf.byteLength
+    if (this.batched > 0 && (this.batched + size > BATCH_BYTES || size > BATCH_FRAME_MAX)) this.endBatch()
+    if (size > BATCH_FRAME_MAX) return this.send[kind].send(buf)
+    if (this.batched === 0) {
+      this.channel.cork()
+      if (!this.batchScheduled) {
+        this.batchScheduled = true
+        setImmediate(this.endBatchBound)
+      }
+    }
+    this.batched += size + 1
     return this.send[kind].send(buf)
+  }
+
+  /** Sends the batch built so far (uncorks). */
+  private endBatch(): void {
+    if (this.batched === 0) return
+    this.batched = 0
+    // Always: the mux (the mesh connection's, with every other channel on it) stays corked otherwise.
+    this.channel.uncork()
   }
 
   private whenOpen(fn: () => void): void {
@@ -142,6 +177,7 @@ export class MeshTunnel extends EventEmitter {
 
   private onClose(): void {
     if (this.isClosed) return
+    this.endBatch()
     this.isClosed = true
     this.isOpen = false
     this.queued.length = 0
