@@ -3,22 +3,26 @@ import type { Snapnode } from './snapnode.js'
 /**
  * The snapshots of a master's term that the winner of a later (or the same) epoch lacks: the
  * chain from `head` back through parents, stopping at the first snapshot that is not this
- * node's own from `epoch` (the term started from it, so the cluster's lineage has it) or that
- * the winner is known to hold (everything before it is on the winner's lineage too). Newest
- * first; empty when the winner already holds the head.
+ * node's own from `epoch` (the term started from it, so the cluster's lineage has it) or, for a
+ * winner of a later epoch, that the winner is known to hold (it started its term from its newest
+ * such snapshot, so everything up to it is on its lineage). A winner of the same epoch (two
+ * claims of one epoch) started from the term before: holding this term's snapshots (pushed to it
+ * while both served) puts none of them in its live data, so the loser keeps its whole term.
+ * Newest first; empty when a later winner already holds the head.
  */
 export function divergentBranch(
   nodes: ReadonlyMap<string, Pick<Snapnode, 'id' | 'parent' | 'origin' | 'epoch' | 'holders'>>,
   head: string | null,
-  term: { origin: string; epoch: number; winner: string }
+  term: { origin: string; epoch: number; winner: string; winnerEpoch: number }
 ): string[] {
   const out: string[] = []
   const seen = new Set<string>()
+  const trustHolders = term.winnerEpoch > term.epoch
   let cur = head
   while (cur !== null && !seen.has(cur)) {
     seen.add(cur)
     const n = nodes.get(cur)
-    if (n === undefined || n.origin !== term.origin || n.epoch !== term.epoch || n.holders.includes(term.winner)) break
+    if (n === undefined || n.origin !== term.origin || n.epoch !== term.epoch || (trustHolders && n.holders.includes(term.winner))) break
     out.push(n.id)
     cur = n.parent
   }

@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream'
 import type Protomux from 'protomux'
 import { ShoalError } from '../core/errors.js'
 import { placementCandidates, type PlacementCandidate } from '../core/placement.js'
+import { snapshotRefusal } from '../core/snapshot-acceptance.js'
 import type { HeadRef, NodeId } from '../core/types.js'
 import type { ClusterEvent } from '../control/types.js'
 import type { Mesh } from '../mesh/mesh.js'
@@ -98,10 +99,8 @@ export class LocalApps {
         return spec === undefined || spec.deleted ? null : this.volume(app)
       },
       accept: (app, from, snapnode) => {
-        const pl = o.mesh.gossip.apps.placements.get(app)
-        if (pl !== undefined && snapnode.epoch < pl.epoch - 1 && from !== pl.master) {
-          throw new ShoalError('NOT_A_REPLICA', `refusing a snapshot of ${app} from an old term (epoch ${snapnode.epoch})`)
-        }
+        const refusal = snapshotRefusal(o.mesh.gossip.apps.placements.get(app), o.self, from, snapnode.epoch)
+        if (refusal !== null) throw new ShoalError('NOT_A_REPLICA', refusal)
       },
       committed: (app) => {
         this.publishHead(app)

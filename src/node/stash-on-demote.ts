@@ -35,7 +35,7 @@ export async function stashOnDemote(vol: AppVolume, oldEpoch: number, pl: Placem
     head = r.snapnode.id
   }
   const nodes = new Map(vol.store.list().map((n) => [n.id, n]))
-  const branch = divergentBranch(nodes, head, { origin: ctx.self, epoch: oldEpoch, winner: pl.master })
+  const branch = divergentBranch(nodes, head, { origin: ctx.self, epoch: oldEpoch, winner: pl.master, winnerEpoch: pl.epoch })
   const winner = ctx.nameOf(pl.master)
   if (branch.length === 0) {
     ctx.event({ kind: 'app', app: vol.app, message: `${vol.app}: ${ctx.selfName} follows ${winner} (epoch ${pl.epoch}); nothing of its epoch ${oldEpoch} was missing there` })

@@ -13,10 +13,15 @@ describe('divergentBranch: what a losing master stashes', () => {
     ['the whole term when the winner holds none of it, never the base it started from', 'a4', 'c', ['a4', 'a3', 'a2']],
     ['nothing from an empty store', null, 'b', []]
   ] as const)('%s', (_what, head, winner, want) => {
-    expect(divergentBranch(map, head, { origin: 'a', epoch: 2, winner })).toEqual(want)
+    expect(divergentBranch(map, head, { origin: 'a', epoch: 2, winner, winnerEpoch: 3 })).toEqual(want)
   })
   it('stops at a snapshot of another term or origin (a same-epoch loser keeps only its own)', () => {
-    expect(divergentBranch(map, 'a4', { origin: 'a', epoch: 3, winner: 'b' })).toEqual([])
+    expect(divergentBranch(map, 'a4', { origin: 'a', epoch: 3, winner: 'b', winnerEpoch: 3 })).toEqual([])
+  })
+  it('keeps the whole term when the winner claimed the same epoch, whatever it was pushed', () => {
+    // b claimed epoch 2 too and was sent a2 while both served: its live data has none of a's term.
+    expect(divergentBranch(map, 'a4', { origin: 'a', epoch: 2, winner: 'b', winnerEpoch: 2 })).toEqual(['a4', 'a3', 'a2'])
+    expect(divergentBranch(map, 'a2', { origin: 'a', epoch: 2, winner: 'b', winnerEpoch: 2 })).toEqual(['a2'])
   })
   it('termHead: the newest own snapshot of the term, else the newest from before it', () => {
     expect(termHead(nodes, 'a', 2)).toBe('a4')
