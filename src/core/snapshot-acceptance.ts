@@ -9,9 +9,11 @@ import type { NodeId } from './types.js'
  *   nothing of them on its demotion (see divergentBranch: a later winner holding a snapshot
  *   means it started from it), and writes it acknowledged would be in no live folder and no stash.
  * - Any node refuses snapshots two or more terms old from anyone but the current master.
+ * - The app's seed (`app add --data` on another node) is always taken: the master starts from it.
  */
-export function snapshotRefusal(pl: Placement | undefined, self: NodeId, from: NodeId, epoch: number): string | null {
-  if (pl === undefined) return null
+export function snapshotRefusal(pl: Placement | undefined, self: NodeId, from: NodeId, snap: { id: string; epoch: number }, seed: string): string | null {
+  if (pl === undefined || (seed !== '' && snap.id === seed)) return null
+  const epoch = snap.epoch
   if (pl.master === self && from !== self && epoch <= pl.epoch) {
     return `this node is the master of ${pl.app} (epoch ${pl.epoch}) and takes no snapshot of epoch ${epoch} from another node`
   }

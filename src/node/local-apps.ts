@@ -99,7 +99,8 @@ export class LocalApps {
         return spec === undefined || spec.deleted ? null : this.volume(app)
       },
       accept: (app, from, snapnode) => {
-        const refusal = snapshotRefusal(o.mesh.gossip.apps.placements.get(app), o.self, from, snapnode.epoch)
+        const seed = o.mesh.gossip.apps.specs.get(app)?.seed ?? ''
+        const refusal = snapshotRefusal(o.mesh.gossip.apps.placements.get(app), o.self, from, snapnode, seed)
         if (refusal !== null) throw new ShoalError('NOT_A_REPLICA', refusal)
       },
       committed: (app) => {

@@ -13,9 +13,11 @@ describe('which pushed snapshots a node takes', () => {
     ['a master refuses the deposed master’s late snapshots of the previous term', pl('a', 3), 'a', 'c', 2, true],
     ['a master refuses a rival’s snapshots of its own epoch (two claims of one epoch)', pl('a', 3), 'a', 'b', 3, true],
     ['a master whose view is stale takes a newer term’s snapshots', pl('a', 3), 'a', 'b', 4, false],
-    ['anything is taken for an app without a placement yet', undefined, 'a', 'b', 1, false]
+    ['anything is taken for an app without a placement yet', undefined, 'a', 'b', 1, false],
+    ['a master takes the app’s seed from the node it was added on', pl('a', 3), 'a', 'b', 0, false]
   ] as const)('%s', (_what, placement, self, from, epoch, refused) => {
-    const r = snapshotRefusal(placement, self, from, epoch)
+    const id = epoch === 0 ? 'seed-id' : `snap-${epoch}`
+    const r = snapshotRefusal(placement, self, from, { id, epoch }, 'seed-id')
     expect(r !== null).toBe(refused)
   })
 })
