@@ -32,6 +32,9 @@ export interface NodeStatus {
 export interface StatusResult {
   self: string
   nodes: NodeStatus[]
+  /** Front links of the node asked (mesh/front-links.ts): made by it to other nodes' HTTP ports
+   * (`out`), and made to it by other nodes (`in`). */
+  frontLinks?: { out: number; in: number }
 }
 
 export type AppState = 'pending' | 'running' | 'moving' | 'failing-over' | 'stopped'

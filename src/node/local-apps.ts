@@ -177,6 +177,11 @@ export class LocalApps {
     this.peers.attach(peer, mux)
   }
 
+  /** Front links up right now: to other nodes' fronts, and from them to this one. */
+  get frontLinks(): { out: number; in: number } {
+    return this.links.counts
+  }
+
   rpc(peer: NodeId): PeerRpc | null {
     return this.peers.rpc(peer)
   }

@@ -53,6 +53,12 @@ describe('apps on a three-node cluster of real processes', () => {
     expect(app.replicas).toHaveLength(1)
     const counts = await Promise.all(['a', 'b', 'c'].map(async (n) => JSON.parse((await request(ports.get(n)!, 'counter.test', { path: '/count' })).body)))
     for (const cnt of counts) expect(cnt).toEqual({ count: 3, node: app.master })
+    // The other nodes forward over one front link each to the master's front (made on their
+    // first request), and answer through it.
+    const others = nodes.filter((n) => n.name !== app.master)
+    await waitFor(async () => (await Promise.all(others.map(async (n) => (await cluster!.status(n)).frontLinks?.out === 1))).every(Boolean), 'front links to the master')
+    for (const n of others) expect(JSON.parse((await request(ports.get(n.name)!, 'counter.test', { path: '/count' })).body)).toEqual({ count: 3, node: app.master })
+    expect((await cluster!.status(nodes.find((n) => n.name === app.master)!)).frontLinks).toEqual({ out: 0, in: 2 })
 
     // The replica's newest snapshot, checked out, holds all three acknowledged writes.
     const replica = nodes.find((n) => n.name === app.replicas[0].node)!

@@ -26,6 +26,8 @@ export async function run(argv: string[]): Promise<number> {
       n.addresses.join(',') || '-'
     ])
     console.log(table(['NAME', 'ID', 'ZONE', 'STATUS', 'RTT', 'CPU', 'MEM', 'APPS', 'ADDRESSES'], rows))
+    const links = status.frontLinks
+    if (links !== undefined) console.log(`front links: ${links.out} to other nodes' masters, ${links.in} from other nodes`)
     return 0
   } finally {
     client.close()
