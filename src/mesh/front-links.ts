@@ -168,13 +168,24 @@ export class FrontLinks extends EventEmitter {
     return { tunnel, sock, usedAt: performance.now() }
   }
 
-  /** Closes links this node made that carried nothing for a while. */
+  /**
+   * Closes links that carried nothing for a while: those this node made after LINK_IDLE_MS, and
+   * those made to it after twice that (their makers close them first; one that does not, say a
+   * client holding links open to use up MAX_INBOUND_LINKS, loses them).
+   */
   private sweep(): void {
     const now = performance.now()
     for (const [key, link] of this.out) {
       if (link.tunnel.streams > 0) link.usedAt = now
       else if (now - link.usedAt > this.idleMs) {
         this.out.delete(key)
+        link.sock.destroy()
+      }
+    }
+    for (const link of this.inbound) {
+      if (link.tunnel.streams > 0) link.usedAt = now
+      else if (now - link.usedAt > 2 * this.idleMs) {
+        this.inbound.delete(link)
         link.sock.destroy()
       }
     }

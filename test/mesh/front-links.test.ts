@@ -12,8 +12,8 @@ import { openRaw, request, startBackend, startFront, until } from '../proxy/help
 
 const HOST = 'app.test'
 
-function links(onStream: ConstructorParameters<typeof FrontLinks>[0]['onStream'] = (_n, s) => s.destroy()): FrontLinks {
-  const l = new FrontLinks({ onStream })
+function links(onStream: ConstructorParameters<typeof FrontLinks>[0]['onStream'] = (_n, s) => s.destroy(), timing: { idleMs?: number; sweepMs?: number } = {}): FrontLinks {
+  const l = new FrontLinks({ onStream, ...timing })
   onTestFinished(() => l.close())
   return l
 }
@@ -111,6 +111,36 @@ describe('front links', () => {
     await until(() => n.masterLinks.counts.in === 0)
     expect((await request(n.master.port, { host: HOST })).body).toBe('app\n')
     expect((await request(n.other.port, { host: HOST })).body).toBe('app\n')
+  })
+
+  it('close when idle: the maker’s after a while, one held open by someone else after twice that', async () => {
+    const app = await startBackend('app')
+    const local: Target = { kind: 'local', port: app.port }
+    let master: HttpFront | null = null
+    const masterLinks = links((_name, stream) => master!.accept(stream), { idleMs: 200, sweepMs: 50 })
+    master = await startFront({
+      resolver: { resolve: () => ({ app: 'app' }), target: async () => local, currentTarget: () => local },
+      acceptLink: (sock, rest) => masterLinks.accept(sock, rest)
+    })
+    const other = links(undefined, { idleMs: 200, sweepMs: 50 })
+    other.up('127.0.0.1', master.port)
+    await until(() => other.counts.out === 1 && masterLinks.counts.in === 1)
+    // In use: kept.
+    const stream = other.open('127.0.0.1', master.port, 'http:app')!
+    stream.on('error', () => {})
+    await new Promise((r) => setTimeout(r, 500))
+    expect(other.counts.out).toBe(1)
+    stream.destroy()
+    await until(() => other.counts.out === 0 && masterLinks.counts.in === 0)
+    // A link request from a raw client that never opens a stream is cut by the master.
+    const raw = await openRaw(master.port)
+    raw.write(LINK_REQUEST.toString('latin1'))
+    await until(() => masterLinks.counts.in === 1)
+    const t0 = Date.now()
+    await raw.waitFor(() => false)
+    expect(raw.closed()).toBe(true)
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(300)
+    expect(masterLinks.counts.in).toBe(0)
   })
 
   it('are not taken over a stream that is not a TCP connection, nor from a request with a body', async () => {
