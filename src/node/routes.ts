@@ -32,9 +32,9 @@ export interface FrontLinkSource {
 
 /**
  * The node's routing table, computed from gossip on every call: the local process when this
- * node is the master, else the master node's own front at its advertised address (over the front
- * link to that node once it is up, one direct connection per client connection until then),
- * else a tunnel over the mesh connection. `kind` picks the far front: HTTP or the app's TCP port.
+ * node is the master, else the master node's own front at its advertised address (HTTP over the
+ * front link to that node once it is up, one direct connection per client connection until then
+ * and for TCP apps), else a tunnel over the mesh connection. `kind` picks the far front: HTTP or the app's TCP port.
  */
 export class ClusterRoutes implements RouteResolver {
   private readonly unreachable = new Map<string, number>()
@@ -72,7 +72,9 @@ export class ClusterRoutes implements RouteResolver {
     if (!this.src.preferTunnel && host !== undefined && port > 0 && (this.unreachable.get(key) ?? 0) < Date.now()) {
       const links = this.src.links
       const linkPort = master.httpPort
-      if (links !== undefined && linkPort > 0 && links.up(host, linkPort)) {
+      // HTTP only: a link saves a system call per request, where a TCP app's connection is one
+      // long stream that moves bulk bytes faster on its own connection (bench:proxy).
+      if (this.kind === 'http' && links !== undefined && linkPort > 0 && links.up(host, linkPort)) {
         const name = `${this.kind}:${app}`
         return {
           kind: 'tunnel',
