@@ -5,7 +5,7 @@
  * answers), and without the link (one connection per client connection); through a front on
  * another node via a mesh tunnel (hyperswarm, private testnet: the path behind NAT); and through
  * node-http-proxy with a keep-alive agent; and, as a reference floor, a bare byte pipe (no
- * HTTP). Then bulk TCP throughput direct vs through the TCP front (local, link, tunnel).
+ * HTTP). Then bulk TCP throughput direct vs through the TCP front (local, other node, tunnel).
  *
  * Each party runs in its own process, as it would on real nodes. Everything binds 127.0.0.1.
  * BENCH_SECONDS (default 5) per HTTP run, BENCH_CONNECTIONS (default 50), BENCH_TCP_SECONDS (3).
@@ -124,9 +124,10 @@ async function roleMaster(appHttp: number, appTcp: number, bootstrap: string, to
 }
 
 /**
- * Another node, reaching the master at its address as ClusterRoutes does: over a front link once
- * it is up (mesh/front-links.ts), one connection per client connection until then; or, with
- * `links` false, always one connection per client connection (as before front links).
+ * Another node, reaching the master at its address as ClusterRoutes does: HTTP over a front link
+ * once it is up (mesh/front-links.ts), one connection per client connection until then; or, with
+ * `links` false, always one connection per client connection (as before front links). TCP always
+ * one connection per client connection.
  */
 async function roleDirect(masterHttp: number, masterTcp: number, useLinks: boolean): Promise<void> {
   const { HttpFront } = await lib('proxy/http-front.js')
@@ -135,13 +136,11 @@ async function roleDirect(masterHttp: number, masterTcp: number, useLinks: boole
   const { connectTarget } = await lib('proxy/target-connect.js')
   const links = new FrontLinks({ onStream: (_name: string, s: any) => s.refuse(new Error('no streams here')) })
   const host = '127.0.0.1'
-  const route = (kind: 'http' | 'tcp', port: number) => {
-    const direct = { kind: 'direct', host, port }
-    const viaLink = { kind: 'tunnel', key: `link/${kind}`, open: () => links.open(host, masterHttp, `${kind}:bench`) ?? connectTarget(direct) }
-    return () => (useLinks && links.up(host, masterHttp) ? viaLink : direct)
-  }
-  const httpRoute = route('http', masterHttp)
-  const tcpRoute = route('tcp', masterTcp)
+  const direct = { kind: 'direct', host, port: masterHttp }
+  const viaLink = { kind: 'tunnel', key: 'link', open: () => links.open(host, masterHttp, 'http:bench') ?? connectTarget(direct) }
+  const httpRoute = () => (useLinks && links.up(host, masterHttp) ? viaLink : direct)
+  // TCP apps are reached with a connection each, as ClusterRoutes does.
+  const tcpRoute = () => ({ kind: 'direct', host, port: masterTcp })
   const front = new HttpFront({ resolver: { resolve: () => ({ app: 'bench' }), target: async () => httpRoute(), currentTarget: httpRoute } })
   const tcp = new TcpFront({ app: 'bench', port: 0, resolver: { target: async () => tcpRoute() } })
   await front.ready()
@@ -478,8 +477,7 @@ async function main(): Promise<void> {
     const tcpRuns: Array<[string, number]> = [
       ['app directly', app.tcp],
       ['shoal TCP front, master node (local)', master.tcp],
-      ['shoal TCP front, other node (link)', direct.tcp],
-      ['shoal TCP front, other node (no link)', direct1.tcp],
+      ['shoal TCP front, other node (direct)', direct.tcp],
       ['shoal TCP front, other node (tunnel)', tunnel.tcp]
     ]
     let tcpBase = 0
