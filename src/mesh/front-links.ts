@@ -1,7 +1,6 @@
 import { EventEmitter } from 'node:events'
 import net from 'node:net'
 import type { Duplex } from 'node:stream'
-import Protomux from 'protomux'
 import { ShoalError } from '../core/errors.js'
 import { LINK_ACCEPTED, LINK_REQUEST, readLinkAnswer } from '../protocol/link-handshake.js'
 import { FramedSocket } from './framed-socket.js'
@@ -162,7 +161,7 @@ export class FrontLinks extends EventEmitter {
     // Errors end in 'close', which the tunnel and the maps handle.
     sock.on('error', () => {})
     const framed = new FramedSocket(sock, rest ?? undefined)
-    const tunnel = new MeshTunnel(Protomux.from(framed as never), { onStream, remoteAddress: sock.remoteAddress ?? 'link' })
+    const tunnel = new MeshTunnel(framed, { onStream, remoteAddress: sock.remoteAddress ?? 'link' })
     tunnel.on('bad-frame', () => sock.destroy())
     this.sweeper ??= setInterval(() => this.sweep(), this.o.sweepMs ?? LINK_SWEEP_MS).unref()
     return { tunnel, sock, usedAt: performance.now() }

@@ -1,16 +1,9 @@
 import { EventEmitter } from 'node:events'
-import c from 'compact-encoding'
 import type Protomux from 'protomux'
-import type { Channel, Message } from 'protomux'
 import { ShoalError, isErrorCode } from '../core/errors.js'
-import {
-  MAX_APP_NAME,
-  TUNNEL_MESSAGES,
-  decodeTunnel,
-  encodeTunnel,
-  type TunnelMessageName
-} from '../protocol/tunnel-messages.js'
-import { CHANNELS } from '../protocol/version.js'
+import { MAX_APP_NAME, decodeTunnel, encodeTunnel, type TunnelMessageName } from '../protocol/tunnel-messages.js'
+import { FramedSocket } from './framed-socket.js'
+import { channelCarrier, linkCarrier, type TunnelCarrier } from './tunnel-carrier.js'
 import { TunnelStream, type TunnelLink } from './tunnel-stream.js'
 
 /**
@@ -42,8 +35,7 @@ export interface MeshTunnelOptions {
  * Events: 'open' (channel paired), 'close', 'bad-frame' (Error).
  */
 export class MeshTunnel extends EventEmitter {
-  private readonly channel: Channel
-  private readonly send: Record<TunnelMessageName, Message<Uint8Array>>
+  private readonly channel: TunnelCarrier
   /** Streams we opened, by our id; streams the peer opened, by its id. */
   private readonly mine = new Map<number, TunnelStream>()
   private readonly theirs = new Map<number, TunnelStream>()
@@ -64,24 +56,19 @@ export class MeshTunnel extends EventEmitter {
     this.endBatch()
   }
 
-  constructor(mux: Protomux, opts: MeshTunnelOptions = {}) {
+  /** Over a mesh connection's protomux (the `shoal/tunnel/v1` channel), or a front link. */
+  constructor(over: Protomux | FramedSocket, opts: MeshTunnelOptions = {}) {
     super()
     this.onStream = opts.onStream ?? ((app, s) => s.refuse(new ShoalError('UNKNOWN_APP', `this node accepts no tunnels (app "${app}")`)))
     this.maxInbound = opts.maxInboundStreams ?? MAX_INBOUND_STREAMS
     this.remoteAddress = opts.remoteAddress ?? 'tunnel'
-    const channel = mux.createChannel({
-      protocol: CHANNELS.tunnel,
+    const events = {
       onopen: () => this.onOpen(),
       onclose: () => this.onClose(),
-      ondrain: () => this.onDrain()
-    })
-    if (!channel) throw new ShoalError('INTERNAL', 'a tunnel channel is already open on this connection')
-    this.channel = channel
-    const send = {} as Record<TunnelMessageName, Message<Uint8Array>>
-    for (const kind of TUNNEL_MESSAGES) {
-      send[kind] = channel.addMessage({ encoding: c.raw, onmessage: (buf: Uint8Array) => this.onFrame(kind, buf) })
+      ondrain: () => this.onDrain(),
+      onframe: (kind: TunnelMessageName, buf: Uint8Array) => this.onFrame(kind, buf)
     }
-    this.send = send
+    this.channel = over instanceof FramedSocket ? linkCarrier(over, events) : channelCarrier(over, events)
     this.link = {
       sendData: (s, data) => this.frame('data', encodeTunnel('data', { opener: s.opener, id: s.id, data })),
       sendCredit: (s, bytes) => void this.frame('credit', encodeTunnel('credit', { opener: s.opener, id: s.id, bytes })),
@@ -93,7 +80,7 @@ export class MeshTunnel extends EventEmitter {
         if (table.get(s.id) === s) table.delete(s.id)
       }
     }
-    channel.open()
+    this.channel.open()
   }
 
   /** Streams open right now, both directions. */
@@ -123,7 +110,7 @@ export class MeshTunnel extends EventEmitter {
     }
     this.mine.set(stream.id, stream)
     this.whenOpen(() => {
-      if (!stream.destroyed) this.send.open.send(encodeTunnel('open', { id: stream.id, app }))
+      if (!stream.destroyed) this.channel.send('open', encodeTunnel('open', { id: stream.id, app }))
     })
     return stream
   }
@@ -139,12 +126,12 @@ export class MeshTunnel extends EventEmitter {
   private frame(kind: TunnelMessageName, buf: Uint8Array): boolean {
     if (this.isClosed) return true
     if (!this.isOpen) {
-      this.queued.push(() => this.send[kind].send(buf))
+      this.queued.push(() => this.channel.send(kind, buf))
       return true
     }
     const size = buf.byteLength
     if (this.batched > 0 && (this.batched + size > BATCH_BYTES || size > BATCH_FRAME_MAX)) this.endBatch()
-    if (size > BATCH_FRAME_MAX) return this.send[kind].send(buf)
+    if (size > BATCH_FRAME_MAX) return this.channel.send(kind, buf)
     if (this.batched === 0) {
       this.channel.cork()
       if (!this.batchScheduled) {
@@ -153,7 +140,7 @@ export class MeshTunnel extends EventEmitter {
       }
     }
     this.batched += size + 1
-    return this.send[kind].send(buf)
+    return this.channel.send(kind, buf)
   }
 
   /** Sends the batch built so far (uncorks). */

@@ -1,26 +1,26 @@
 import { badFrame } from '../core/errors.js'
 
 /**
- * Message framing of a front link (see proxy/framed-socket.ts): each message is preceded by its
- * length, a 32-bit little-endian unsigned integer. Protomux runs on top and needs whole messages.
+ * Message framing of a front link (mesh/framed-socket.ts): each message is its length (a 32-bit
+ * little-endian unsigned integer, counting the tag and the body), a one-byte tag (what kind of
+ * message; the tunnel's frame kind), then the body.
  */
-export const LINK_HEADER_BYTES = 4
+export const LINK_HEADER_BYTES = 5
 /** No message on a front link may be longer; a longer one closes the link. Above the largest
- * protomux message a tunnel sends (64 KiB of data plus its header). */
+ * frame a tunnel sends (64 KiB of data plus its header). */
 export const MAX_LINK_MESSAGE = 1024 * 1024
 
-/** The header that precedes a message of `length` bytes. */
-export function linkHeader(length: number): Buffer {
-  const h = Buffer.allocUnsafe(LINK_HEADER_BYTES)
-  h.writeUInt32LE(length, 0)
-  return h
+/** Writes the header of a message with `tag` and a body of `bodyLength` bytes at buf[at]. */
+export function writeLinkHeader(buf: Buffer, at: number, tag: number, bodyLength: number): void {
+  buf.writeUInt32LE(bodyLength + 1, at)
+  buf[at + 4] = tag
 }
 
 /**
  * Cuts a byte stream into messages. `push` takes each chunk as it arrives (the reader may keep
  * a view of it, so the caller must not reuse its memory) and calls `onMessage` for each message
- * it completes, in order; the message is a view valid until the next `push`. Throws BAD_FRAME on
- * an over-long length: the stream can no longer be trusted and must be closed.
+ * it completes, in order; the body is a view valid until the next `push`. Throws BAD_FRAME on a
+ * length over MAX_LINK_MESSAGE or of zero (no tag): the stream can no longer be trusted.
  */
 export class LinkFrameReader {
   /** Bytes of a message not yet complete, kept as they came: joined once, when all are here
@@ -30,7 +30,7 @@ export class LinkFrameReader {
   /** Bytes `parts` must reach before anything more can be read from them. */
   private need = 0
 
-  constructor(private readonly onMessage: (message: Buffer) => void) {}
+  constructor(private readonly onMessage: (tag: number, body: Buffer) => void) {}
 
   push(chunk: Buffer): void {
     let buf = chunk
@@ -43,23 +43,29 @@ export class LinkFrameReader {
       this.held = 0
     }
     let off = 0
-    while (buf.length - off >= LINK_HEADER_BYTES) {
-      const length = buf.readUInt32LE(off)
-      if (length > MAX_LINK_MESSAGE) throw badFrame(`front link message of ${length} bytes (at most ${MAX_LINK_MESSAGE})`)
-      const end = off + LINK_HEADER_BYTES + length
+    while (buf.length - off >= 4) {
+      const length = readLength(buf, off)
+      const end = off + 4 + length
       if (end > buf.length) break
-      this.onMessage(buf.subarray(off + LINK_HEADER_BYTES, end))
+      this.onMessage(buf[off + 4]!, buf.subarray(off + LINK_HEADER_BYTES, end))
       off = end
     }
     if (off === buf.length) return
     const rest = off === 0 ? buf : buf.subarray(off)
     this.parts = [rest]
     this.held = rest.length
-    this.need = rest.length >= LINK_HEADER_BYTES ? LINK_HEADER_BYTES + rest.readUInt32LE(0) : LINK_HEADER_BYTES
+    this.need = rest.length >= 4 ? 4 + readLength(rest, 0) : 4
   }
 
   /** Bytes held of a message not yet complete. */
   get buffered(): number {
     return this.held
   }
+}
+
+function readLength(buf: Buffer, at: number): number {
+  const length = buf.readUInt32LE(at)
+  if (length === 0) throw badFrame('front link message without a tag')
+  if (length > MAX_LINK_MESSAGE) throw badFrame(`front link message of ${length} bytes (at most ${MAX_LINK_MESSAGE})`)
+  return length
 }

@@ -1,7 +1,7 @@
 /**
  * How a front link starts (see mesh/front-links.ts): the dialling node sends an HTTP/1.1 upgrade
  * request to the other node's HTTP port, and that node answers 101 and switches the connection to
- * length-framed messages (link-frames.ts) carrying a protomux tunnel channel. A node that does
+ * tagged, length-framed messages (link-frames.ts): the frames of one tunnel (mesh/tunnel.ts). A node that does
  * not know links answers like any front (404 for the unknown host): the dialler then keeps
  * opening one connection per client connection, as before links existed.
  */

@@ -19,7 +19,7 @@ async function pair(): Promise<{ a: FramedSocket; b: FramedSocket; raw: net.Sock
 }
 
 describe('FramedSocket', () => {
-  it('delivers messages whole and in order, and writes those of one turn in one go', async () => {
+  it('delivers messages whole, tagged and in order, and writes those of one turn in one go', async () => {
     const { a, b, raw } = await pair()
     const writes: number[] = []
     const write = raw.write.bind(raw)
@@ -28,11 +28,18 @@ describe('FramedSocket', () => {
       return write(chunk, ...rest)
     }) as typeof raw.write
     const got: string[] = []
-    b.on('data', (m: Buffer) => got.push(m.toString()))
-    for (let i = 0; i < 100; i++) expect(a.write(Buffer.from(`message ${i}`))).toBe(true)
+    b.on('message', (tag: number, m: Buffer) => got.push(`${tag} ${m}`))
+    for (let i = 0; i < 100; i++) expect(a.send(i % 5, Buffer.from(`message ${i}`))).toBe(true)
     await until(() => got.length === 100)
-    expect(got).toEqual(Array.from({ length: 100 }, (_, i) => `message ${i}`))
+    expect(got).toEqual(Array.from({ length: 100 }, (_, i) => `${i % 5} message ${i}`))
     expect(writes).toHaveLength(1)
+    // A large body is written as it is, in order with the small ones around it.
+    a.send(6, Buffer.from('before'))
+    a.send(7, Buffer.alloc(100_000, 'x'))
+    a.send(8, Buffer.from('after'))
+    await until(() => got.length === 103)
+    expect(got.slice(100).map((m) => m.slice(0, 8))).toEqual(['6 before', '7 xxxxxx', '8 after'])
+    expect(got[101]!.length).toBe(2 + 100_000)
   })
 
   it('asks the writer to wait when the peer does not read, and says when to go on', async () => {
@@ -40,12 +47,12 @@ describe('FramedSocket', () => {
     b.pause()
     const big = Buffer.alloc(256 * 1024)
     let written = 0
-    while (a.write(big)) written += big.length
+    while (a.send(1, big)) written += big.length
     expect(written).toBeLessThan(LINK_HIGH_WATER + 4 * 1024 * 1024)
     let drained = false
     a.once('drain', () => (drained = true))
     let read = 0
-    b.on('data', (m: Buffer) => (read += m.length))
+    b.on('message', (_tag: number, m: Buffer) => (read += m.length))
     b.resume()
     await until(() => drained)
     await until(() => read === written + big.length)
@@ -65,11 +72,11 @@ describe('FramedSocket', () => {
   it('sends what is queued before its FIN', async () => {
     const { a, b } = await pair()
     const got: string[] = []
-    b.on('data', (m: Buffer) => got.push(m.toString()))
+    b.on('message', (_tag: number, m: Buffer) => got.push(m.toString()))
     let ended = false
     b.on('end', () => (ended = true))
-    a.write(Buffer.from('one'))
-    a.write(Buffer.from('two'))
+    a.send(0, Buffer.from('one'))
+    a.send(0, Buffer.from('two'))
     a.end()
     await until(() => ended)
     expect(got).toEqual(['one', 'two'])

@@ -1,9 +1,16 @@
 import { describe, expect, it } from 'vitest'
-import { LinkFrameReader, MAX_LINK_MESSAGE, linkHeader } from '../../src/protocol/link-frames.js'
+import { LINK_HEADER_BYTES, LinkFrameReader, MAX_LINK_MESSAGE, writeLinkHeader } from '../../src/protocol/link-frames.js'
 import { LINK_ACCEPTED, LINK_REQUEST, readLinkAnswer } from '../../src/protocol/link-handshake.js'
 
+/** Each message tagged with its index. */
 function framed(messages: Buffer[]): Buffer {
-  return Buffer.concat(messages.flatMap((m) => [linkHeader(m.length), m]))
+  return Buffer.concat(
+    messages.flatMap((m, i) => {
+      const h = Buffer.alloc(LINK_HEADER_BYTES)
+      writeLinkHeader(h, 0, i, m.length)
+      return [h, m]
+    })
+  )
 }
 
 describe('front link framing', () => {
@@ -13,26 +20,28 @@ describe('front link framing', () => {
   it('gives back each message whole, however the bytes are cut', () => {
     for (const cut of [1, 2, 3, 4, 5, 7, 1000, 65_536, wire.length]) {
       const got: string[] = []
-      const reader = new LinkFrameReader((m) => got.push(m.toString('hex')))
+      const reader = new LinkFrameReader((tag, m) => got.push(`${tag}:${m.toString('hex')}`))
       for (let i = 0; i < wire.length; i += cut) reader.push(wire.subarray(i, i + cut))
-      expect(got, `cut every ${cut} bytes`).toEqual(messages.map((m) => m.toString('hex')))
+      expect(got, `cut every ${cut} bytes`).toEqual(messages.map((m, i) => `${i}:${m.toString('hex')}`))
       expect(reader.buffered).toBe(0)
     }
   })
 
   it('holds a partial message until the rest arrives', () => {
     const got: Buffer[] = []
-    const reader = new LinkFrameReader((m) => got.push(Buffer.from(m)))
-    reader.push(wire.subarray(0, 10))
+    const reader = new LinkFrameReader((_tag, m) => got.push(Buffer.from(m)))
+    reader.push(wire.subarray(0, 14))
     expect(got.map(String)).toEqual(['a', ''])
-    expect(reader.buffered).toBe(10 - 5 - 4)
+    expect(reader.buffered).toBe(14 - 6 - 5)
   })
 
-  it('refuses a length over the limit with BAD_FRAME before reading the message', () => {
-    const reader = new LinkFrameReader(() => {})
-    const header = Buffer.alloc(4)
-    header.writeUInt32LE(MAX_LINK_MESSAGE + 1)
-    expect(() => reader.push(header)).toThrow(expect.objectContaining({ code: 'BAD_FRAME' }))
+  it('refuses a length over the limit, or a message without a tag, with BAD_FRAME before reading on', () => {
+    for (const length of [MAX_LINK_MESSAGE + 1, 0]) {
+      const reader = new LinkFrameReader(() => {})
+      const header = Buffer.alloc(4)
+      header.writeUInt32LE(length)
+      expect(() => reader.push(header)).toThrow(expect.objectContaining({ code: 'BAD_FRAME' }))
+    }
   })
 })
 
