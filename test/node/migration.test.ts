@@ -102,6 +102,9 @@ describe('live migration and failover under load (three real nodes)', () => {
     await load.waitAcked(10)
     await load.stop()
 
+    // The first write the new master acknowledged may come before the other survivor has heard
+    // of its claim: gossip carries it within a few rounds.
+    await waitFor(async () => (await app(byName(survivors[0]!))).epoch === before.epoch + 1, 'the other survivor to learn the new epoch', 5000)
     const after = await app(byName(survivors[0]!))
     expect(after.epoch).toBe(before.epoch + 1)
     expect(survivors).toContain(after.master)
