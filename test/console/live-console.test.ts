@@ -62,6 +62,9 @@ describe('the console against a real cluster', () => {
     term.keys('Enter')
     await term.waitFor(/[Ss]napshot/)
     term.keys('Escape')
+    // Back in the list before the next key: an Escape and a key that reach the terminal in one
+    // read are one key with Alt held, as in any terminal program.
+    await term.waitFor(/REPLICAS:LAG/)
     term.literal('m')
     await term.waitFor(/Move counter to which node\?/)
     term.keys('Enter')
