@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events'
 import { ShoalError } from '../core/errors.js'
 import { BACKOFF_MAX_MS, Backoff, EventWindow, type BackoffOptions } from './backoff.js'
 import { freePort } from './free-port.js'
+import { groupListensOn } from './port-owner.js'
 import { parseHealth, probe, type HealthSpec } from './health-check.js'
 import { LineSplitter, LogRing, type LogLine } from './log-ring.js'
 import { ProcessGroup } from './process-group.js'
@@ -195,8 +196,9 @@ export class AppSupervisor extends EventEmitter {
   }
 
   private async loop(): Promise<void> {
-    this.portValue ??= await freePort()
     while (!this.stopRequested) {
+      // Chosen again after a start found another process on the port.
+      this.portValue ??= await freePort()
       const startedAt = Date.now()
       const outcome = await this.runOnce()
       if (this.stopRequested) return
@@ -252,7 +254,13 @@ export class AppSupervisor extends EventEmitter {
     })
     let wasHealthy = false
     let reason: string
-    const healthy = await this.probeUntil(() => exited || this.stopRequested, exit, true, this.opts.startTimeoutMs ?? START_TIMEOUT_MS)
+    let healthy: 'ok' | 'failed' | 'done' | 'taken' = await this.probeUntil(() => exited || this.stopRequested, exit, true, this.opts.startTimeoutMs ?? START_TIMEOUT_MS)
+    if (healthy === 'ok' && this.healthSpec.kind !== 'none' && !exited && groupListensOn(group.pgid, port) === false) {
+      // Someone else answered: the app would seem healthy while that program got its traffic.
+      healthy = 'taken'
+      this.portValue = null
+      this.note(`port ${port} is held by another process, not by the app: stopping it to start it again on another port`)
+    }
     if (healthy === 'ok') {
       wasHealthy = true
       this.setState('healthy', `passed ${describe(this.healthSpec)}`)
@@ -260,7 +268,10 @@ export class AppSupervisor extends EventEmitter {
       const live = await this.probeUntil(() => exited || this.stopRequested, exit, false, Infinity)
       reason = live === 'failed' ? `failed ${this.opts.unhealthyAfter ?? UNHEALTHY_AFTER} health checks in a row` : ''
     } else {
-      reason = healthy === 'failed' ? `not healthy within ${this.opts.startTimeoutMs ?? START_TIMEOUT_MS} ms` : ''
+      reason =
+        healthy === 'failed' ? `not healthy within ${this.opts.startTimeoutMs ?? START_TIMEOUT_MS} ms`
+        : healthy === 'taken' ? `port ${port} is held by another process, not by the app; it gets another port`
+        : ''
     }
     if (!exited && !this.stopRequested) {
       // Unhealthy but alive: treat as a crash.
