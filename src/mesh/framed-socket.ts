@@ -45,10 +45,6 @@ export class FramedSocket extends EventEmitter {
     if (head !== undefined && head.length > 0) process.nextTick(() => this.onBytes(head))
   }
 
-  get destroyed(): boolean {
-    return this.socket.destroyed
-  }
-
   /** Queues one message; false when the sender should wait for 'drain'. The body may be reused
    * once this returns only if it is at most COPY_MAX bytes; a larger one is kept until written. */
   send(tag: number, body: Uint8Array): boolean {
@@ -91,14 +87,6 @@ export class FramedSocket extends EventEmitter {
     this.built = 0
     this.queued = 0
     this.socket.destroy(err)
-  }
-
-  pause(): void {
-    this.socket.pause()
-  }
-
-  resume(): void {
-    this.socket.resume()
   }
 
   private onBytes(chunk: Buffer): void {

@@ -6,14 +6,6 @@ import { FramedSocket } from './framed-socket.js'
 import { channelCarrier, linkCarrier, type TunnelCarrier } from './tunnel-carrier.js'
 import { TunnelStream, type TunnelLink } from './tunnel-stream.js'
 
-/**
- * Frames up to this size sent in one turn of the event loop leave as one protomux batch (one
- * encrypted message on the mesh, one framed message on a front link) instead of one each; a
- * batch is sent early when it would grow past this. Larger frames (bulk data) go alone.
- */
-export const BATCH_BYTES = 64 * 1024
-const BATCH_FRAME_MAX = 16 * 1024
-
 /** Streams the peer may have open towards us at once; more are reset. */
 export const MAX_INBOUND_STREAMS = 4096
 
@@ -48,13 +40,6 @@ export class MeshTunnel extends EventEmitter {
   private isOpen = false
   private isClosed = false
   private readonly link: TunnelLink
-  /** Bytes in the protomux batch being built this turn (0: the mux is not corked by us). */
-  private batched = 0
-  private batchScheduled = false
-  private readonly endBatchBound = () => {
-    this.batchScheduled = false
-    this.endBatch()
-  }
 
   /** Over a mesh connection's protomux (the `shoal/tunnel/v1` channel), or a front link. */
   constructor(over: Protomux | FramedSocket, opts: MeshTunnelOptions = {}) {
@@ -118,7 +103,6 @@ export class MeshTunnel extends EventEmitter {
   /** Closes the channel; every stream errors with TUNNEL_CLOSED. Idempotent. */
   close(): void {
     if (this.isClosed) return
-    this.endBatch()
     this.channel.close()
     this.onClose()
   }
@@ -129,26 +113,7 @@ export class MeshTunnel extends EventEmitter {
       this.queued.push(() => this.channel.send(kind, buf))
       return true
     }
-    const size = buf.byteLength
-    if (this.batched > 0 && (this.batched + size > BATCH_BYTES || size > BATCH_FRAME_MAX)) this.endBatch()
-    if (size > BATCH_FRAME_MAX) return this.channel.send(kind, buf)
-    if (this.batched === 0) {
-      this.channel.cork()
-      if (!this.batchScheduled) {
-        this.batchScheduled = true
-        setImmediate(this.endBatchBound)
-      }
-    }
-    this.batched += size + 1
     return this.channel.send(kind, buf)
-  }
-
-  /** Sends the batch built so far (uncorks). */
-  private endBatch(): void {
-    if (this.batched === 0) return
-    this.batched = 0
-    // Always: the mux (the mesh connection's, with every other channel on it) stays corked otherwise.
-    this.channel.uncork()
   }
 
   private whenOpen(fn: () => void): void {
@@ -164,7 +129,6 @@ export class MeshTunnel extends EventEmitter {
 
   private onClose(): void {
     if (this.isClosed) return
-    this.endBatch()
     this.isClosed = true
     this.isOpen = false
     this.queued.length = 0

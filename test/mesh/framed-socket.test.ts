@@ -44,7 +44,7 @@ describe('FramedSocket', () => {
 
   it('asks the writer to wait when the peer does not read, and says when to go on', async () => {
     const { a, b } = await pair()
-    b.pause()
+    b.socket.pause()
     const big = Buffer.alloc(256 * 1024)
     let written = 0
     while (a.send(1, big)) written += big.length
@@ -53,7 +53,7 @@ describe('FramedSocket', () => {
     a.once('drain', () => (drained = true))
     let read = 0
     b.on('message', (_tag: number, m: Buffer) => (read += m.length))
-    b.resume()
+    b.socket.resume()
     await until(() => drained)
     await until(() => read === written + big.length)
   })
