@@ -1,4 +1,5 @@
 import fs from 'node:fs'
+import { groupProcesses } from './group-processes.js'
 
 /** TCP state LISTEN in /proc/net/tcp{,6}. */
 const LISTEN = '0A'
@@ -29,28 +30,6 @@ export function listeningInodes(port: number): Set<string> | null {
   return readAny ? out : null
 }
 
-/** Process ids of every process alive in process group `pgid` (Linux; empty elsewhere). */
-export function groupPids(pgid: number): number[] {
-  const pids: number[] = []
-  let entries: string[]
-  try {
-    entries = fs.readdirSync('/proc')
-  } catch {
-    return pids
-  }
-  for (const name of entries) {
-    if (name.charCodeAt(0) < 48 || name.charCodeAt(0) > 57) continue
-    try {
-      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8')
-      // Fields after the command name (which may contain spaces): state ppid pgrp …
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) === pgid) pids.push(Number(name))
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return pids
-}
-
 /**
  * Whether the app running as process group `pgid` is what listens on `port`: true when one of
  * its processes holds a socket listening there, false when another process does, null when
@@ -64,7 +43,7 @@ export function groupListensOn(pgid: number, port: number): boolean | null {
   const inodes = listeningInodes(port)
   if (inodes === null || inodes.size === 0) return null
   let readable = false
-  for (const pid of groupPids(pgid)) {
+  for (const { pid } of groupProcesses(pgid)) {
     let fds: string[]
     try {
       fds = fs.readdirSync(`/proc/${pid}/fd`)

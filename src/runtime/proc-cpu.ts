@@ -1,4 +1,4 @@
-import fs from 'node:fs'
+import { groupProcesses } from './group-processes.js'
 
 /** Clock ticks per second for /proc/<pid>/stat times (USER_HZ; 100 on every Linux we run on). */
 export const CLOCK_TICKS = 100
@@ -10,25 +10,7 @@ export const CLOCK_TICKS = 100
  */
 export function groupCpuSeconds(pgid: number): number {
   let ticks = 0
-  let entries: string[]
-  try {
-    entries = fs.readdirSync('/proc')
-  } catch {
-    return 0
-  }
-  for (const name of entries) {
-    if (name.charCodeAt(0) < 48 || name.charCodeAt(0) > 57) continue
-    let stat: string
-    try {
-      stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8')
-    } catch {
-      continue // exited meanwhile
-    }
-    // Fields after the command name (which may contain spaces): state ppid pgrp …
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    if (Number(f[2]) !== pgid) continue
-    ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])
-  }
+  for (const { fields: f } of groupProcesses(pgid)) ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])
   return ticks / CLOCK_TICKS
 }
 

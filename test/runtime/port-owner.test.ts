@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs'
 import http from 'node:http'
 import net from 'node:net'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { groupListensOn, groupPids, listeningInodes } from '../../src/runtime/port-owner.js'
+import { groupProcesses } from '../../src/runtime/group-processes.js'
+import { groupListensOn, listeningInodes } from '../../src/runtime/port-owner.js'
 import type { StateEvent } from '../../src/runtime/supervisor.js'
 import { fixtureApp, getJson, until } from './helpers.js'
 
@@ -29,7 +30,7 @@ describe('who listens on a port', () => {
     const port = await squatter()
     const stat = readFileSync('/proc/self/stat', 'utf8')
     const ownGroup = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2])
-    expect(groupPids(ownGroup)).toContain(process.pid)
+    expect(groupProcesses(ownGroup).map((p) => p.pid)).toContain(process.pid)
     expect(groupListensOn(ownGroup, port)).toBe(true)
     const sup = fixtureApp('ok')
     await sup.start()
