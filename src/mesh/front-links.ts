@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events'
+import { debuglog } from 'node:util'
 import net from 'node:net'
 import type { Duplex } from 'node:stream'
 import { ShoalError } from '../core/errors.js'
@@ -6,6 +7,8 @@ import { LINK_ACCEPTED, LINK_REQUEST, readLinkAnswer } from '../protocol/link-ha
 import { FramedSocket } from './framed-socket.js'
 import { MeshTunnel } from './tunnel.js'
 import type { TunnelStream } from './tunnel-stream.js'
+
+const debug = debuglog('shoal')
 
 /** Connecting and upgrading a link gives up after this long. */
 export const LINK_CONNECT_TIMEOUT_MS = 2000
@@ -130,6 +133,7 @@ export class FrontLinks extends EventEmitter {
       sock.destroy()
       this.dialling.delete(key)
       this.refused.set(key, Date.now() + this.retryMs)
+      debug('front link to %s: %s', key, error.message)
       this.emit('link-failed', { host, port, error })
     }
     const timer = setTimeout(() => fail(new ShoalError('LINK_REFUSED', `no link from ${key} within ${this.connectTimeoutMs} ms`)), this.connectTimeoutMs)
@@ -174,19 +178,17 @@ export class FrontLinks extends EventEmitter {
    */
   private sweep(): void {
     const now = performance.now()
-    for (const [key, link] of this.out) {
-      if (link.tunnel.streams > 0) link.usedAt = now
-      else if (now - link.usedAt > this.idleMs) {
-        this.out.delete(key)
-        link.sock.destroy()
-      }
+    for (const [key, link] of this.out) if (this.idleFor(link, now, this.idleMs)) this.out.delete(key)
+    for (const link of this.inbound) if (this.idleFor(link, now, 2 * this.idleMs)) this.inbound.delete(link)
+  }
+
+  /** True (and the link closed) when it carried no stream for `limitMs`; notes it in use otherwise. */
+  private idleFor(link: Link, now: number, limitMs: number): boolean {
+    if (link.tunnel.streams > 0) link.usedAt = now
+    else if (now - link.usedAt > limitMs) {
+      link.sock.destroy()
+      return true
     }
-    for (const link of this.inbound) {
-      if (link.tunnel.streams > 0) link.usedAt = now
-      else if (now - link.usedAt > 2 * this.idleMs) {
-        this.inbound.delete(link)
-        link.sock.destroy()
-      }
-    }
+    return false
   }
 }

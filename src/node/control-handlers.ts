@@ -62,7 +62,7 @@ export function controlHandlers(node: NodeView): Handlers {
       for (const a of node.apps.list().apps) if (a.masterId) counts.set(a.masterId, (counts.get(a.masterId) ?? 0) + 1)
       const nodes = node.members().map((m) => nodeStatus(m, counts.get(m.record.id) ?? 0))
       nodes.sort((a, b) => (a.self !== b.self ? (a.self ? -1 : 1) : a.name.localeCompare(b.name) || a.id.localeCompare(b.id)))
-      return { self: node.selfId, nodes, frontLinks: node.local.frontLinks }
+      return { self: node.selfId, nodes, frontLinks: node.local.frontLinks.counts }
     },
     async events(params, emit, signal) {
       const history = Number(params.history ?? 0)

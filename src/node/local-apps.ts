@@ -79,7 +79,7 @@ export class LocalApps {
   private readonly busy = new Set<string>()
   private readonly httpRoutes: ClusterRoutes
   /** Multiplexed connections to other nodes' HTTP ports, for requests to apps mastered there. */
-  private readonly links = new FrontLinks({ onStream: (name, stream) => this.acceptTunnel(name, stream) })
+  readonly frontLinks = new FrontLinks({ onStream: (name, stream) => this.acceptTunnel(name, stream) })
   private readonly tcpRoutes: ClusterRoutes
   private timer: NodeJS.Timeout | null = null
   private ticker: NodeJS.Timeout | null = null
@@ -116,7 +116,7 @@ export class LocalApps {
       localPort: (app: string) => this.hosts.get(app)?.healthyPort ?? null,
       tunnel: (peer: NodeId, name: string) => this.peers.openTunnel(peer, name),
       preferTunnel: o.preferTunnel ?? false,
-      links: this.links
+      links: this.frontLinks
     }
     this.httpRoutes = new ClusterRoutes(sources, 'http')
     this.tcpRoutes = new ClusterRoutes(sources, 'tcp')
@@ -132,7 +132,7 @@ export class LocalApps {
       host: this.o.host,
       port: this.o.httpPort,
       nodeName: this.o.selfName,
-      acceptLink: (sock, rest) => this.links.accept(sock, rest)
+      acceptLink: (sock, rest) => this.frontLinks.accept(sock, rest)
     })
     this.http.on('upstream-error', (e: { app: string; target?: { kind: string; host?: string; port?: number }; error: Error }) => {
       debug('http %s: %s', e.app, e.error.message)
@@ -147,7 +147,6 @@ export class LocalApps {
       await data.listen()
       this.data = data
     }
-    this.links.on('link-failed', (e: { host: string; port: number; error: Error }) => debug('front link to %s:%d: %s', e.host, e.port, e.error.message))
     const mesh = this.o.mesh
     for (const ev of ['spec', 'placement', 'change', 'record']) mesh.on(ev, () => this.schedule())
     // A dead peer's session may take many seconds to time out: fail the requests tunnelled to it now.
@@ -175,11 +174,6 @@ export class LocalApps {
   attach(peer: NodeId, mux: Protomux): void {
     this.hub.attach(peer, mux)
     this.peers.attach(peer, mux)
-  }
-
-  /** Front links up right now: to other nodes' fronts, and from them to this one. */
-  get frontLinks(): { out: number; in: number } {
-    return this.links.counts
   }
 
   rpc(peer: NodeId): PeerRpc | null {
@@ -349,7 +343,7 @@ export class LocalApps {
     await this.passing
     await Promise.all([...this.hosts.values()].map((h) => h.close()))
     this.peers.close()
-    this.links.close()
+    this.frontLinks.close()
     this.hub.close()
     await this.data?.close()
     await this.tcpFronts.close()
