@@ -34,7 +34,8 @@ export interface FrontLinkSource {
  * The node's routing table, computed from gossip on every call: the local process when this
  * node is the master, else the master node's own front at its advertised address (HTTP over the
  * front link to that node once it is up, one direct connection per client connection until then
- * and for TCP apps), else a tunnel over the mesh connection. `kind` picks the far front: HTTP or the app's TCP port.
+ * and for TCP apps), else a tunnel over the mesh connection. `kind` picks the far front: HTTP or
+ * the app's TCP port.
  */
 export class ClusterRoutes implements RouteResolver {
   private readonly unreachable = new Map<string, number>()

@@ -253,13 +253,14 @@ export class AppSupervisor extends EventEmitter {
       return e
     })
     let wasHealthy = false
-    let reason: string
+    let reason = ''
     let healthy: 'ok' | 'failed' | 'done' | 'taken' = await this.probeUntil(() => exited || this.stopRequested, exit, true, this.opts.startTimeoutMs ?? START_TIMEOUT_MS)
     if (healthy === 'ok' && this.healthSpec.kind !== 'none' && !exited && groupListensOn(group.pgid, port) === false) {
       // Someone else answered: the app would seem healthy while that program got its traffic.
       healthy = 'taken'
       this.portValue = null
-      this.note(`port ${port} is held by another process, not by the app: stopping it to start it again on another port`)
+      reason = `port ${port} is held by another process, not by the app; it starts again on another port`
+      this.note(reason)
     }
     if (healthy === 'ok') {
       wasHealthy = true
@@ -267,11 +268,8 @@ export class AppSupervisor extends EventEmitter {
       for (const w of this.healthyWaiters.splice(0)) w.resolve()
       const live = await this.probeUntil(() => exited || this.stopRequested, exit, false, Infinity)
       reason = live === 'failed' ? `failed ${this.opts.unhealthyAfter ?? UNHEALTHY_AFTER} health checks in a row` : ''
-    } else {
-      reason =
-        healthy === 'failed' ? `not healthy within ${this.opts.startTimeoutMs ?? START_TIMEOUT_MS} ms`
-        : healthy === 'taken' ? `port ${port} is held by another process, not by the app; it gets another port`
-        : ''
+    } else if (healthy === 'failed') {
+      reason = `not healthy within ${this.opts.startTimeoutMs ?? START_TIMEOUT_MS} ms`
     }
     if (!exited && !this.stopRequested) {
       // Unhealthy but alive: treat as a crash.
