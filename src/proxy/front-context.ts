@@ -4,6 +4,9 @@ import type { ClientConnection } from './client-connection.js'
 import type { RouteResolver, Target } from './route.js'
 import type { AppTraffic } from './traffic.js'
 
+/** Takes over a connection that asked for a front link, with the bytes read after its request head. */
+export type LinkAcceptor = (sock: net.Socket, rest: Buffer | null) => void
+
 /** What a connection needs from the front that accepted it. */
 export interface FrontContext {
   readonly resolver: RouteResolver
@@ -31,7 +34,7 @@ export interface FrontContext {
   emit(event: 'refused', e: { status: number; reason: string; host: string | null }): boolean
   emit(event: 'upstream-error', e: { app: string | null; target?: Target; error: unknown }): boolean
   /** Takes over a connection that asked for a front link (HttpFrontOptions.acceptLink), or null. */
-  readonly acceptLink: ((sock: net.Socket, rest: Buffer | null) => void) | null
+  readonly acceptLink: LinkAcceptor | null
   /** The connection closed: stop tracking it. */
   forget(conn: ClientConnection): void
 }

@@ -2,6 +2,7 @@ import net, { type AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { EventEmitter } from 'node:events'
 import { ClientConnection, type FrontContext } from './client-connection.js'
+import type { LinkAcceptor } from './front-context.js'
 import { listen } from './listen.js'
 import type { RouteResolver } from './route.js'
 import { AppTraffic } from './traffic.js'
@@ -48,7 +49,7 @@ export interface HttpFrontOptions {
    * mesh/front-links.ts) with the bytes read after its request head. Without it such a request
    * is routed like any other (and gets 404: no app serves the link's host).
    */
-  acceptLink?: (sock: net.Socket, rest: Buffer | null) => void
+  acceptLink?: LinkAcceptor
 }
 
 type Settings = Required<Omit<HttpFrontOptions, 'resolver' | 'traffic' | 'acceptLink'>>
@@ -69,7 +70,7 @@ export class HttpFront extends EventEmitter implements FrontContext {
   readonly resolver: RouteResolver
   readonly settings: Settings
   readonly keepAliveHint: string
-  readonly acceptLink: ((sock: net.Socket, rest: Buffer | null) => void) | null
+  readonly acceptLink: LinkAcceptor | null
   private readonly server: net.Server
   private readonly connections = new Set<ClientConnection>()
   private sweeper: NodeJS.Timeout | null = null
