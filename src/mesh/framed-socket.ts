@@ -119,7 +119,8 @@ export class FramedSocket extends EventEmitter {
       for (const b of q) this.socket.write(b)
       this.socket.uncork()
     }
-    if (this.wantsDrain && this.socket.writableLength < LINK_HIGH_WATER && !this.socket.writableNeedDrain) this.onSocketDrain()
+    // Room again without the socket filling up: it will not say 'drain', so this does.
+    if (!this.socket.writableNeedDrain) this.onSocketDrain()
   }
 
   private onSocketDrain(): void {

@@ -35,7 +35,7 @@ export interface TunnelCarrier {
  * protomux batch (one encrypted message on the mesh) instead of one each; a batch is sent early
  * when it would grow past BATCH_BYTES. Larger frames (bulk data) go alone.
  */
-export const BATCH_BYTES = 64 * 1024
+const BATCH_BYTES = 64 * 1024
 const BATCH_FRAME_MAX = 16 * 1024
 
 /** The `shoal/tunnel/v1` protomux channel: one message type per frame kind. */

@@ -20,9 +20,11 @@ export interface MeshTunnelOptions {
 }
 
 /**
- * Byte-stream tunnels over one peer's protomux connection. Both sides construct one (creating
- * the `shoal/tunnel/v1` channel); either may `open(app)` streams, many at once, each with its
- * own flow control. Malformed frames reset the tunnel channel only, never the mesh connection.
+ * Byte-stream tunnels to one peer, over its mesh connection's protomux (the `shoal/tunnel/v1`
+ * channel) or over a front link (see tunnel-carrier.ts). Both sides construct one; either may
+ * `open(app)` streams, many at once, each with its own flow control. Malformed frames close the
+ * tunnel channel only, never the mesh connection (a front link, which carries nothing else,
+ * closes).
  *
  * Events: 'open' (channel paired), 'close', 'bad-frame' (Error).
  */
