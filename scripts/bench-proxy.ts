@@ -2,7 +2,7 @@
  * npm run bench:proxy — keep-alive HTTP load (wrk) against the same app: directly; through a
  * Shoal HTTP front on the master's node (local target); through a front on another node that
  * forwards to the master's front over a front link (as nodes do when the master's address
- * answers), and without the link (one connection per client connection); through a front on
+ * leads to it), and without the link (one connection per client connection, for comparison); through a front on
  * another node via a mesh tunnel (hyperswarm, private testnet: the path behind NAT); and through
  * node-http-proxy with a keep-alive agent; and, as a reference floor, a bare byte pipe (no
  * HTTP). Then bulk TCP throughput direct vs through the TCP front (local, other node, tunnel).
@@ -52,6 +52,9 @@ const LIB = path.join(ROOT, '.bench-build')
 const lib = (rel: string) => import(pathToFileURL(path.join(LIB, rel)).href)
 
 type Ready = Record<string, number>
+/** Node ids for the front links between the bench's two nodes (the handshake names the node). */
+const MASTER_ID = 'a'.repeat(64)
+const OTHER_ID = 'b'.repeat(64)
 
 function listen(server: net.Server): Promise<number> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)))
@@ -93,10 +96,10 @@ async function roleMaster(appHttp: number, appTcp: number, bootstrap: string, to
   // Streams from other nodes, over a front link or a mesh tunnel, are served as the node serves
   // them (LocalApps.acceptTunnel): by the front of their kind, as its own clients' connections.
   const serveStream = (name: string, s: any) => (name === 'http:bench' ? front.accept(s) : name === 'tcp:bench' ? tcp.accept(s) : s.refuse(new Error(`no ${name}`)))
-  const links = new FrontLinks({ onStream: serveStream })
+  const links = new FrontLinks({ self: MASTER_ID, onStream: serveStream })
   const front = new HttpFront({
     resolver: { resolve: () => ({ app: 'bench' }), target: async () => local, currentTarget: () => local },
-    acceptLink: (sock: unknown, rest: unknown) => links.accept(sock, rest)
+    acceptLink: (sock: unknown, rest: unknown, url: string) => links.accept(sock, rest, url)
   })
   const tcp = new TcpFront({ app: 'bench', port: 0, resolver: { target: async () => ({ kind: 'local', port: appTcp }) } })
   await front.ready()
@@ -125,20 +128,20 @@ async function roleMaster(appHttp: number, appTcp: number, bootstrap: string, to
 
 /**
  * Another node, reaching the master at its address as ClusterRoutes does: HTTP over a front link
- * once it is up (mesh/front-links.ts), one connection per client connection until then; or, with
- * `links` false, always one connection per client connection (as before front links). TCP always
- * one connection per client connection.
+ * (mesh/front-links.ts; ready only once it is up, where a node would use the mesh tunnel until
+ * then); or, with `links` false, one connection per client connection (as before front links, for
+ * comparison). TCP one connection per client connection, as nodes do.
  */
 async function roleDirect(masterHttp: number, masterTcp: number, useLinks: boolean): Promise<void> {
   const { HttpFront } = await lib('proxy/http-front.js')
   const { TcpFront } = await lib('proxy/tcp-front.js')
   const { FrontLinks } = await lib('mesh/front-links.js')
   const { connectTarget } = await lib('proxy/target-connect.js')
-  const links = new FrontLinks({ onStream: (_name: string, s: any) => s.refuse(new Error('no streams here')) })
+  const links = new FrontLinks({ self: OTHER_ID, onStream: (_name: string, s: any) => s.refuse(new Error('no streams here')) })
   const host = '127.0.0.1'
   const direct = { kind: 'direct', host, port: masterHttp }
-  const viaLink = { kind: 'tunnel', key: 'link', open: () => links.open(host, masterHttp, 'http:bench') ?? connectTarget(direct) }
-  const httpRoute = () => (useLinks && links.up(host, masterHttp) ? viaLink : direct)
+  const viaLink = { kind: 'tunnel', key: 'link', open: () => links.open(host, masterHttp, MASTER_ID, 'http:bench') ?? connectTarget(direct) }
+  const httpRoute = () => (useLinks && links.reach(host, masterHttp, MASTER_ID) === 'up' ? viaLink : direct)
   // TCP apps are reached with a connection each, as ClusterRoutes does.
   const tcpRoute = () => ({ kind: 'direct', host, port: masterTcp })
   const front = new HttpFront({ resolver: { resolve: () => ({ app: 'bench' }), target: async () => httpRoute(), currentTarget: httpRoute } })
@@ -146,9 +149,8 @@ async function roleDirect(masterHttp: number, masterTcp: number, useLinks: boole
   await front.ready()
   await tcp.ready()
   if (useLinks) {
-    links.up(host, masterHttp)
     const deadline = Date.now() + 10_000
-    while (!links.up(host, masterHttp)) {
+    while (links.reach(host, masterHttp, MASTER_ID) !== 'up') {
       if (Date.now() > deadline) throw new Error('no front link to the master within 10 s')
       await new Promise((r) => setTimeout(r, 50))
     }

@@ -32,6 +32,8 @@ export const ERROR_CODES = {
   TUNNEL_RESET: 17,
   /** Another node's front did not take a front link (old version, timeout, refused). */
   LINK_REFUSED: 17,
+  /** A connection to another node's address was not made in time. */
+  CONNECT_TIMEOUT: 17,
   APP_START_FAILED: 18,
   CRASH_LOOP: 18,
   INTERNAL: 1,

@@ -79,7 +79,7 @@ export class LocalApps {
   private readonly busy = new Set<string>()
   private readonly httpRoutes: ClusterRoutes
   /** Multiplexed connections to other nodes' HTTP ports, for requests to apps mastered there. */
-  readonly frontLinks = new FrontLinks({ onStream: (name, stream) => this.acceptTunnel(name, stream) })
+  readonly frontLinks: FrontLinks
   private readonly tcpRoutes: ClusterRoutes
   private timer: NodeJS.Timeout | null = null
   private ticker: NodeJS.Timeout | null = null
@@ -91,6 +91,7 @@ export class LocalApps {
   private extraRpc: Record<string, RpcHandler> = {}
 
   constructor(private readonly o: LocalAppsOptions) {
+    this.frontLinks = new FrontLinks({ self: o.self, onStream: (name, stream) => this.acceptTunnel(name, stream) })
     this.chunks = new ChunkStore(join(o.home, 'chunks'))
     this.hub = new ReplicationHub({
       self: o.self,
@@ -121,7 +122,16 @@ export class LocalApps {
     this.httpRoutes = new ClusterRoutes(sources, 'http')
     this.tcpRoutes = new ClusterRoutes(sources, 'tcp')
     this.peers = new PeerSessions({ mesh: o.mesh, handlers: () => this.rpcHandlers(), onTunnel: (name, stream) => this.acceptTunnel(name, stream) })
-    this.tcpFronts = new TcpFronts({ mesh: o.mesh, host: o.host, portOffset: o.portOffset, resolver: this.tcpRoutes, traffic: this.traffic, events: o.events })
+    this.tcpFronts = new TcpFronts({
+      mesh: o.mesh,
+      host: o.host,
+      portOffset: o.portOffset,
+      resolver: this.tcpRoutes,
+      traffic: this.traffic,
+      events: o.events,
+      // A master whose address does not answer is reached through the mesh tunnel for a while.
+      directFailed: (host, port) => this.tcpRoutes.directFailed(host, port)
+    })
   }
 
   async start(): Promise<void> {
@@ -132,13 +142,9 @@ export class LocalApps {
       host: this.o.host,
       port: this.o.httpPort,
       nodeName: this.o.selfName,
-      acceptLink: (sock, rest) => this.frontLinks.accept(sock, rest)
+      acceptLink: (sock, rest, url) => this.frontLinks.accept(sock, rest, url)
     })
-    this.http.on('upstream-error', (e: { app: string; target?: { kind: string; host?: string; port?: number }; error: Error }) => {
-      debug('http %s: %s', e.app, e.error.message)
-      // A master whose address does not answer is reached through the mesh tunnel for a while.
-      if (e.target?.kind === 'direct' && e.target.host && e.target.port) this.httpRoutes.directFailed(e.target.host, e.target.port)
-    })
+    this.http.on('upstream-error', (e: { app: string; error: Error }) => debug('http %s: %s', e.app, e.error.message))
     await this.http.ready().catch((err: NodeJS.ErrnoException) => {
       throw portError(err, `the HTTP port ${this.o.host}:${this.o.httpPort}`, '--http-port P')
     })

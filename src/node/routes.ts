@@ -1,9 +1,10 @@
 import type { Duplex } from 'node:stream'
 import { ShoalError } from '../core/errors.js'
 import type { NodeId } from '../core/types.js'
+import type { FrontLinks } from '../mesh/front-links.js'
 import type { Mesh } from '../mesh/mesh.js'
 import type { RouteResolver, Target } from '../proxy/route.js'
-import { connectTarget, failedStream } from '../proxy/target-connect.js'
+import { failedStream } from '../proxy/target-connect.js'
 
 /** A direct path that failed is not tried again for this long (the tunnel is used meanwhile). */
 export const DIRECT_RETRY_MS = 30_000
@@ -17,25 +18,20 @@ export interface RouteSources {
   tunnel(peer: NodeId, name: string): Duplex | null
   /** Prefer tunnels over direct connections (e.g. nodes behind NAT). */
   preferTunnel: boolean
-  /** Front links to other nodes' HTTP ports (mesh/front-links.ts); without them, one direct
-   * connection per client connection. */
-  links?: FrontLinkSource
+  /** Front links to other nodes' HTTP ports (mesh/front-links.ts). */
+  links: FrontLinkSource
 }
 
 /** The part of FrontLinks the routes use. */
-export interface FrontLinkSource {
-  /** True when a link to host:port is up; otherwise starts one and returns false. */
-  up(host: string, port: number): boolean
-  /** A stream to `name` over the link to host:port, or null when it went down meanwhile. */
-  open(host: string, port: number, name: string): Duplex | null
-}
+export type FrontLinkSource = Pick<FrontLinks, 'reach' | 'verified' | 'open'>
 
 /**
  * The node's routing table, computed from gossip on every call: the local process when this
- * node is the master, else the master node's own front at its advertised address (HTTP over the
- * front link to that node once it is up, one direct connection per client connection until then
- * and for TCP apps), else a tunnel over the mesh connection. `kind` picks the far front: HTTP or
- * the app's TCP port.
+ * node is the master; else the master's own front at an address it advertises, once that
+ * address is known to lead to it (HTTP over the front link to that node, which proves it: the
+ * handshake names the node; a TCP app's connection directly to the app's port at an address
+ * proven so); else, and while that is being found out, a tunnel over the mesh connection, which
+ * always leads to the right node. The addresses are tried in the order the master gives them.
  */
 export class ClusterRoutes implements RouteResolver {
   private readonly unreachable = new Map<string, number>()
@@ -60,33 +56,39 @@ export class ClusterRoutes implements RouteResolver {
     const pl = this.src.mesh.gossip.apps.placements.get(app)
     const spec = this.src.mesh.gossip.apps.specs.get(app)
     if (pl === undefined || spec === undefined || spec.deleted || pl.master === '') return null
-    if (pl.master === this.src.self) {
+    const node = pl.master
+    if (node === this.src.self) {
       const port = this.src.localPort(app)
       return port === null ? null : { kind: 'local', port }
     }
-    const master = this.src.mesh.gossip.table.get(pl.master)?.record
-    const status = this.src.mesh.gossip.table.status(pl.master)
+    const master = this.src.mesh.gossip.table.get(node)?.record
+    const status = this.src.mesh.gossip.table.status(node)
     if (master === undefined || master === null || (status !== 'alive' && status !== 'suspect')) return null
-    const port = this.kind === 'http' ? master.httpPort : spec.tcpPort + master.portOffset
-    const host = master.addresses[0]
-    const key = `${host}:${port}`
-    if (!this.src.preferTunnel && host !== undefined && port > 0 && (this.unreachable.get(key) ?? 0) < Date.now()) {
-      const links = this.src.links
-      const linkPort = master.httpPort
-      // HTTP only: a link saves a system call per request, where a TCP app's connection is one
-      // long stream that moves bulk bytes faster on its own connection (bench:proxy).
-      if (this.kind === 'http' && links !== undefined && linkPort > 0 && links.up(host, linkPort)) {
-        const name = `${this.kind}:${app}`
-        return {
-          kind: 'tunnel',
-          key: `link:${host}:${linkPort}/${name}`,
-          open: () => links.open(host, linkPort, name) ?? connectTarget({ kind: 'direct', host, port })
-        }
-      }
-      return { kind: 'direct', host, port }
-    }
     const name = `${this.kind}:${app}`
-    return { kind: 'tunnel', key: `${pl.master}/${name}`, open: () => this.src.tunnel(pl.master, name) ?? failed(name) }
+    const tunnel: Target = { kind: 'tunnel', key: `${node}/${name}`, open: () => this.src.tunnel(node, name) ?? failed(name) }
+    const httpPort = master.httpPort
+    if (this.src.preferTunnel || httpPort <= 0) return tunnel
+    const links = this.src.links
+    if (this.kind === 'tcp') {
+      // A TCP app's connection is one long stream that moves bulk bytes faster on a connection of
+      // its own than over a link (bench:proxy); the link only shows the address is that node's.
+      const port = spec.tcpPort + master.portOffset
+      for (const host of master.addresses) {
+        if (links.verified(host, httpPort, node)) {
+          if ((this.unreachable.get(`${host}:${port}`) ?? 0) < Date.now()) return { kind: 'direct', host, port }
+          continue
+        }
+        if (links.reach(host, httpPort, node) !== 'refused') break
+      }
+      return tunnel
+    }
+    for (const host of master.addresses) {
+      const state = links.reach(host, httpPort, node)
+      if (state === 'up') return { kind: 'tunnel', key: `link:${host}:${httpPort}/${name}`, open: () => links.open(host, httpPort, node, name) ?? tunnel.open() }
+      // One address at a time: the next is tried once this one is refused.
+      if (state === 'trying') break
+    }
+    return tunnel
   }
 
   /** Reports that a direct path did not answer, so the tunnel is used for a while. */

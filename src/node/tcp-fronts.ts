@@ -1,6 +1,7 @@
 import type { ClusterEvent } from '../control/types.js'
 import type { Mesh } from '../mesh/mesh.js'
-import type { RouteResolver } from '../proxy/route.js'
+import type { RouteResolver, Target } from '../proxy/route.js'
+import { isConnectFailure } from '../proxy/upstream-retry.js'
 import { TcpFront } from '../proxy/tcp-front.js'
 import type { AppTraffic } from '../proxy/traffic.js'
 
@@ -16,6 +17,8 @@ export class TcpFronts {
       resolver: Pick<RouteResolver, 'target'>
       traffic: AppTraffic
       events: (e: ClusterEvent) => void
+      /** A connection to a master's address failed before it carried a byte. */
+      directFailed: (host: string, port: number) => void
     }
   ) {}
 
@@ -35,6 +38,9 @@ export class TcpFronts {
     for (const [app, port] of wanted) {
       if (this.fronts.has(app)) continue
       const front = new TcpFront({ app, port, host: this.o.host, resolver: this.o.resolver, traffic: this.o.traffic })
+      front.on('upstream-error', (e: { target?: Target; error: unknown }) => {
+        if (e.target?.kind === 'direct' && isConnectFailure(e.error)) this.o.directFailed(e.target.host, e.target.port)
+      })
       this.fronts.set(app, front)
       await front.ready().catch((err: Error) => {
         this.fronts.delete(app)

@@ -181,7 +181,7 @@ export class ClientConnection extends UpstreamRelay {
     this.discarding = false
     this.closeAfter = !head.keepAlive
     this.reqBody = hasBody(head) ? new BodyFraming(head.chunked ? -1 : head.contentLength, head.chunked) : null
-    if (head.upgrade === LINK_UPGRADE && this.reqBody === null && this.front.acceptLink !== null && this.sock instanceof net.Socket) return this.becomeLink(this.sock)
+    if (head.upgrade === LINK_UPGRADE && this.reqBody === null && this.front.acceptLink !== null && this.sock instanceof net.Socket) return this.becomeLink(this.sock, head.url)
     const host = normalizeHost(head.host)
     const route = this.front.resolver.resolve(host)
     if (route === null) return this.answer(404, `shoal: no app serves host "${host}" on ${this.front.settings.nodeName}\n`, null, head.host)
@@ -232,7 +232,7 @@ export class ClientConnection extends UpstreamRelay {
   }
 
   /** Hands the connection to the front's link acceptor: from here on it carries framed messages. */
-  private becomeLink(sock: net.Socket): void {
+  private becomeLink(sock: net.Socket, url: string): void {
     const rest = this.pending
     this.pending = null
     this.busy = false
@@ -241,7 +241,7 @@ export class ClientConnection extends UpstreamRelay {
     this.closed = true
     for (const ev of ['data', 'end', 'drain', 'error', 'close']) sock.removeAllListeners(ev)
     this.front.forget(this)
-    this.front.acceptLink!(sock, rest)
+    this.front.acceptLink!(sock, rest, url)
     sock.resume()
   }
 

@@ -4,8 +4,9 @@ import type { ClientConnection } from './client-connection.js'
 import type { RouteResolver, Target } from './route.js'
 import type { AppTraffic } from './traffic.js'
 
-/** Takes over a connection that asked for a front link, with the bytes read after its request head. */
-export type LinkAcceptor = (sock: net.Socket, rest: Buffer | null) => void
+/** Takes over a connection that asked for a front link (`url`: its request's target), with the
+ * bytes read after its request head. */
+export type LinkAcceptor = (sock: net.Socket, rest: Buffer | null, url: string) => void
 
 /** What a connection needs from the front that accepted it. */
 export interface FrontContext {

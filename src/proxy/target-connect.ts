@@ -34,12 +34,19 @@ export function readsDirectly(target: Target): boolean {
   return target.kind !== 'tunnel'
 }
 
+/**
+ * A connection to another node that is not made within this long fails with CONNECT_TIMEOUT
+ * (an address that drops packets would otherwise hold the client for the system's own limit,
+ * about two minutes on Linux).
+ */
+export const DIRECT_CONNECT_TIMEOUT_MS = 2_000
+
 function connect(target: Target, reader: DirectReader | undefined): Duplex {
   switch (target.kind) {
     case 'local':
       return connectTcp('127.0.0.1', target.port, reader)
     case 'direct':
-      return connectTcp(target.host, target.port, reader)
+      return withConnectTimeout(connectTcp(target.host, target.port, reader), `${target.host}:${target.port}`)
     case 'tunnel':
       return target.open()
   }
@@ -58,6 +65,14 @@ function connectTcp(host: string, port: number, reader: DirectReader | undefined
         }
   const s = net.connect({ host, port, allowHalfOpen: true, onread })
   s.setNoDelay(true)
+  return s
+}
+
+function withConnectTimeout(s: net.Socket, where: string): net.Socket {
+  const timer = setTimeout(() => s.destroy(new ShoalError('CONNECT_TIMEOUT', `${where} did not answer within ${DIRECT_CONNECT_TIMEOUT_MS} ms`)), DIRECT_CONNECT_TIMEOUT_MS)
+  timer.unref()
+  s.once('connect', () => clearTimeout(timer))
+  s.once('close', () => clearTimeout(timer))
   return s
 }
 

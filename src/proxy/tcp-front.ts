@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events'
 import { ShoalError } from '../core/errors.js'
 import { listen } from './listen.js'
 import { socketBytesSinceLast } from './socket-bytes.js'
-import type { RouteResolver } from './route.js'
+import { sameTarget, type RouteResolver, type Target } from './route.js'
 import { connectTarget, splice } from './target-connect.js'
 import { AppTraffic } from './traffic.js'
 import { admitRequest } from './request-admission.js'
@@ -96,24 +96,64 @@ export class TcpFront extends EventEmitter {
     // Hold the client's first bytes (it may speak first) until the target is there.
     socket.pause()
     const got = await admitRequest(this.traffic, this.opts.resolver, this.app, null, this.opts.noTargetWaitMs ?? NO_TARGET_WAIT_MS, abort.signal)
-    socket.off('close', onGone)
     if (got === null || abort.signal.aborted) {
+      socket.off('close', onGone)
       if (got === null && !abort.signal.aborted) this.emit('refused', { app: this.app, reason: 'held too long, or no healthy master in time' })
       got?.pass.leave()
       socket.destroy()
       return
     }
-    const { pass, target } = got
+    const { pass } = got
+    let target = got.target
+    let upstream = connectTarget(target)
+    // A connection to another node is made before any of the client's bytes go into it: one that
+    // fails to connect (refused, unreachable, timed out) took nothing, so the client is sent
+    // wherever the router says once told (the mesh tunnel), not cut.
+    const failed = await connectFailure(target, upstream)
+    if (failed !== null && !abort.signal.aborted) {
+      this.emit('upstream-error', { app: this.app, target, error: failed })
+      const again = await this.opts.resolver.target(this.app)
+      if (again === null || sameTarget(again, target)) abort.abort(failed)
+      else {
+        target = again
+        upstream = connectTarget(target)
+      }
+    }
+    socket.off('close', onGone)
+    if (abort.signal.aborted || socket.destroyed) {
+      socket.destroy()
+      upstream.destroy()
+      pass.leave()
+      return
+    }
     const metrics = this.traffic.metrics(this.app)
     metrics.connectionOpened()
-    const upstream = connectTarget(target)
     pass.onTerminate(() => socket.destroy())
+    const spliced = target
     splice(socket, upstream, (err) => {
-      if (err && !ShoalError.is(err)) this.emit('upstream-error', { app: this.app, target, error: err })
+      if (err && !ShoalError.is(err)) this.emit('upstream-error', { app: this.app, target: spliced, error: err })
       metrics.connectionClosed()
       metrics.exchange(socketBytesSinceLast(socket))
       pass.leave()
     })
     socket.resume()
   }
+}
+
+/** Resolves with the error when a direct connection fails before it is made, else null (made,
+ * or not a direct one). */
+function connectFailure(target: Target, upstream: Duplex): Promise<Error | null> {
+  if (target.kind !== 'direct' || !(upstream instanceof net.Socket) || !upstream.connecting) return Promise.resolve(null)
+  return new Promise((resolve) => {
+    const onConnect = () => {
+      upstream.off('error', onError)
+      resolve(null)
+    }
+    const onError = (err: Error) => {
+      upstream.off('connect', onConnect)
+      resolve(err)
+    }
+    upstream.once('connect', onConnect)
+    upstream.once('error', onError)
+  })
 }

@@ -1,7 +1,7 @@
 // When a request whose upstream connection failed may be sent again, and where to.
 
 /** Connect failures: the request never reached the app, so trying elsewhere is safe. */
-const NEVER_CONNECTED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'NO_MASTER'])
+const NEVER_CONNECTED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'CONNECT_TIMEOUT', 'NO_MASTER'])
 /** What a pooled connection the app had just closed looks like. */
 const CLOSED_BY_APP = new Set(['ECONNRESET', 'EPIPE'])
 
@@ -16,4 +16,10 @@ const CLOSED_BY_APP = new Set(['ECONNRESET', 'EPIPE'])
 export function retryRoute(code: string, reused: boolean): 'same-target' | 'rerouted' | null {
   if (reused && CLOSED_BY_APP.has(code)) return 'same-target'
   return NEVER_CONNECTED.has(code) ? 'rerouted' : null
+}
+
+/** True when `err` says a connection was never made (so nothing was sent over it). */
+export function isConnectFailure(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code
+  return typeof code === 'string' && NEVER_CONNECTED.has(code)
 }

@@ -1,8 +1,10 @@
+import { spawn } from 'node:child_process'
 import net, { type AddressInfo } from 'node:net'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { TcpFront } from '../../src/proxy/tcp-front.js'
 import { AppTraffic } from '../../src/proxy/traffic.js'
 import type { Target } from '../../src/proxy/route.js'
+import { DIRECT_CONNECT_TIMEOUT_MS } from '../../src/proxy/target-connect.js'
 import { until } from './helpers.js'
 
 /** An echo app that prefixes its name, and waits for the client's FIN before closing. */
@@ -90,4 +92,81 @@ describe('TcpFront', () => {
     expect(await gate.drain(1000)).toBe(true)
     await closed
   })
+
+  it('sends a connection whose direct target refuses to the target the router names next, the client’s bytes intact', async () => {
+    const port = await echoApp('tunnel')
+    const closed = await freePort()
+    const targets = { current: { kind: 'direct', host: '127.0.0.1', port: closed } as Target | null }
+    const front = await startTcpFront(targets)
+    const errors: string[] = []
+    // What the node does: a direct path that failed is left for the tunnel.
+    front.on('upstream-error', (e: { error: { code?: string } }) => {
+      errors.push(e.error.code ?? '?')
+      targets.current = { kind: 'local', port }
+    })
+    expect(await exchange(front.port, 'hello')).toBe('tunnel:hellotunnel:bye')
+    expect(errors).toEqual(['ECONNREFUSED'])
+  })
+
+  it('gives up on a direct target that drops the connection attempt after a short timeout, and goes on elsewhere', async () => {
+    const port = await echoApp('tunnel')
+    const blackhole = await silentAddress()
+    const targets = { current: { kind: 'direct', host: '127.0.0.1', port: blackhole } as Target | null }
+    const front = await startTcpFront(targets)
+    const errors: string[] = []
+    front.on('upstream-error', (e: { error: { code?: string } }) => {
+      errors.push(e.error.code ?? '?')
+      targets.current = { kind: 'local', port }
+    })
+    const t0 = Date.now()
+    expect(await exchange(front.port, 'hello')).toBe('tunnel:hellotunnel:bye')
+    const took = Date.now() - t0
+    expect(errors).toEqual(['CONNECT_TIMEOUT'])
+    expect(took).toBeGreaterThanOrEqual(DIRECT_CONNECT_TIMEOUT_MS - 100)
+    expect(took).toBeLessThan(DIRECT_CONNECT_TIMEOUT_MS + 2000)
+  })
+
+  it('closes the client when a direct target refuses and the router has nothing else', async () => {
+    const closed = await freePort()
+    const front = await startTcpFront({ current: { kind: 'direct', host: '127.0.0.1', port: closed } })
+    expect(await exchange(front.port, 'hello')).toBe('')
+  })
 })
+
+async function freePort(): Promise<number> {
+  const srv = net.createServer()
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
+  const port = (srv.address() as AddressInfo).port
+  await new Promise<void>((r) => srv.close(() => r()))
+  return port
+}
+
+/**
+ * A port on 127.0.0.1 where connection attempts get no answer at all, as at an address whose
+ * packets are dropped: a listener in another process that never accepts, its queue filled.
+ */
+async function silentAddress(): Promise<number> {
+  const code = "require('net').createServer().listen({ port: 0, host: '127.0.0.1', backlog: 1 }, function () { console.log(this.address().port); Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60000) })"
+  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] })
+  onTestFinished(() => void child.kill('SIGKILL'))
+  const port = await new Promise<number>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))))
+  // Fill the queue the listener never empties; the kernel then drops further attempts.
+  const fillers: net.Socket[] = []
+  onTestFinished(() => fillers.forEach((f) => f.destroy()))
+  for (let i = 0; i < 4; i++) {
+    const f = net.connect(port, '127.0.0.1')
+    f.on('error', () => {})
+    fillers.push(f)
+  }
+  await new Promise((r) => setTimeout(r, 200))
+  const probe = net.connect(port, '127.0.0.1')
+  probe.on('error', () => {})
+  fillers.push(probe)
+  const answered = await new Promise<boolean>((resolve) => {
+    probe.once('connect', () => resolve(true))
+    setTimeout(() => resolve(false), 500)
+  })
+  if (answered) throw new Error('the silent listener still answers: cannot test a dropped connection attempt here')
+  return port
+}
+
