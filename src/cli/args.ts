@@ -1,5 +1,7 @@
+import net from 'node:net'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { ShoalError } from '../core/errors.js'
+import { isWildcard } from '../node/advertised-addresses.js'
 import { resolveHome } from '../node/home.js'
 
 type Options = NonNullable<ParseArgsConfig['options']>
@@ -36,6 +38,20 @@ export function parseHostPorts(s: string, what = '--bootstrap'): Array<{ host: s
     if (m === null || port < 1 || port > 65535) throw new ShoalError('BAD_ARGUMENT', `${what} takes host:port[,host:port], got "${part}"`)
     return { host: m[1]!, port }
   })
+}
+
+/** Most addresses a node advertises (the record carries up to 16; the rest is for the DHT's). */
+export const MAX_ADVERTISED = 8
+
+/** --advertise: addresses (IP literals or host names) other nodes reach this one at, in order. */
+export function parseAddresses(s: string, what = '--advertise'): string[] {
+  const list = s.split(',').map((a) => a.trim())
+  for (const a of list) {
+    const name = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(a)
+    if (!(net.isIP(a) !== 0 || name) || isWildcard(a)) throw new ShoalError('BAD_ARGUMENT', `${what} takes addresses other nodes can reach (IP or host name, comma-separated), got "${a}"`)
+  }
+  if (list.length > MAX_ADVERTISED) throw new ShoalError('BAD_ARGUMENT', `${what} takes at most ${MAX_ADVERTISED} addresses, got ${list.length}`)
+  return list
 }
 
 export function parsePort(s: string | undefined, what: string, fallback: number): number {

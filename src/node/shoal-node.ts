@@ -12,6 +12,7 @@ import type { ClusterEvent } from '../control/types.js'
 import { clusterTopic, parseClusterKey } from '../mesh/admission.js'
 import { Mesh, type MembershipEvent, type MeshOptions } from '../mesh/mesh.js'
 import { SwarmTransport } from '../mesh/swarm-transport.js'
+import { advertisedAddresses } from './advertised-addresses.js'
 import { controlHandlers } from './control-handlers.js'
 import { EventLog } from './event-log.js'
 import { ensureHome, loadIdentitySeed, loadState, lockHome, saveState } from './home.js'
@@ -41,8 +42,10 @@ export interface NodeOptions {
   zone?: string
   /** Private DHT bootstrap nodes; undefined uses hyperswarm's public ones. */
   bootstrap?: Array<{ host: string; port: number }>
-  /** Address the DHT binds to and the node advertises (e.g. 127.0.0.1). */
+  /** Address the node binds to (DHT, fronts), e.g. 127.0.0.1; every interface when absent. */
   host?: string
+  /** Addresses other nodes reach this one at, in order (default: see advertisedAddresses). */
+  advertise?: string[]
   httpPort?: number
   /**
    * Port of direct data sessions (replication over TCP, see DataLinks); 0 lets the OS choose,
@@ -143,7 +146,7 @@ export class ShoalNode {
       seq: 0,
       name: this.opts.name ?? os.hostname(),
       zone: this.opts.zone ?? '',
-      addresses: this.opts.host !== undefined ? [this.opts.host] : externalAddresses(),
+      addresses: advertisedAddresses(this.opts),
       httpPort: this.opts.httpPort ?? 0,
       portOffset: this.opts.portOffset ?? 0,
       capacity: this.opts.capacity ?? 1,
@@ -350,10 +353,3 @@ function membershipEvent(e: MembershipEvent): ClusterEvent {
   return { at: e.at, kind, node: e.id, nodeName: e.name, from: e.from, message: `${e.name} ${verb}` }
 }
 
-function externalAddresses(): string[] {
-  const out: string[] = []
-  for (const list of Object.values(os.networkInterfaces())) {
-    for (const a of list ?? []) if (!a.internal && a.family === 'IPv4') out.push(a.address)
-  }
-  return out.slice(0, 8)
-}

@@ -7,11 +7,11 @@ export interface Reply {
   body: string
 }
 
-/** One HTTP request to 127.0.0.1:port with a Host header; never throws for HTTP statuses. */
-export function request(port: number, host: string, opts: { method?: string; path?: string; body?: string; timeoutMs?: number } = {}): Promise<Reply> {
+/** One HTTP request to 127.0.0.1:port (or `address`) with a Host header; never throws for HTTP statuses. */
+export function request(port: number, host: string, opts: { method?: string; path?: string; body?: string; timeoutMs?: number; address?: string } = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: '127.0.0.1', port, method: opts.method ?? 'GET', path: opts.path ?? '/', headers: { host }, agent: false, timeout: opts.timeoutMs ?? 10_000 },
+      { host: opts.address ?? '127.0.0.1', port, method: opts.method ?? 'GET', path: opts.path ?? '/', headers: { host }, agent: false, timeout: opts.timeoutMs ?? 10_000 },
       (res) => {
         let body = ''
         res.setEncoding('utf8')

@@ -1,7 +1,7 @@
 import { ShoalError } from '../../core/errors.js'
 import type { ClusterEvent } from '../../control/types.js'
 import { ShoalNode } from '../../node/shoal-node.js'
-import { home, homeOption, parse, parseHostPorts, parsePort, parsePositiveNumber } from '../args.js'
+import { home, homeOption, parse, parseAddresses, parseHostPorts, parsePort, parsePositiveNumber } from '../args.js'
 import { clockTime } from '../table.js'
 
 export const summary = 'run a node in the foreground'
@@ -14,6 +14,7 @@ export async function run(argv: string[]): Promise<number> {
     zone: { type: 'string' },
     bootstrap: { type: 'string' },
     host: { type: 'string' },
+    advertise: { type: 'string' },
     'http-port': { type: 'string' },
     'data-port': { type: 'string' },
     'no-data-port': { type: 'boolean', default: false },
@@ -40,6 +41,7 @@ export async function run(argv: string[]): Promise<number> {
     zone: values.zone,
     bootstrap: values.bootstrap === undefined ? undefined : parseHostPorts(values.bootstrap),
     host: values.host,
+    advertise: values.advertise === undefined ? undefined : parseAddresses(values.advertise),
     httpPort: parsePort(values['http-port'], '--http-port', 0),
     dataPort: values['no-data-port'] ? null : parsePort(values['data-port'], '--data-port', 0),
     // MB per second (10^6 bytes), as the console shows rates.
