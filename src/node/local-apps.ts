@@ -116,6 +116,7 @@ export class LocalApps {
       mesh: o.mesh,
       localPort: (app: string) => this.hosts.get(app)?.healthyPort ?? null,
       tunnel: (peer: NodeId, name: string) => this.peers.openTunnel(peer, name),
+      hasTunnel: (peer: NodeId) => this.peers.hasTunnel(peer),
       preferTunnel: o.preferTunnel ?? false,
       links: this.frontLinks
     }

@@ -78,6 +78,11 @@ export class PeerSessions {
     return null
   }
 
+  /** True when a mesh session with `peer` can carry tunnelled connections now. */
+  hasTunnel(peer: NodeId): boolean {
+    return this.tunnels.has(peer)
+  }
+
   /** A new tunnelled connection to `peer` named `name`, or null without a session. */
   openTunnel(peer: NodeId, name: string): ReturnType<MeshTunnel['open']> | null {
     return this.tunnels.get(peer)?.open(name) ?? null

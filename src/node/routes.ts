@@ -16,6 +16,8 @@ export interface RouteSources {
   localPort(app: string): number | null
   /** A tunnel stream to `peer` for `name` ("http:<app>" or "tcp:<app>"), or null without a session. */
   tunnel(peer: NodeId, name: string): Duplex | null
+  /** True when a mesh session with `peer` can carry a tunnel now. */
+  hasTunnel(peer: NodeId): boolean
   /** Prefer tunnels over direct connections (e.g. nodes behind NAT). */
   preferTunnel: boolean
   /** Front links to other nodes' HTTP ports (mesh/front-links.ts). */
@@ -32,6 +34,8 @@ export type FrontLinkSource = Pick<FrontLinks, 'reach' | 'verified' | 'open'>
  * handshake names the node; a TCP app's connection directly to the app's port at an address
  * proven so); else, and while that is being found out, a tunnel over the mesh connection, which
  * always leads to the right node. The addresses are tried in the order the master gives them.
+ * With neither (no session with the master yet, and no address proven), there is no target for
+ * now: the front holds the request briefly for one (then 503), rather than guess.
  */
 export class ClusterRoutes implements RouteResolver {
   private readonly unreachable = new Map<string, number>()
@@ -65,7 +69,7 @@ export class ClusterRoutes implements RouteResolver {
     const status = this.src.mesh.gossip.table.status(node)
     if (master === undefined || master === null || (status !== 'alive' && status !== 'suspect')) return null
     const name = `${this.kind}:${app}`
-    const tunnel: Target = { kind: 'tunnel', key: `${node}/${name}`, open: () => this.src.tunnel(node, name) ?? failed(name) }
+    const tunnel: Target | null = this.src.hasTunnel(node) ? { kind: 'tunnel', key: `${node}/${name}`, open: () => this.src.tunnel(node, name) ?? failed(name) } : null
     const httpPort = master.httpPort
     if (this.src.preferTunnel || httpPort <= 0) return tunnel
     const links = this.src.links
@@ -84,7 +88,7 @@ export class ClusterRoutes implements RouteResolver {
     }
     for (const host of master.addresses) {
       const state = links.reach(host, httpPort, node)
-      if (state === 'up') return { kind: 'tunnel', key: `link:${host}:${httpPort}/${name}`, open: () => links.open(host, httpPort, node, name) ?? tunnel.open() }
+      if (state === 'up') return { kind: 'tunnel', key: `link:${host}:${httpPort}/${name}`, open: () => links.open(host, httpPort, node, name) ?? this.src.tunnel(node, name) ?? failed(name) }
       // One address at a time: the next is tried once this one is refused.
       if (state === 'trying') break
     }

@@ -33,7 +33,7 @@ class FakeLinks implements FrontLinkSource {
 }
 
 /** Gossip with one app, `shop` (HTTP host shop.test, TCP port 7000), mastered by `master`. */
-function cluster(kind: 'http' | 'tcp', links: FakeLinks, opts: { master?: string; addresses?: string[]; preferTunnel?: boolean; status?: string } = {}) {
+function cluster(kind: 'http' | 'tcp', links: FakeLinks, opts: { master?: string; addresses?: string[]; preferTunnel?: boolean; status?: string; session?: boolean } = {}) {
   const master = opts.master ?? MASTER
   const tunnels: string[] = []
   const record = { httpPort: 8080, portOffset: 10, addresses: opts.addresses ?? ['10.0.0.1', '192.168.1.5'] }
@@ -57,6 +57,7 @@ function cluster(kind: 'http' | 'tcp', links: FakeLinks, opts: { master?: string
       tunnels.push(`${peer.slice(0, 4)}/${name}`)
       return null
     },
+    hasTunnel: (peer) => peer === MASTER && (opts.session ?? true),
     preferTunnel: opts.preferTunnel ?? false,
     links
   }
@@ -111,6 +112,14 @@ describe('cluster routes', () => {
     expect(cluster('tcp', unproven).routes.currentTarget('shop')).toMatchObject({ kind: 'tunnel', key: `${MASTER}/tcp:shop` })
     // Asking starts the proof (a link to the HTTP port) at the first address.
     expect(unproven.asked).toEqual(['10.0.0.1'])
+  })
+
+  it('with no mesh session to the master and no address proven yet, name no target (the front holds the request for one)', () => {
+    const trying = new FakeLinks({ '10.0.0.1': 'trying' })
+    expect(cluster('http', trying, { session: false }).routes.currentTarget('shop')).toBeNull()
+    expect(cluster('tcp', trying, { session: false }).routes.currentTarget('shop')).toBeNull()
+    expect(cluster('http', new FakeLinks({ '10.0.0.1': 'up' }), { session: false }).routes.currentTarget('shop')).toMatchObject({ key: 'link:10.0.0.1:8080/http:shop' })
+    expect(cluster('tcp', new FakeLinks({}, ['10.0.0.1']), { session: false }).routes.currentTarget('shop')).toEqual({ kind: 'direct', host: '10.0.0.1', port: 7010 })
   })
 
   it('leave a TCP address that did not answer for the tunnel a while', () => {

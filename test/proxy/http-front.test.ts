@@ -100,7 +100,7 @@ describe('HttpFront', () => {
     const pending = Array.from({ length: 20 }, (_, i) => request(front.port, { host: 'm.test', path: `/echo`, method: 'POST', body: `w${i}` }))
     await until(() => gate.held === 20)
     expect(newApp.seen).toHaveLength(0)
-    resolver.targets.set('m', { kind: 'local', port: newApp.port })
+    // The router still names the old app: the held requests go where the release says.
     gate.release({ kind: 'local', port: newApp.port })
     const replies = await Promise.all(pending)
     expect(replies.map((r) => r.status)).toEqual(Array(20).fill(200))
@@ -116,7 +116,7 @@ describe('HttpFront', () => {
     traffic.gate('x').pause()
     const r = await request(front.port, { host: 'x.test' })
     expect(r.status).toBe(503)
-    expect(r.headers['retry-after']).toBeDefined()
+    expect(r.headers['retry-after']).toMatch(/^\d+$/)
     expect(app.seen).toHaveLength(0)
   })
 

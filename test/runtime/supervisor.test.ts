@@ -32,7 +32,11 @@ describe('AppSupervisor', () => {
   it('restarts a crashed app on the same port after a backoff', async () => {
     const sup = fixtureApp('ok')
     const states: string[] = []
-    sup.on('state', (e: StateEvent) => states.push(e.state))
+    const at = new Map<string, number>()
+    sup.on('state', (e: StateEvent) => {
+      states.push(e.state)
+      at.set(e.state, performance.now())
+    })
     await sup.start()
     const first = sup.pid!
     const port = sup.port!
@@ -43,6 +47,8 @@ describe('AppSupervisor', () => {
     expect(sup.restarts).toBe(1)
     expect(sup.lastExit).toMatchObject({ code: 1, expected: false })
     expect(states).toEqual(['starting', 'healthy', 'crashed', 'backoff', 'starting', 'healthy'])
+    // The backoff (20 ms first, in these tests) passed between the crash and the new start.
+    expect(at.get('starting')! - at.get('crashed')!).toBeGreaterThanOrEqual(15)
     expect((await getJson(port)).pid).toBe(sup.pid)
     expect(sup.logs.lines().some((l) => l.stream === 'shoal' && l.line.includes('exited with code 1'))).toBe(true)
   })
@@ -60,11 +66,18 @@ describe('AppSupervisor', () => {
   it('restarts an app that never passes its health check', async () => {
     const sup = fixtureApp('unhealthy', { startTimeoutMs: 300, crashLoopCrashes: 100 })
     const reasons: string[] = []
-    sup.on('state', (e: StateEvent) => e.state === 'crashed' && reasons.push(e.reason ?? ''))
+    const pids: number[] = []
+    sup.on('state', (e: StateEvent) => {
+      if (e.state === 'crashed') reasons.push(e.reason ?? '')
+      if (e.state === 'starting') pids.push(e.pid!)
+    })
     const p = sup.start()
     p.catch(() => {})
-    await until(() => reasons.length >= 1)
+    // Given up on, and started again: a new process, which fails the same way.
+    await until(() => reasons.length >= 2 && pids.length >= 2)
     expect(reasons[0]).toContain('not healthy within 300 ms')
+    expect(new Set(pids).size).toBe(pids.length)
+    expect(sup.restarts).toBeGreaterThanOrEqual(1)
     expect(sup.state).not.toBe('healthy')
   })
 
