@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { simCluster } from '../helpers/sim-cluster.js'
 import { encodeMesh } from '../../src/protocol/mesh-messages.js'
+import { SUSPICION_BASE_MS } from '../../src/mesh/failure-detector.js'
 
 let stop: (() => void) | null = null
 afterEach(() => {
@@ -31,9 +32,19 @@ describe('mesh over the in-memory transport', () => {
     c.clock.runUntil(() => c.meshes.every((m) => m.members().length === 5), 5000)
     c.clock.advance(2000)
     const victim = c.meshes[4]!
+    // When the survivors first suspected it, and first declared it dead (virtual ms).
+    const first = new Map<string, number>()
+    for (const m of c.meshes.slice(0, 4)) {
+      m.on('change', (e: { id: string; to: string }) => {
+        if (e.id === victim.id && !first.has(e.to)) first.set(e.to, c.clock.now())
+      })
+    }
     c.net.crash(victim.id)
     const took = c.clock.runUntil(() => c.meshes.slice(0, 4).every((m) => c.statusOf(m, victim) === 'dead'), 10_000)
     expect(took).toBeLessThanOrEqual(3000)
+    // Dead only after it was suspect for the whole suspicion timeout (it could have refuted).
+    expect(first.has('suspect')).toBe(true)
+    expect(first.get('dead')! - first.get('suspect')!).toBeGreaterThanOrEqual(SUSPICION_BASE_MS)
   })
 
   it('has no false suspicion over 60 s with jitter and 5% loss', () => {

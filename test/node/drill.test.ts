@@ -1,6 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { shoal, startCluster, type NodeProc } from '../helpers/processes.js'
+import { request } from '../helpers/http.js'
 import { waitFor, waitForReplicated } from '../helpers/wait.js'
 
 const COUNTER = fileURLToPath(new URL('../../examples/http-counter/server.mjs', import.meta.url))
@@ -31,6 +35,17 @@ async function threeNodes() {
   return { nodes, app, byName: (name: string) => nodes.find((n) => n.name === name)! }
 }
 
+/**
+ * The probe's writes the master's app holds, read from the app itself through `via`'s front: a
+ * check of "nothing lost" that does not take the drill's word for it (the probe is the only writer).
+ */
+async function drillWritesHeld(via: NodeProc): Promise<Set<string>> {
+  const port = (await cluster!.status(via)).nodes.find((n) => n.name === via.name)!.httpPort
+  const r = await request(port, HOST, { path: '/records' })
+  expect(r.status).toBe(200)
+  return new Set((JSON.parse(r.body).records as Array<{ body: string }>).map((x) => x.body))
+}
+
 describe('shoal drill failover on three real nodes', () => {
   it('crash: the master dies and comes back; a replica takes over, nothing acknowledged is lost, the old master rejoins as a replica', async () => {
     const { nodes, app, byName } = await threeNodes()
@@ -44,6 +59,17 @@ describe('shoal drill failover on three real nodes', () => {
     expect(report.to).not.toBe(before.master)
     expect(report.writes.lost).toBe(0)
     expect(report.writes.acknowledged).toBeGreaterThan(20)
+    // Every acknowledged write is in the new master's data or in the old master's stash, read
+    // from the app and from a checkout of the stash.
+    const held = await drillWritesHeld(runner)
+    expect(held.size).toBeGreaterThanOrEqual(report.writes.acknowledged - report.writes.stashedOnly)
+    if (report.stash !== null) {
+      const dir = join(mkdtempSync(join(tmpdir(), 'shoal-drill-')), 'stash')
+      await json(['stash', 'checkout', report.stash, dir, '--home', byName(report.from).home, '--json'])
+      for (const line of readFileSync(join(dir, 'records.jsonl'), 'utf8').trim().split('\n')) held.add(JSON.parse(line).body)
+      rmSync(dirname(dir), { recursive: true, force: true })
+    }
+    expect(held.size).toBeGreaterThanOrEqual(report.writes.acknowledged)
     expect(report.detectionMs).toBeGreaterThan(0)
     expect(report.detectionMs).toBeLessThan(5000)
     expect(report.recoveryMs).toBeGreaterThan(0)
@@ -103,6 +129,8 @@ describe('shoal drill failover on three real nodes', () => {
     expect(report).toMatchObject({ ok: true, mode: 'graceful', from: before.master, detectionMs: null, stash: null })
     expect(report.to).not.toBe(before.master)
     expect(report.writes).toMatchObject({ lost: 0, failed: 0 })
+    expect(report.writes.acknowledged).toBeGreaterThan(0)
+    expect((await drillWritesHeld(nodes[2]!)).size).toBeGreaterThanOrEqual(report.writes.acknowledged)
     expect((await app()).master).toBe(report.to)
   }, 60_000)
 })
