@@ -94,30 +94,13 @@ describe('TcpFront', () => {
   })
 
   it('sends a connection whose direct target refuses to the target the router names next, the client’s bytes intact', async () => {
-    const port = await echoApp('tunnel')
-    const closed = await freePort()
-    const targets = { current: { kind: 'direct', host: '127.0.0.1', port: closed } as Target | null }
-    const front = await startTcpFront(targets)
-    const errors: string[] = []
-    // What the node does: a direct path that failed is left for the tunnel.
-    front.on('upstream-error', (e: { error: { code?: string } }) => {
-      errors.push(e.error.code ?? '?')
-      targets.current = { kind: 'local', port }
-    })
+    const { front, errors } = await directThenTunnel(await freePort())
     expect(await exchange(front.port, 'hello')).toBe('tunnel:hellotunnel:bye')
     expect(errors).toEqual(['ECONNREFUSED'])
   })
 
   it('gives up on a direct target that drops the connection attempt after a short timeout, and goes on elsewhere', async () => {
-    const port = await echoApp('tunnel')
-    const blackhole = await silentAddress()
-    const targets = { current: { kind: 'direct', host: '127.0.0.1', port: blackhole } as Target | null }
-    const front = await startTcpFront(targets)
-    const errors: string[] = []
-    front.on('upstream-error', (e: { error: { code?: string } }) => {
-      errors.push(e.error.code ?? '?')
-      targets.current = { kind: 'local', port }
-    })
+    const { front, errors } = await directThenTunnel(await silentAddress())
     const t0 = Date.now()
     expect(await exchange(front.port, 'hello')).toBe('tunnel:hellotunnel:bye')
     const took = Date.now() - t0
@@ -132,6 +115,22 @@ describe('TcpFront', () => {
     expect(await exchange(front.port, 'hello')).toBe('')
   })
 })
+
+/**
+ * A front whose router names a direct target at `directPort` on 127.0.0.1 until it hears that
+ * target failed, then an echo app named "tunnel" (as a node turns to the mesh tunnel).
+ */
+async function directThenTunnel(directPort: number): Promise<{ front: TcpFront; errors: string[] }> {
+  const port = await echoApp('tunnel')
+  const targets = { current: { kind: 'direct', host: '127.0.0.1', port: directPort } as Target | null }
+  const front = await startTcpFront(targets)
+  const errors: string[] = []
+  front.on('upstream-error', (e: { error: { code?: string } }) => {
+    errors.push(e.error.code ?? '?')
+    targets.current = { kind: 'local', port }
+  })
+  return { front, errors }
+}
 
 async function freePort(): Promise<number> {
   const srv = net.createServer()
