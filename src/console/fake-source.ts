@@ -171,7 +171,8 @@ export class FakeCluster implements ConsoleSource {
           snapshotAt: head?.time ?? null,
           pinned: a.pinned,
           rps: a.rps,
-          load: { rps: a.rps, bytesPerSec: Math.round(a.rps * 900), connections: Math.ceil(a.rps / 10), p50Ms: 2, p99Ms: 9 }
+          load: { rps: a.rps, bytesPerSec: Math.round(a.rps * 900), connections: Math.ceil(a.rps / 10), p50Ms: 2, p99Ms: 9 },
+          troubles: []
         }
       })
     }

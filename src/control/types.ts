@@ -86,6 +86,8 @@ export interface AppStatus {
   rps: number
   /** Traffic through the master's protocol handler over the last ten seconds. */
   load: { rps: number; bytesPerSec: number; connections: number; p50Ms: number; p99Ms: number }
+  /** What keeps the app from running, as each live node that has trouble with it says. */
+  troubles: Array<{ node: string; nodeId: string; text: string }>
 }
 
 export interface AppsResult {

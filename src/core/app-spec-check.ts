@@ -9,11 +9,19 @@ const RESERVED_ENV = new Set(['PORT', 'SHOAL_DATA', 'SHOAL_APP', 'SHOAL_NODE', '
 
 type NewSpec = Pick<AppSpec, 'name' | 'cmd' | 'env' | 'httpHosts' | 'tcpPort' | 'replicas' | 'health'>
 
+/** A node's own ports, which an app's TCP port (plus the node's offset) must not land on. */
+export interface NodePorts {
+  name: string
+  httpPort: number
+  dataPort?: number
+  portOffset: number
+}
+
 /**
- * Checks a new or changed spec against itself and the apps already in the cluster; throws
- * BAD_SPEC or APP_EXISTS with a sentence an operator can act on.
+ * Checks a new or changed spec against itself, the apps already in the cluster and the nodes'
+ * own ports; throws BAD_SPEC or APP_EXISTS with a sentence an operator can act on.
  */
-export function checkSpec(spec: NewSpec, existing: AppSpec[], opts: { isNew: boolean }): void {
+export function checkSpec(spec: NewSpec, existing: AppSpec[], opts: { isNew: boolean; nodes?: NodePorts[] }): void {
   const bad = (msg: string) => new ShoalError('BAD_SPEC', msg)
   if (!APP_NAME.test(spec.name)) throw bad(`"${spec.name}" is not a valid app name: use lower-case letters, digits and dashes, starting with a letter (at most 63)`)
   if (spec.cmd.trim() === '') throw bad('an app needs a command (--cmd)')
@@ -24,6 +32,15 @@ export function checkSpec(spec: NewSpec, existing: AppSpec[], opts: { isNew: boo
   for (const k of Object.keys(spec.env)) {
     if (!ENV_NAME.test(k)) throw bad(`"${k}" is not an environment variable name`)
     if (RESERVED_ENV.has(k)) throw bad(`${k} is set by Shoal and cannot be overridden`)
+  }
+  if (spec.tcpPort !== 0) {
+    for (const n of opts.nodes ?? []) {
+      const port = spec.tcpPort + n.portOffset
+      const where = n.portOffset === 0 ? `on ${n.name}` : `${port} on ${n.name} (its --port-offset is ${n.portOffset})`
+      if (port > 65535) throw bad(`TCP port ${spec.tcpPort} would be ${where}: past 65535`)
+      if (port === n.httpPort) throw bad(`TCP port ${spec.tcpPort} would be ${where}, which is ${n.name}'s HTTP port`)
+      if (port === n.dataPort) throw bad(`TCP port ${spec.tcpPort} would be ${where}, which is ${n.name}'s data port`)
+    }
   }
   for (const other of existing) {
     if (other.deleted) continue

@@ -55,6 +55,11 @@ export interface NodeRecord {
   startedAt: number
   /** Per app: the newest snapshot this node holds (feeds lag figures and failover ranking). */
   heads: Record<string, HeadRef>
+  /**
+   * Per app, what keeps it from running here, in a sentence (a crash loop, a health check that
+   * does not pass, a TCP port that cannot be listened on); absent when nothing does.
+   */
+  troubles?: Record<string, string>
 }
 
 /** A claim by some node that `id` at `incarnation` is suspect, dead or has left. */

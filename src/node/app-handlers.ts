@@ -1,7 +1,7 @@
 import { access, mkdir } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import type { AppSpec } from '../core/app-types.js'
-import { checkSpec } from '../core/app-spec-check.js'
+import { checkSpec, type NodePorts } from '../core/app-spec-check.js'
 import { ShoalError } from '../core/errors.js'
 import { observeHlc, tickHlc, type Hlc } from '../core/hlc.js'
 import { placeApp } from '../core/placement.js'
@@ -59,6 +59,16 @@ export class AppHandlers {
     return full
   }
 
+  /** The ports of every live node (their TCP fronts must not land on them). */
+  private liveNodePorts(): NodePorts[] {
+    const { table } = this.ctx.mesh.gossip
+    const out: NodePorts[] = []
+    for (const [id, m] of table.members) {
+      if (m.record !== null && table.status(id) === 'alive') out.push(m.record)
+    }
+    return out
+  }
+
   existing(name: string): AppSpec {
     const spec = this.ctx.mesh.gossip.apps.specs.get(name)
     if (spec === undefined || spec.deleted) throw new ShoalError('UNKNOWN_APP', `no app called ${name}`)
@@ -88,7 +98,7 @@ export class AppHandlers {
       deleted: false
     }
     if (!['', 'available', 'majority'].includes(draft.partitionPolicy)) throw new ShoalError('BAD_SPEC', 'partition policy is available or majority')
-    checkSpec(draft, [...this.ctx.mesh.gossip.apps.specs.values()], { isNew: true })
+    checkSpec(draft, [...this.ctx.mesh.gossip.apps.specs.values()], { isNew: true, nodes: this.liveNodePorts() })
     const where = placeApp(draft, this.ctx.apps.candidates())
     if (p.data !== undefined && p.data !== null) draft.seed = await this.seed(draft.name, str(p.data, 'data'))
     this.writeSpec(draft)
@@ -166,8 +176,22 @@ export class AppHandlers {
       snapshotAt: masterHead?.time ?? null,
       pinned: spec.pin === '' ? null : this.nameOf(spec.pin),
       rps: Math.round((masterRec?.load.apps[name]?.rps ?? 0) * 10) / 10,
-      load: appLoad(masterRec?.load.apps[name])
+      load: appLoad(masterRec?.load.apps[name]),
+      troubles: this.troubles(name)
     }
+  }
+
+  /** The troubles live nodes publish for `name` (the master's first). */
+  private troubles(name: string): AppStatus['troubles'] {
+    const { table, apps } = this.ctx.mesh.gossip
+    const master = apps.placements.get(name)?.master
+    const out: AppStatus['troubles'] = []
+    for (const [id, m] of table.members) {
+      const text = m.record?.troubles?.[name]
+      if (text === undefined || table.status(id) !== 'alive') continue
+      out.push({ node: m.record!.name, nodeId: id, text })
+    }
+    return out.sort((a, b) => Number(b.nodeId === master) - Number(a.nodeId === master) || a.node.localeCompare(b.node))
   }
 }
 

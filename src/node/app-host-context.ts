@@ -13,6 +13,8 @@ export interface AppHostContext {
   hub: ReplicationHub
   volume(app: string): Promise<AppVolume>
   publishHead(app: string, head: HeadRef | null): void
+  /** What keeps the app's process from running here, in a sentence; null once nothing does. */
+  runTrouble(app: string, text: string | null): void
   event(e: Omit<ClusterEvent, 'at'>): void
   defaultPolicy: 'available' | 'majority'
   candidates(): PlacementCandidate[]

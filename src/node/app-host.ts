@@ -45,6 +45,8 @@ export class AppHost {
   lastDemote: (DemoteResult & { at: number; epoch: number }) | null = null
   /** This node started the app as a move's target and waits for the placement to name it. */
   private pendingTakeover: { epoch: number; until: number } | null = null
+  /** Why the app's process last ended, for its trouble sentence. */
+  private lastCrash = ''
   /** Kept while this node is a replica; null when the node keeps no standbys. */
   private readonly standby: Standby | null
   private chain: Promise<void> = Promise.resolve()
@@ -164,6 +166,7 @@ export class AppHost {
   }
 
   private onRunState(e: StateEvent): void {
+    this.reportTrouble(e)
     if (e.state === 'healthy') {
       const pl = this.placement
       if (pl !== undefined && pl.master === this.ctx.self && (pl.state === 'pending' || pl.state === 'failing-over')) {
@@ -172,6 +175,26 @@ export class AppHost {
       this.ctx.event({ kind: 'app', app: this.app, message: `${this.app} is running on ${this.ctx.selfName}` })
     } else if (e.state === 'crashed' || e.state === 'crash-loop') {
       this.ctx.event({ kind: 'error', app: this.app, message: `${this.app} ${e.state === 'crashed' ? 'crashed' : 'is crash-looping'} on ${this.ctx.selfName}${e.reason ? `: ${e.reason}` : ''}` })
+    }
+  }
+
+  /** Keeps this node's published trouble for the app in step with its process. */
+  private reportTrouble(e: StateEvent): void {
+    switch (e.state) {
+      case 'crashed':
+        this.lastCrash = e.reason ?? 'exited'
+        this.ctx.runTrouble(this.app, `crashed: ${this.lastCrash}`)
+        break
+      case 'backoff':
+        this.ctx.runTrouble(this.app, `crashed: ${this.lastCrash}; ${e.reason ?? 'restarting'}`)
+        break
+      case 'crash-loop':
+        this.ctx.runTrouble(this.app, `crash loop (${this.lastCrash}): ${e.reason ?? ''}`)
+        break
+      case 'healthy':
+      case 'stopped':
+        this.ctx.runTrouble(this.app, null)
+        break
     }
   }
 
@@ -314,6 +337,7 @@ export class AppHost {
 
   private async stopRunning(): Promise<void> {
     this.replication.stop()
+    this.ctx.runTrouble(this.app, null)
     const sup = this.supervisor
     if (sup === null) return
     this.supervisor = null

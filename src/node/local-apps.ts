@@ -23,6 +23,7 @@ import type { PeerRpc, RpcHandler } from '../mesh/peer-rpc.js'
 import type { OperationEvent } from '../control/types.js'
 import { moveApp, type MoveResult } from './migration.js'
 import { FrontLinks } from '../mesh/front-links.js'
+import { AppTroubles } from './app-troubles.js'
 import { ClusterRoutes } from './routes.js'
 import { TcpFronts } from './tcp-fronts.js'
 import { pruneVolumes } from './volume-retention.js'
@@ -69,6 +70,8 @@ export class LocalApps {
   readonly chunks: ChunkStore
   readonly hub: ReplicationHub
   readonly traffic = new AppTraffic()
+  /** What keeps apps from running here, published for `shoal apps` on every node. */
+  private readonly troubles: AppTroubles
   readonly hosts = new Map<string, AppHost>()
   http: HttpFront | null = null
   private data: DataSessions | null = null
@@ -92,6 +95,7 @@ export class LocalApps {
 
   constructor(private readonly o: LocalAppsOptions) {
     this.frontLinks = new FrontLinks({ self: o.self, onStream: (name, stream) => this.acceptTunnel(name, stream) })
+    this.troubles = new AppTroubles(o.mesh)
     this.chunks = new ChunkStore(join(o.home, 'chunks'))
     this.hub = new ReplicationHub({
       self: o.self,
@@ -131,7 +135,8 @@ export class LocalApps {
       traffic: this.traffic,
       events: o.events,
       // A master whose address does not answer is reached through the mesh tunnel for a while.
-      directFailed: (host, port) => this.tcpRoutes.directFailed(host, port)
+      directFailed: (host, port) => this.tcpRoutes.directFailed(host, port),
+      trouble: (app, text) => this.troubles.set(app, 'tcp', text)
     })
   }
 
@@ -297,6 +302,7 @@ export class LocalApps {
         hub: this.hub,
         volume: (a) => this.volume(a),
         publishHead: (a) => this.publishHead(a),
+        runTrouble: (a, text) => this.troubles.set(a, 'run', text),
         event: (e) => this.o.events({ ...e, at: Date.now() }),
         defaultPolicy: this.o.defaultPolicy ?? 'available',
         candidates: () => this.candidates(),

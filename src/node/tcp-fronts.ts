@@ -8,6 +8,8 @@ import type { AppTraffic } from '../proxy/traffic.js'
 /** One TCP listener per app port (plus this node's offset), on every node, kept in step with the specs. */
 export class TcpFronts {
   private readonly fronts = new Map<string, TcpFront>()
+  /** Apps whose port could not be listened on, with the reason last reported (reported once). */
+  private readonly failing = new Map<string, string>()
 
   constructor(
     private readonly o: {
@@ -19,6 +21,8 @@ export class TcpFronts {
       events: (e: ClusterEvent) => void
       /** A connection to a master's address failed before it carried a byte. */
       directFailed: (host: string, port: number) => void
+      /** Why an app's TCP port cannot be listened on here; null once it can (or is not wanted). */
+      trouble: (app: string, text: string | null) => void
     }
   ) {}
 
@@ -35,6 +39,9 @@ export class TcpFronts {
         await front.close()
       }
     }
+    for (const app of this.failing.keys()) {
+      if (!wanted.has(app)) this.clearFailure(app)
+    }
     for (const [app, port] of wanted) {
       if (this.fronts.has(app)) continue
       const front = new TcpFront({ app, port, host: this.o.host, resolver: this.o.resolver, traffic: this.o.traffic })
@@ -42,11 +49,27 @@ export class TcpFronts {
         if (e.target?.kind === 'direct' && isConnectFailure(e.error)) this.o.directFailed(e.target.host, e.target.port)
       })
       this.fronts.set(app, front)
-      await front.ready().catch((err: Error) => {
-        this.fronts.delete(app)
-        this.o.events({ at: Date.now(), kind: 'error', app, message: `cannot listen on TCP port ${port} for ${app}: ${err.message}` })
-      })
+      const ok = await front.ready().then(
+        () => true,
+        (err: NodeJS.ErrnoException) => {
+          this.fronts.delete(app)
+          // Tried again on every sync; said once, and again only if the reason changes.
+          const why = `cannot listen on TCP port ${port} for ${app}: ${err.code === 'EADDRINUSE' ? 'another program (or this node’s own HTTP or data port) has it' : err.message}`
+          if (this.failing.get(app) !== why) {
+            this.failing.set(app, why)
+            this.o.trouble(app, why)
+            this.o.events({ at: Date.now(), kind: 'error', app, message: why })
+          }
+          return false
+        }
+      )
+      if (ok) this.clearFailure(app)
     }
+  }
+
+  private clearFailure(app: string): void {
+    if (!this.failing.delete(app)) return
+    this.o.trouble(app, null)
   }
 
   async close(): Promise<void> {

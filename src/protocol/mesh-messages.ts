@@ -79,10 +79,34 @@ const heads = boundedArray(snapshotHeadEntry, MAX_APPS)
 const shortString = boundedString(255)
 const addresses = boundedArray(shortString, 16)
 
-/** Flag bits of a node record: which optional fields are appended. */
+/** Flag bits of a node record: which optional fields are appended, in this order. */
 const RECORD_HAS_DATA_PORT = 1
-const recordFlags = (r: NodeRecord) => (r.dataPort ? RECORD_HAS_DATA_PORT : 0)
-const recordExtensions = (r: NodeRecord) => c.encode(c.uint, r.dataPort ?? 0)
+const RECORD_HAS_TROUBLES = 2
+/** A trouble's sentence is cut to this many characters. */
+export const MAX_TROUBLE_CHARS = 300
+const troubleEntry: Encoding<[string, string]> = {
+  preencode(state, [app, text]) {
+    c.string.preencode(state, app)
+    c.string.preencode(state, text.slice(0, MAX_TROUBLE_CHARS))
+  },
+  encode(state, [app, text]) {
+    c.string.encode(state, app)
+    c.string.encode(state, text.slice(0, MAX_TROUBLE_CHARS))
+  },
+  decode(state) {
+    return [boundedString(64).decode(state), boundedString(MAX_TROUBLE_CHARS).decode(state)]
+  }
+}
+const troubles = boundedArray(troubleEntry, MAX_APPS)
+const hasTroubles = (r: NodeRecord) => r.troubles !== undefined && Object.keys(r.troubles).length > 0
+const recordFlags = (r: NodeRecord) => (r.dataPort ? RECORD_HAS_DATA_PORT : 0) | (hasTroubles(r) ? RECORD_HAS_TROUBLES : 0)
+/** The optional fields whose flags are set, in flag order (a decoder that knows fewer stops early). */
+function recordExtensions(r: NodeRecord): Buffer {
+  const parts: Buffer[] = []
+  if (r.dataPort) parts.push(c.encode(c.uint, r.dataPort))
+  if (hasTroubles(r)) parts.push(c.encode(troubles, Object.entries(r.troubles!)))
+  return Buffer.concat(parts)
+}
 
 export const nodeRecord: Encoding<NodeRecord> = {
   preencode(state, r) {
@@ -137,15 +161,22 @@ export const nodeRecord: Encoding<NodeRecord> = {
     for (const [app, head] of heads.decode(state)) h[app] = head
     // Optional fields come in one length-prefixed block, so a decoder skips those it does not know.
     let dataPort = 0
+    let troubleList: Array<[string, string]> = []
     if (flags !== 0) {
       const ext = c.buffer.decode(state)
       if (ext === null) throw badFrame('record extensions missing')
       const inner = { start: 0, end: ext.byteLength, buffer: ext }
       if (flags & RECORD_HAS_DATA_PORT) dataPort = c.uint.decode(inner)
+      if (flags & RECORD_HAS_TROUBLES) troubleList = troubles.decode(inner)
     }
     if (httpPort > 65535 || portOffset > 65535 || dataPort > 65535) throw badFrame('port out of range')
     const record: NodeRecord = { id, incarnation, seq, name, zone, addresses: addrs, httpPort, portOffset, capacity, load, version, startedAt, heads: h }
     if (dataPort > 0) record.dataPort = dataPort
+    if (troubleList.length > 0) {
+      const t: Record<string, string> = Object.create(null)
+      for (const [app, text] of troubleList) t[app] = text
+      record.troubles = t
+    }
     return record
   }
 }

@@ -209,10 +209,14 @@ export class AppSupervisor extends EventEmitter {
       let delay = this.backoff.next()
       if (count >= limit) {
         delay = this.opts.backoff?.maxMs ?? BACKOFF_MAX_MS
-        this.setState('crash-loop', `${count} crashes within ${(this.opts.crashWindowMs ?? CRASH_WINDOW_MS) / 1000} s; next try in ${delay} ms`)
+        const loop = `${count} crashes within ${(this.opts.crashWindowMs ?? CRASH_WINDOW_MS) / 1000} s; next try in ${delay} ms`
+        // The log says why, next to the process's own last words.
+        this.note(`crash loop (${outcome.reason}): ${loop}`)
+        this.setState('crash-loop', loop)
         this.emit('crash-loop', { app: this.app, crashes: count, windowMs: this.opts.crashWindowMs ?? CRASH_WINDOW_MS })
         this.failWaiters(new ShoalError('CRASH_LOOP', `app "${this.app}" is crash-looping: ${outcome.reason}`))
       } else {
+        this.note(`${outcome.reason}: restarting in ${delay} ms`)
         this.setState('backoff', `restarting in ${delay} ms`)
       }
       await this.sleep(delay)

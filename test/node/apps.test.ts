@@ -119,7 +119,9 @@ describe('apps on a three-node cluster of real processes', () => {
       [['app', 'add', 'broken', '--cmd', 'x'], /already exists/],
       [['app', 'add', 'big', '--cmd', 'x', '--replicas', '5'], /only 3 nodes are alive/],
       [['app', 'add', 'dup', '--cmd', 'x', '--http-host', 'broken.test'], /already routed to broken/],
-      [['app', 'scale', 'nothing', '2'], /no app called nothing/]
+      [['app', 'scale', 'nothing', '2'], /no app called nothing/],
+      // b's port offset is 10: this TCP port would land on b's own HTTP port.
+      [['app', 'add', 'clash', '--cmd', 'x', '--tcp-port', String(ports.get('b')! - 10)], new RegExp(`would be ${ports.get('b')} on b \\(its --port-offset is 10\\), which is b's HTTP port`)]
     ] as const) {
       const res = await shoal([...args, '--home', nodes[2]!.home])
       expect(res.code).not.toBe(0)
@@ -127,6 +129,25 @@ describe('apps on a three-node cluster of real processes', () => {
     }
     expect((await json(['apps', '--home', nodes[2]!.home, '--json'])).apps.map((x: { name: string }) => x.name)).toEqual(['broken'])
   })
+
+  it('a crashing app is restarted, and every node says why it is not running: the crash, then the crash loop', async () => {
+    const { nodes } = await threeNodes()
+    await json(['app', 'add', 'crashy', '--home', nodes[0]!.home, '--json', '--cmd', 'echo "no database here" >&2; exit 3', '--http-host', 'crashy.test', '--replicas', '1'])
+    const seenFrom = async (n: (typeof nodes)[number]) => (await json(['apps', '--home', n.home, '--json'])).apps.find((x: { name: string }) => x.name === 'crashy')
+    const first = await waitFor(async () => (await seenFrom(nodes[2]!))?.troubles?.[0], 'a trouble for crashy, seen from c', 20_000)
+    const master = (await seenFrom(nodes[2]!)).master
+    expect(first).toMatchObject({ node: master })
+    expect(first.text).toMatch(/^crashed: exited with code 3/)
+    // Restarted with a growing wait; after five crashes in a minute, a crash loop.
+    const loop = await waitFor(async () => (await seenFrom(nodes[1]!))?.troubles?.find((t: { text: string }) => t.text.startsWith('crash loop')), 'the crash loop, seen from b', 30_000)
+    expect(loop.text).toMatch(/^crash loop \(exited with code 3\): 5 crashes within 60 s; next try in 30000 ms$/)
+    const table = await shoal(['apps', '--home', nodes[1]!.home])
+    expect(table.stdout).toContain(`! crashy on ${master}: crash loop (exited with code 3)`)
+    const masterNode = nodes.find((n) => n.name === master)!
+    const logs = await shoal(['logs', 'crashy', '--home', masterNode.home])
+    expect(logs.stdout.match(/no database here/g)?.length).toBeGreaterThanOrEqual(5)
+    expect(logs.stdout).toContain('crash loop (exited with code 3)')
+  }, 60_000)
 
   it('through the mesh alone (--prefer-tunnel, --no-data-port): HTTP and TCP reach the master from every node, and replication goes over the mesh', async () => {
     const { nodes, ports } = await threeNodes(['--prefer-tunnel', '--no-data-port'])

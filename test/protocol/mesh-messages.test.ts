@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { randomBytes } from 'node:crypto'
 import { ShoalError } from '../../src/core/errors.js'
-import { decodeMesh, encodeMesh, type MeshMessage } from '../../src/protocol/mesh-messages.js'
+import { decodeMesh, encodeMesh, MAX_TROUBLE_CHARS, type MeshMessage } from '../../src/protocol/mesh-messages.js'
 import { decodeHello, encodeHello } from '../../src/protocol/admission-messages.js'
 import { record } from '../helpers/sim-cluster.js'
 
@@ -91,6 +91,17 @@ describe('mesh codecs', () => {
     expect(back.type === 'updates' && 'dataPort' in back.records[1]!).toBe(false)
     const bad = Buffer.from(encodeMesh({ type: 'updates', records: [{ ...full, dataPort: 70_000 }], claims: [], specs: [], placements: [] }))
     expect(() => decodeMesh(bad)).toThrow(expect.objectContaining({ code: 'BAD_FRAME' }))
+  })
+
+  it('a record carries its apps’ troubles, with or without a data port, and a long sentence is cut', () => {
+    const troubled = { ...full, troubles: { shop: 'crash-looping: 5 crashes within 60 s; next try in 30 s' } }
+    const both = { ...full, id: 'cd'.repeat(32), dataPort: 7946, troubles: { shop: 'x'.repeat(400) } }
+    const back = decodeMesh(encodeMesh({ type: 'updates', records: [troubled, both, full], claims: [], specs: [], placements: [] }))
+    if (back.type !== 'updates') throw new Error('expected updates')
+    expect(back.records[0]).toEqual(troubled)
+    expect(back.records[1]!.dataPort).toBe(7946)
+    expect(back.records[1]!.troubles).toEqual({ shop: 'x'.repeat(MAX_TROUBLE_CHARS) })
+    expect('troubles' in back.records[2]!).toBe(false)
   })
 
   it('admission hello round-trips', () => {

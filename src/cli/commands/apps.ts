@@ -11,7 +11,13 @@ export function lag(ms: number | null): string {
   return ms < 1000 ? `${ms}ms` : `${(ms / 1000).toFixed(1)}s`
 }
 
+/** The table, then a line for each trouble a node reports (why an app is not running). */
 export function appRows(apps: AppStatus[]): string {
+  const troubles = apps.flatMap((a) => a.troubles.map((t) => `! ${a.name} on ${t.node}: ${t.text}`))
+  return [appTable(apps), ...troubles].join('\n')
+}
+
+function appTable(apps: AppStatus[]): string {
   return table(
     ['APP', 'STATE', 'EPOCH', 'MASTER', 'REPLICAS (LAG)', 'REQ/S', 'P99', 'CONNS', 'PINNED'],
     apps.map((a) => [
