@@ -24,6 +24,7 @@ import type { OperationEvent } from '../control/types.js'
 import { moveApp, type MoveResult } from './migration.js'
 import { FrontLinks } from '../mesh/front-links.js'
 import { AppTroubles } from './app-troubles.js'
+import { claimAppDir } from './volume-identity.js'
 import { ClusterRoutes } from './routes.js'
 import { TcpFronts } from './tcp-fronts.js'
 import { pruneVolumes } from './volume-retention.js'
@@ -70,6 +71,10 @@ export class LocalApps {
   readonly chunks: ChunkStore
   readonly hub: ReplicationHub
   readonly traffic = new AppTraffic()
+  /** The spec (its createdAt) each cached volume's folder belongs to. */
+  private readonly volumeOwner = new Map<string, number>()
+  /** Folders being claimed for a new app (see claimDir), so it happens once. */
+  private readonly claims = new Map<string, Promise<void>>()
   /** What keeps apps from running here, published for `shoal apps` on every node. */
   private readonly troubles: AppTroubles
   readonly hosts = new Map<string, AppHost>()
@@ -281,10 +286,37 @@ export class LocalApps {
   }
 
   async volume(app: string): Promise<AppVolume> {
+    const spec = this.o.mesh.gossip.apps.specs.get(app)
+    const createdAt = spec === undefined || spec.deleted ? null : spec.createdAt
     let v = this.volumes.get(app)
-    if (v === undefined) this.volumes.set(app, (v = new AppVolume(this.o.home, app, this.chunks, this.o.self)))
+    let fresh = false
+    // Open (and cached) for an earlier app of that name: this one starts with a folder of its own.
+    if (v !== undefined && createdAt !== null && this.volumeOwner.get(app) !== createdAt) v = undefined
+    if (v === undefined) {
+      const claiming = createdAt === null ? null : (this.claims.get(app) ?? this.claimDir(app, createdAt))
+      if (claiming !== null) {
+        this.claims.set(app, claiming)
+        await claiming.finally(() => this.claims.delete(app))
+      }
+      v = this.volumes.get(app)
+      if (v === undefined || (createdAt !== null && this.volumeOwner.get(app) !== createdAt)) {
+        this.volumes.set(app, (v = new AppVolume(this.o.home, app, this.chunks, this.o.self)))
+        if (createdAt !== null) this.volumeOwner.set(app, createdAt)
+        fresh = true
+      }
+    }
     await v.open()
+    // This node's record names the snapshot it holds of this app, not of an earlier one.
+    if (fresh && createdAt !== null) this.publishHead(app)
     return v
+  }
+
+  /** Sets aside the folder an earlier app of the same name left on this node (see claimAppDir). */
+  private async claimDir(app: string, createdAt: number): Promise<void> {
+    const moved = await claimAppDir(join(this.o.home, 'apps', app), createdAt)
+    if (moved === null) return
+    this.volumes.delete(app)
+    this.o.events({ at: Date.now(), kind: 'app', app, message: `${app}: the data of an earlier app called ${app} on this node was set aside in ${moved}` })
   }
 
   /** Placement candidates: every live node with its load and how many apps it already has. */
@@ -366,7 +398,19 @@ export class LocalApps {
   private async pass(): Promise<void> {
     const { apps } = this.o.mesh.gossip
     for (const name of new Set([...apps.specs.keys(), ...this.hosts.keys()])) {
-      await this.host(name).reconcile()
+      const spec = apps.specs.get(name)
+      const gone = spec === undefined || spec.deleted
+      if (gone && !this.hosts.has(name)) continue
+      const host = this.host(name)
+      await host.reconcile()
+      // A removed app's host (and what it holds: its replication, its volume) is let go once
+      // stopped, so that an app added later under the same name starts afresh.
+      if (gone) {
+        await host.close()
+        this.hosts.delete(name)
+        this.volumes.delete(name)
+        this.volumeOwner.delete(name)
+      }
     }
     this.pushSeeds()
     await this.tcpFronts.sync()

@@ -37,6 +37,8 @@ export interface HubHooks {
 export type ReplicationVia = 'direct' | 'mesh'
 
 interface Outbound {
+  /** The volume it sends from (an app removed and added again under its name has a new one). */
+  volume: AppVolume
   sender: ReplicationSender
   link: ProtomuxLink
   via: ReplicationVia
@@ -179,7 +181,10 @@ export class ReplicationHub {
   private outboundFor(peer: NodeId, app: string, volume: AppVolume): Promise<Outbound | null> {
     const key = `${peer}/${app}`
     const existing = this.outbound.get(key)
-    if (existing !== undefined) return Promise.resolve(existing)
+    if (existing !== undefined && existing.volume === volume) return Promise.resolve(existing)
+    // Made for an earlier app of the same name: its store is not this one's.
+    if (existing !== undefined && !existing.busy) this.dropOutbound(key)
+    else if (existing !== undefined) return Promise.resolve(null)
     if (!this.muxes.has(peer)) return Promise.resolve(null)
     const opening = this.opening.get(key)
     if (opening !== undefined) return opening
@@ -202,6 +207,7 @@ export class ReplicationHub {
       return null
     }
     const o: Outbound = {
+      volume,
       link,
       via: direct !== null ? 'direct' : 'mesh',
       sender: new ReplicationSender({ link, chunks: volume.chunks, snapshots: volume.store, bandwidthLimit: this.hooks.bandwidthLimit, onProgress: (p) => (o.progress = p) }),
