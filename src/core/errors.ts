@@ -36,6 +36,8 @@ export const ERROR_CODES = {
   CONNECT_TIMEOUT: 17,
   APP_START_FAILED: 18,
   CRASH_LOOP: 18,
+  /** An operator move or promote elsewhere than the node the app is pinned to. */
+  APP_PINNED: 19,
   INTERNAL: 1,
   LINK_CLOSED: 8,
   FILE_CHANGING: 8

@@ -59,6 +59,18 @@ export class AppHandlers {
     return full
   }
 
+  /**
+   * An operator's move or promote must not take a pinned app away from its pin (it would only be
+   * moved back): they unpin it, or pin it to the target, instead.
+   */
+  refusePinnedElsewhere(app: string, target: NodeId, verb: 'move' | 'promote'): void {
+    const spec = this.existing(app)
+    if (spec.pin === '' || spec.pin === target) return
+    const pin = this.nameOf(spec.pin)
+    const to = this.nameOf(target)
+    throw new ShoalError('APP_PINNED', `${app} is pinned to ${pin}: to ${verb} it to ${to}, pin it there (shoal pin ${app} ${to}), or unpin it first (shoal unpin ${app})`)
+  }
+
   /** The ports of every live node (their TCP fronts must not land on them). */
   private liveNodePorts(): NodePorts[] {
     const { table } = this.ctx.mesh.gossip

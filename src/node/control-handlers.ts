@@ -118,11 +118,13 @@ export function controlHandlers(node: NodeView): Handlers {
     async 'app.move'(p, emit) {
       const app = name(p)
       const target = node.apps.nodeId(name(p, 'node'))
+      node.apps.refusePinnedElsewhere(app, target, 'move')
       emit({ tag: 'result', data: await node.local.move(app, target, emit) })
     },
     async 'app.promote'(p, emit) {
       const app = name(p)
       const target = node.apps.nodeId(name(p, 'node'))
+      node.apps.refusePinnedElsewhere(app, target, 'promote')
       emit({ tag: 'result', data: await node.local.move(app, target, emit, { requireReplica: true }) })
     },
     async 'app.pin'(p, emit) {

@@ -25,6 +25,7 @@ import { moveApp, type MoveResult } from './migration.js'
 import { FrontLinks } from '../mesh/front-links.js'
 import { AppTroubles } from './app-troubles.js'
 import { claimAppDir } from './volume-identity.js'
+import { PIN_RETRY_MS, pinReturnDue } from '../core/pin-return.js'
 import { ClusterRoutes } from './routes.js'
 import { TcpFronts } from './tcp-fronts.js'
 import { pruneVolumes } from './volume-retention.js'
@@ -71,6 +72,13 @@ export class LocalApps {
   readonly chunks: ChunkStore
   readonly hub: ReplicationHub
   readonly traffic = new AppTraffic()
+  /** When each member was last seen to become alive (see returnToPins). */
+  private readonly aliveSince = new Map<NodeId, number>()
+  private readonly startedAt = Date.now()
+  /** When this node last tried to move each pinned app back to its node. */
+  private readonly pinTries = new Map<string, number>()
+  /** Moves back to a pin under way, so close() can wait for them. */
+  private readonly returning = new Set<Promise<void>>()
   /** The spec (its createdAt) each cached volume's folder belongs to. */
   private readonly volumeOwner = new Map<string, number>()
   /** Folders being claimed for a new app (see claimDir), so it happens once. */
@@ -168,6 +176,7 @@ export class LocalApps {
     for (const ev of ['spec', 'placement', 'change', 'record']) mesh.on(ev, () => this.schedule())
     // A dead peer's session may take many seconds to time out: fail the requests tunnelled to it now.
     mesh.on('change', (e: { id: NodeId; to: string }) => e.to === 'dead' && this.peers.closeTunnel(e.id))
+    mesh.on('change', (e: { id: NodeId; to: string }) => (e.to === 'alive' ? this.aliveSince.set(e.id, Date.now()) : this.aliveSince.delete(e.id)))
     this.ticker = setInterval(() => this.schedule(), RECONCILE_EVERY_MS)
     this.ticker.unref()
     this.pruner = setInterval(() => {
@@ -386,6 +395,7 @@ export class LocalApps {
     if (this.ticker !== null) clearInterval(this.ticker)
     if (this.pruner !== null) clearInterval(this.pruner)
     await this.passing
+    await Promise.allSettled([...this.returning])
     await Promise.all([...this.hosts.values()].map((h) => h.close()))
     this.peers.close()
     this.frontLinks.close()
@@ -413,7 +423,44 @@ export class LocalApps {
       }
     }
     this.pushSeeds()
+    this.returnToPins()
     await this.tcpFronts.sync()
+  }
+
+  /**
+   * Apps this node masters that are pinned elsewhere (they failed over, or a drill moved them)
+   * go back to their pinned node once it has been alive a while (core/pin-return.ts).
+   */
+  private returnToPins(): void {
+    const { apps, table } = this.o.mesh.gossip
+    const now = Date.now()
+    for (const spec of apps.specs.values()) {
+      const pl = apps.placements.get(spec.name)
+      if (spec.deleted || pl === undefined) continue
+      const pinAlive = spec.pin !== '' && table.status(spec.pin) === 'alive'
+      const due = pinReturnDue({
+        self: this.o.self,
+        pin: spec.pin,
+        master: pl.master,
+        state: pl.state,
+        pinAliveSince: pinAlive ? (this.aliveSince.get(spec.pin) ?? this.startedAt) : null,
+        busy: this.busy.has(spec.name),
+        lastTryAt: this.pinTries.get(spec.name) ?? 0,
+        now
+      })
+      if (!due) continue
+      this.pinTries.set(spec.name, now)
+      const to = table.get(spec.pin)?.record?.name ?? spec.pin.slice(0, 8)
+      this.o.events({ at: now, kind: 'move', app: spec.name, message: `${spec.name} goes back to ${to}, where it is pinned` })
+      const going = this.move(spec.name, spec.pin, () => {}).then(
+        (r) => {
+          if (!r.ok) this.o.events({ at: Date.now(), kind: 'error', app: spec.name, message: `${spec.name} could not go back to ${to}: ${r.error}; trying again in ${PIN_RETRY_MS / 1000} s` })
+        },
+        (err: Error) => this.o.events({ at: Date.now(), kind: 'error', app: spec.name, message: `${spec.name} could not go back to ${to}: ${err.message}; trying again in ${PIN_RETRY_MS / 1000} s` })
+      )
+      this.returning.add(going)
+      void going.finally(() => this.returning.delete(going))
+    }
   }
 
   /** Retention and chunk collection over every volume on disk (see volume-retention.ts). */

@@ -1,0 +1,59 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { fileURLToPath } from 'node:url'
+import { shoal, startCluster } from '../helpers/processes.js'
+import { request } from '../helpers/http.js'
+import { waitFor } from '../helpers/wait.js'
+
+const COUNTER = fileURLToPath(new URL('../../examples/http-counter/server.mjs', import.meta.url))
+
+let cluster: Awaited<ReturnType<typeof startCluster>> | null = null
+afterEach(async () => {
+  await cluster?.close()
+  cluster = null
+})
+
+async function json(args: string[]) {
+  const r = await shoal(args)
+  if (r.code !== 0) throw new Error(`shoal ${args.join(' ')} failed (${r.code}): ${r.stderr}`)
+  return JSON.parse(r.stdout.trim().split('\n').at(-1)!)
+}
+
+describe('a pinned app', () => {
+  it('is not moved away by an operator, and goes back to its node when that node returns', async () => {
+    cluster = await startCluster()
+    const [a, b, c] = ['a', 'b', 'c'].map((n, i) => cluster!.start(n, ['--port-offset', String(i * 10)]))
+    for (const n of [a!, b!, c!]) await cluster.waitAlive(n, ['a', 'b', 'c'])
+    const app = async (via = a!) => (await json(['apps', '--home', via.home, '--json'])).apps.find((x: { name: string }) => x.name === 'counter')
+    await json(['app', 'add', 'counter', '--home', a!.home, '--json', '--cmd', `node ${COUNTER}`, '--http-host', 'counter.test', '--health', 'http:/health', '--replicas', '2', '--pin', 'b'])
+    await waitFor(async () => (await app())?.state === 'running', 'counter running', 20_000)
+    expect((await app()).master).toBe('b')
+
+    // Moving or promoting it elsewhere is refused, with what to do instead.
+    for (const verb of ['move', 'promote']) {
+      const r = await shoal([verb, 'counter', 'c', '--home', a!.home])
+      expect(r.code, r.stderr).toBe(19)
+      expect(r.stderr.trim()).toBe(`shoal: counter is pinned to b: to ${verb} it to c, pin it there (shoal pin counter c), or unpin it first (shoal unpin counter)`)
+    }
+    expect((await app()).master).toBe('b')
+
+    // Its node leaves: the app fails over. The node comes back: the app returns to it.
+    const ports = new Map((await cluster.status(a!)).nodes.map((n) => [n.name, n.httpPort]))
+    expect((await request(ports.get('a')!, 'counter.test', { method: 'POST', path: '/records', body: 'before' })).status).toBe(201)
+    b!.proc.kill('SIGTERM')
+    await b!.exited
+    await waitFor(async () => {
+      const now = await app()
+      return now?.state === 'running' && now.master !== 'b'
+    }, 'counter running elsewhere', 20_000)
+    const b2 = cluster.start('b', ['--port-offset', '10'])
+    await cluster.waitAlive(a!, ['a', 'b', 'c'])
+    await waitFor(async () => {
+      const now = await app()
+      return now?.state === 'running' && now.master === 'b'
+    }, 'counter back on b', 40_000)
+    const records = JSON.parse((await request(ports.get('c')!, 'counter.test', { path: '/records' })).body)
+    expect(records.node).toBe('b')
+    expect(records.records.map((r: { body: string }) => r.body)).toContain('before')
+    expect(b2.proc.exitCode).toBeNull()
+  }, 90_000)
+})
