@@ -6,7 +6,8 @@ import { barText } from './bar-text.js'
 import { age, bytes, fit, lag, transferDone, transferText } from './format.js'
 import { Lines } from './Lines.js'
 import { usePaint } from './paint-context.js'
-import type { ConsoleAppStatus, SnapshotInfo } from './source.js'
+import { replicaSync } from './replica-sync.js'
+import type { ConsoleAppStatus } from './source.js'
 import { StyledLine, styled } from './styled-line.js'
 import { APP_STATE_TONE } from './tones.js'
 import type { AppDetailData } from './use-app-details.js'
@@ -17,14 +18,6 @@ export interface AppDetailsProps {
   width: number
   height: number
   now: number
-}
-
-/** How far a replica has caught up: 1 when it holds the newest snapshot, less per snapshot behind. */
-export function replicaProgress(held: string | null, snapshots: readonly SnapshotInfo[]): number {
-  if (!held) return 0
-  const at = snapshots.findIndex((s) => s.id === held)
-  if (at < 0) return snapshots.length ? 0.05 : 0
-  return 1 - at / snapshots.length
 }
 
 export function AppDetails({ app, detail, width, height, now }: AppDetailsProps) {
@@ -47,16 +40,20 @@ export function AppDetails({ app, detail, width, height, now }: AppDetailsProps)
       lines.push(line().add(`  ${fit(r.node, 12)} `).add(barText(done, barWidth), 'yellow').add(` ${transferText(r.transfer)}${via}`).toString())
       continue
     }
-    const p = replicaProgress(r.snapshot, snapshots)
-    lines.push(line().add(`  ${fit(r.node, 12)} `).add(barText(p, barWidth), p >= 1 ? 'green' : 'yellow').add(` ${p >= 1 ? 'in sync' : 'behind '}  lag ${lag(r.lagMs)}`).toString())
+    const sync = replicaSync(r, app.snapshot, snapshots)
+    const bar = sync.fraction === null ? ' '.repeat(barWidth) : barText(sync.fraction, barWidth)
+    lines.push(line().add(`  ${fit(r.node, 12)} `).add(bar, sync.words === 'in sync' ? 'green' : 'yellow').add(` ${sync.words === 'no snapshot yet' ? sync.words : `${fit(sync.words, 7)}  lag ${lag(r.lagMs)}`}`).toString())
   }
   const room = Math.max(0, height - lines.length - 2)
   const snapRows = Math.min(snapshots.length, Math.max(1, Math.floor(room / 2)))
   const logRows = Math.max(0, room - snapRows - 2)
   lines.push(styled(`Snapshots (${snapshots.length}, newest first)`, width, paint, 'bold'))
-  lines.push(styled(`  ${fit('ID', 16)} ${fit('AGE', 4, 'right')} ${fit('EPOCH', 5, 'right')} ${fit('SEQ', 5, 'right')} ${fit('SIZE', 7, 'right')}  HOLDERS`, width, paint, 'dim'))
+  // The control API does not give every snapshot's size: a column of dashes would say nothing.
+  const sized = snapshots.some((s) => s.bytes !== undefined)
+  const size = (text: string) => (sized ? ` ${fit(text, 7, 'right')}` : '')
+  lines.push(styled(`  ${fit('ID', 16)} ${fit('AGE', 4, 'right')} ${fit('EPOCH', 5, 'right')} ${fit('SEQ', 5, 'right')}${size('SIZE')}  HOLDERS`, width, paint, 'dim'))
   for (const s of snapshots.slice(0, snapRows)) {
-    lines.push(styled(`  ${fit(s.id, 16)} ${fit(age(now - s.time), 4, 'right')} ${fit(String(s.epoch), 5, 'right')} ${fit(String(s.seq), 5, 'right')} ${fit(bytes(s.bytes), 7, 'right')}  ${s.holders.join(' ')}`, width, paint))
+    lines.push(styled(`  ${fit(s.id, 16)} ${fit(age(now - s.time), 4, 'right')} ${fit(String(s.epoch), 5, 'right')} ${fit(String(s.seq), 5, 'right')}${size(bytes(s.bytes))}  ${s.holders.join(' ')}`, width, paint))
   }
   if (logRows > 0) {
     lines.push(styled('Log (tail)', width, paint, 'bold'))

@@ -5,16 +5,16 @@
  */
 import type { ReactElement } from 'react'
 import { Box, Text } from 'ink'
-import { confirmQuestion } from './action-words.js'
 import { AppsView } from './AppsView.js'
-import { ConfirmDialog } from './ConfirmDialog.js'
+import { ConfirmDialog, confirmDialogHeight } from './ConfirmDialog.js'
 import type { ConsoleState } from './console-reducer.js'
 import { DetailsView } from './DetailsView.js'
 import { DIALOG_CHROME } from './DialogBox.js'
 import { EventsView } from './EventsView.js'
 import { HelpOverlay } from './HelpOverlay.js'
 import { NodesView } from './NodesView.js'
-import { OPERATION_ROWS, OperationPanel } from './OperationPanel.js'
+import { OPERATION_MAX_ROWS, OPERATION_ROWS } from './operation-panel-lines.js'
+import { OperationPanel, operationPanelHeight } from './OperationPanel.js'
 import type { ScreenRows } from './screen-rows.js'
 import { StatusBar } from './StatusBar.js'
 import { TabBar } from './TabBar.js'
@@ -25,6 +25,8 @@ import type { TerminalSize } from './use-terminal-size.js'
 
 export const MIN_COLUMNS = 40
 export const MIN_ROWS = 10
+/** Rows of the list kept above a dialog. */
+const MIN_LIST_ROWS = 2
 
 export interface ConsoleScreenProps {
   state: ConsoleState
@@ -41,8 +43,8 @@ export function ConsoleScreen({ state, rows, poll, appDetail, size, now }: Conso
     return <Text wrap="truncate-end">Terminal too small ({columns}×{height}); Shoal needs {MIN_COLUMNS}×{MIN_ROWS}. q quits.</Text>
   }
   const body = height - 3
-  const dialog = dialogElement(state, rows, columns)
-  const listHeight = Math.max(2, body - (dialog?.height ?? 0))
+  const dialog = dialogElement(state, rows, columns, body)
+  const listHeight = Math.max(MIN_LIST_ROWS, body - (dialog?.height ?? 0))
   const dialogOpen = dialog !== null
   return (
     <Box flexDirection="column" width={columns} height={height - 1}>
@@ -72,9 +74,8 @@ function bodyElement(state: ConsoleState, rows: ScreenRows, poll: ClusterPoll, a
   }
 }
 
-function dialogElement(state: ConsoleState, rows: ScreenRows, width: number): { element: ReactElement; height: number } | null {
+function dialogElement(state: ConsoleState, rows: ScreenRows, width: number, body: number): { element: ReactElement; height: number } | null {
   const d = state.dialog
-  const inner = width - 4
   switch (d.kind) {
     case 'picker': {
       const app = rows.selectedApp
@@ -83,13 +84,15 @@ function dialogElement(state: ConsoleState, rows: ScreenRows, width: number): { 
       return { element: <TargetPicker action={d.action} app={d.app} options={d.options} index={d.index} note={note} width={width} />, height: Math.min(PICKER_ROWS, d.options.length) + DIALOG_CHROME }
     }
     case 'confirm': {
-      const master = rows.selectedApp?.master ?? null
-      const question = confirmQuestion(d.action, d.app, d.target, master)
-      return { element: <ConfirmDialog action={d.action} app={d.app} target={d.target} master={master} width={width} />, height: Math.ceil(question.length / inner) + DIALOG_CHROME }
+      const props = { action: d.action, app: d.app, target: d.target, master: rows.selectedApp?.master ?? null, width }
+      return { element: <ConfirmDialog {...props} />, height: confirmDialogHeight(props) }
     }
-    case 'operation':
+    case 'operation': {
       if (!state.operation) return null
-      return { element: <OperationPanel operation={state.operation} width={width} />, height: OPERATION_ROWS + 1 + Math.ceil((state.operation.error?.length ?? 0) / inner) + DIALOG_CHROME }
+      // A finished operation may take more lines (a drill's report), never the whole list.
+      const maxRows = Math.max(OPERATION_ROWS, Math.min(OPERATION_MAX_ROWS, body - DIALOG_CHROME - MIN_LIST_ROWS))
+      return { element: <OperationPanel operation={state.operation} width={width} maxRows={maxRows} />, height: operationPanelHeight(state.operation, width, maxRows) }
+    }
     default:
       return null
   }

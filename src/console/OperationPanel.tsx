@@ -3,26 +3,31 @@ import { Text } from 'ink'
 import { operationTitle } from './action-words.js'
 import { Bar } from './Bar.js'
 import type { Operation } from './console-reducer.js'
-import { DialogBox } from './DialogBox.js'
-import { operationLine, operationProgress } from './operation-text.js'
+import { DIALOG_CHROME, DialogBox } from './DialogBox.js'
+import { OPERATION_MAX_ROWS, operationPanelLines } from './operation-panel-lines.js'
 import { usePaint } from './paint-context.js'
 
-export const OPERATION_ROWS = 6
+/** Border and padding on each side of the panel's lines. */
+const SIDES = 4
 
-export function OperationPanel({ operation, width, rows = OPERATION_ROWS }: { operation: Operation; width: number; rows?: number }) {
+/** Lines the panel takes on screen, its frame included. */
+export function operationPanelHeight(operation: Operation, width: number, maxRows = OPERATION_MAX_ROWS): number {
+  return operationPanelLines(operation, width - SIDES, maxRows).length + DIALOG_CHROME
+}
+
+export function OperationPanel({ operation, width, maxRows = OPERATION_MAX_ROWS }: { operation: Operation; width: number; maxRows?: number }) {
   const paint = usePaint()
-  const last = operation.events.at(-1)
-  const progress = operationProgress(last)
   const status =
     operation.status === 'running' ? paint('running', 'cyan') : operation.status === 'done' ? paint('done', 'green') : paint('failed', 'red')
-  const steps = operation.events.slice(-(rows - (progress === null ? 0 : 1)))
   const hint = operation.status === 'running' ? 'Esc hides this panel; the operation keeps running' : 'Esc or Enter closes'
+  const lines = operationPanelLines(operation, width - SIDES, maxRows)
   return (
     <DialogBox title={`${operationTitle(operation.action, operation.app, operation.target)}: ${status}`} hint={hint} width={width}>
-      {steps.length === 0 && operation.status === 'running' ? <Text>starting…</Text> : null}
-      {steps.map((e, i) => <Text key={operation.events.length - steps.length + i} wrap="truncate-end">{paint('✓', 'green')} {operationLine(e)}</Text>)}
-      {progress !== null && operation.status === 'running' ? <Bar fraction={progress} width={Math.max(6, width - 12)} tone="cyan" /> : null}
-      {operation.error ? <Text wrap="wrap">{paint(operation.error, 'red')}</Text> : null}
+      {lines.map((l, i) => {
+        if (l.kind === 'bar') return <Bar key={i} fraction={l.fraction} width={Math.max(6, width - SIDES - 5)} tone="cyan" />
+        const mark = l.mark === 'ok' ? `${paint('✓', 'green')} ` : l.mark === 'failed' ? `${paint('✗', 'red')} ` : ''
+        return <Text key={i} wrap="truncate-end">{mark}{paint(l.text, l.tone)}</Text>
+      })}
     </DialogBox>
   )
 }

@@ -1,5 +1,6 @@
 /** The bottom line: the filter being typed, a message or error, a running operation, or key hints. */
 import type { ConsoleState } from './console-reducer.js'
+import { keyHints } from './key-hints.js'
 import { Lines } from './Lines.js'
 import { operationLine } from './operation-text.js'
 import { usePaint } from './paint-context.js'
@@ -15,10 +16,6 @@ export function StatusBar({ state, pollError, width }: { state: ConsoleState; po
   if (state.filtering) line.add(`Filter: /${state.filter}▏  (Enter keep · Esc stop typing)`)
   else if (state.message) line.add(state.message.text, state.message.tone === 'error' ? 'red' : 'yellow')
   else if (pollError) line.add(`Cannot reach the node: ${pollError}`, 'red')
-  else if (state.details) line.add(`Esc back · ${state.details.kind === 'app' ? 'p pin · u unpin · m move · P promote · d drill · ' : ''}? help · q quit`)
-  else {
-    const sort = state.view === 'nodes' ? state.nodeSort : state.view === 'apps' ? state.appSort : 'time'
-    line.add(`${state.filter ? `filter "${state.filter}" (Esc clears) · ` : ''}? help · / filter · s sort (${sort}) · Enter details · q quit`)
-  }
+  else line.add(keyHints(state))
   return <Lines lines={[line.toString()]} width={width} />
 }

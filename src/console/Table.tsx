@@ -24,7 +24,7 @@ const MARK = 2
 
 export function Table<Row>({ columns, rows, cursor, width, height, empty, showCursor = true }: TableProps<Row>) {
   const paint = usePaint()
-  const fitted = fitColumns(columns, width - MARK)
+  const fitted = fitColumns(columns, width - MARK, rows)
   const used = fitted.reduce((sum, c) => sum + c.width, 0) + Math.max(0, fitted.length - 1)
   // Columns that cannot be dropped may still not fit a very narrow terminal: then the
   // rightmost ones are cut off rather than wrapped.

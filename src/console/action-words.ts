@@ -15,9 +15,10 @@ export function confirmQuestion(action: ActionKind, app: string, target: string 
   switch (action) {
     case 'move': return `Move ${app} from ${master ?? 'nowhere'} to ${target}? Its connections pause briefly.`
     case 'promote': return `Promote ${target} to master of ${app} (now ${master ?? 'none'})?`
-    case 'pin': return `Pin ${app} to ${target}? It moves there now if it runs elsewhere, and never moves automatically.`
+    case 'pin': return `Pin ${app} to ${target}? It moves there now if it runs elsewhere; if ${target} fails it fails over, and comes back once ${target} is alive again.`
     case 'drill': return `Run a ${target} failover drill on ${app}? Its master ${master ?? ''} will be made to fail, then restored.`
-    case 'unpin': return `Unpin ${app}? The balancer may move it again.`
+    // The load balancer is not built yet (README, "Limits known today"): nothing moves an app by load.
+    case 'unpin': return `Unpin ${app}? It stays on ${master ?? 'its node'}: Shoal does not move apps by load yet, so only a move, a promote or a failover changes where it runs.`
   }
 }
 

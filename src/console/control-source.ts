@@ -36,7 +36,11 @@ export class ControlSource implements ConsoleSource {
   async snapshots(app: string): Promise<SnapshotInfo[]> {
     const res = await this.client.snapshots(app)
     return res.snapshots
-      .map((s) => ({ id: s.id, time: s.time, epoch: s.epoch, seq: s.seq, holders: s.holderNames }))
+      .map((s): SnapshotInfo => {
+        // SnapshotView has no size yet; take one if the node sends it, so the SIZE column appears.
+        const size = (s as { bytes?: unknown }).bytes
+        return { id: s.id, time: s.time, epoch: s.epoch, seq: s.seq, holders: s.holderNames, ...(typeof size === 'number' ? { bytes: size } : {}) }
+      })
       .sort((a, b) => b.seq - a.seq || b.time - a.time)
   }
 

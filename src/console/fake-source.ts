@@ -1,8 +1,9 @@
 /**
  * An in-memory simulated cluster behind the ConsoleSource interface: N nodes in zones, M apps
- * with a master and replicas, load that wanders on every poll, and operations that progress
- * through the same tagged steps a real move reports (precopy, pause, final, start, health,
- * done). Used by the console tests, the benchmark and the offline demo.
+ * with a master and replicas, load that wanders on every poll, and operations that stream the
+ * same tagged steps, with the same data, as a real node's (src/node/migration.ts for a move,
+ * src/node/drill.ts for a drill), ending with the same `result`. Used by the console tests, the
+ * benchmark and the offline demo.
  */
 import type { AppStatus, ClusterEvent, NodeStatus, OperationEvent, StatusResult } from '../control/types.js'
 import { ShoalError } from '../core/errors.js'
@@ -213,7 +214,7 @@ export class FakeCluster implements ConsoleSource {
     yield { tag: 'pinned', data: { app, node: target.name } }
     this.emit({ kind: 'app', app, message: `${app} pinned to ${target.name}` })
     if (a.master !== target.name) yield * this.migrate(a, target, 'move')
-    else yield { tag: 'done', data: { app, node: target.name } }
+    else yield { tag: 'result', data: { ok: true, app, from: target.name, to: target.name, epoch: a.epoch, pauseMs: 0, finalDeltaBytes: 0 } }
   }
 
   async unpin(app: string): Promise<void> {
@@ -231,21 +232,30 @@ export class FakeCluster implements ConsoleSource {
     if (!next) throw new ShoalError('NO_MASTER', `${app} has no live replica to fail over to`)
     a.state = 'failing-over'
     try {
-      this.emit({ kind: 'drill', app, message: `drill ${mode} on ${app}: stopping ${old}` })
-      yield { tag: 'stop', data: { node: old, mode } }
+      this.emit({ kind: 'drill', app, message: `${mode} drill of ${app} started on ${this.nodes[0]!.name} (master ${old})` })
+      const targets = this.nodes.filter((n) => n.name !== old && n.status === 'alive').map((n) => n.name)
+      yield { tag: 'probe', data: { targets, path: '/records', host: `${app}.local` } }
+      const durationMs = 10_000
+      yield { tag: 'stop', data: mode === 'graceful' ? { mode, node: old, at: this.now(), action: `planned promote to ${next}` } : { mode, node: old, at: this.now(), durationMs } }
       await this.step()
-      const detectionMs = mode === 'graceful' ? 0 : 1200 + Math.round(this.random() * 1500)
-      yield { tag: 'detect', data: { node: old, detectionMs } }
+      const detectionMs = mode === 'graceful' ? null : 1200 + Math.round(this.random() * 1500)
+      // As on a real node, this node sees the death a little after the node that takes over.
+      if (detectionMs !== null) yield { tag: 'detect', data: { node: old, afterMs: detectionMs + 12 } }
       await this.step()
       this.throwFailure()
       this.switchMaster(a, this.node(next))
-      this.emit({ kind: 'failover', app, node: this.node(next).id, nodeName: next, message: `${app} failed over from ${old} to ${next} (epoch ${a.epoch})` })
-      yield { tag: 'promote', data: { node: next, epoch: a.epoch } }
+      this.emit({ kind: 'failover', app, node: this.node(next).id, nodeName: next, message: `${app}: master ${old} is dead; ${next} takes over (epoch ${a.epoch})` })
+      const promotedMs = (detectionMs ?? 0) + 200
+      yield { tag: 'promote', data: { node: next, epoch: a.epoch, afterMs: promotedMs } }
       await this.step()
-      yield { tag: 'restore', data: { node: old } }
+      yield { tag: 'restore', data: { node: old, stash: null, afterMs: durationMs + 2000 } }
       await this.step()
-      const recoveryMs = detectionMs + 300 + Math.round(this.random() * 400)
-      yield { tag: 'done', data: { detectionMs, recoveryMs, lostWrites: 0 } }
+      const recoveryMs = promotedMs + 300 + Math.round(this.random() * 400)
+      const writes = { attempted: 120, acknowledged: 116, failed: 4, lost: 0, stashedOnly: 0, failures: { [`503 via ${targets[0] ?? next}`]: 4 } }
+      yield { tag: 'done', data: { detectionMs, recoveryMs, ...writes, stash: null, master: next, epoch: a.epoch } }
+      this.emit({ kind: 'drill', app, message: `${mode} drill of ${app} ended: ok` })
+      const placement = { epoch: a.epoch, master: a.master, replicas: [...a.replicas] }
+      yield { tag: 'result', data: { ok: true, app, mode, from: old, to: next, detectionMs, recoveryMs, writes, stash: null, stashes: [], placement } }
     } finally {
       a.state = 'running'
     }
@@ -258,8 +268,9 @@ export class FakeCluster implements ConsoleSource {
     a.state = 'moving'
     try {
       this.emit({ kind: 'move', app: a.name, message: `${verb} ${a.name}: ${from} → ${target.name} started` })
+      yield { tag: 'start', data: { app: a.name, from, to: target.name } }
       if (!a.replicas.includes(target.name)) {
-        yield { tag: 'sync', data: { node: target.name } }
+        yield { tag: 'replica', data: { node: target.name } }
         await this.step()
       }
       let total = 4_000_000
@@ -269,19 +280,21 @@ export class FakeCluster implements ConsoleSource {
         await this.step()
         total /= 8
       }
+      yield { tag: 'stage', data: { node: target.name, snapshot: a.snapshots[0]?.id ?? '' } }
       this.throwFailure()
       const pauseStart = this.now()
-      yield { tag: 'pause', data: { held: Math.round(a.rps / 10) } }
+      yield { tag: 'pause', data: { inFlight: Math.round(a.rps / 10) } }
       await this.step()
-      yield { tag: 'final', data: { bytes: Math.round(total) } }
+      yield { tag: 'final', data: { snapshot: a.snapshots[0]?.id ?? '', bytes: Math.round(total) } }
       await this.step()
-      yield { tag: 'start', data: { node: target.name } }
+      yield { tag: 'start-target', data: { node: target.name } }
       await this.step()
-      yield { tag: 'health', data: { ok: true } }
+      yield { tag: 'health', data: { node: target.name, ok: true } }
       this.switchMaster(a, target)
       const pauseMs = this.stepMs > 0 ? Math.max(1, this.now() - pauseStart) : 40
-      this.emit({ kind: 'move', app: a.name, node: target.id, nodeName: target.name, message: `${a.name} moved ${from} → ${target.name}, paused ${pauseMs} ms (epoch ${a.epoch})` })
-      yield { tag: 'done', data: { from, to: target.name, epoch: a.epoch, pauseMs } }
+      this.emit({ kind: 'move', app: a.name, node: target.id, nodeName: target.name, message: `${a.name} moved ${from} → ${target.name} (pause ${pauseMs} ms)` })
+      yield { tag: 'done', data: { epoch: a.epoch, pauseMs, finalDeltaBytes: Math.round(total) } }
+      yield { tag: 'result', data: { ok: true, app: a.name, from, to: target.name, epoch: a.epoch, pauseMs, finalDeltaBytes: Math.round(total) } }
     } catch (err) {
       this.emit({ kind: 'error', app: a.name, message: `${verb} of ${a.name} to ${target.name} failed: ${(err as Error).message}` })
       throw err

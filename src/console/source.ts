@@ -14,6 +14,7 @@ export interface SnapshotInfo {
   seq: number
   /** Names of the nodes that hold it. */
   holders: string[]
+  /** Size in bytes; absent when the node does not say (the control API's SnapshotView has none yet). */
   bytes?: number
 }
 

@@ -44,16 +44,18 @@ describe('FakeCluster', () => {
     }
   })
 
-  it('a move streams its tagged steps and changes the master and epoch', async () => {
+  it('a move streams the steps a node streams (src/node/migration.ts) and changes the master and epoch', async () => {
     const c = cluster()
     const seen: ClusterEvent[] = []
     c.subscribe((e) => seen.push(e))
     const before = (await c.apps()).apps.find((a) => a.name === 'web')!
     const target = before.replicas[0]!.node
     const steps = await collect(c.move('web', target))
-    expect(steps.map((s) => s.tag)).toEqual(['precopy', 'precopy', 'precopy', 'pause', 'final', 'start', 'health', 'done'])
-    expect(steps.at(-1)!.data).toMatchObject({ from: before.master, to: target, epoch: before.epoch + 1 })
-    expect(typeof steps.at(-1)!.data.pauseMs).toBe('number')
+    expect(steps.map((s) => s.tag)).toEqual(['start', 'precopy', 'precopy', 'precopy', 'stage', 'pause', 'final', 'start-target', 'health', 'done', 'result'])
+    expect(steps[0]!.data).toEqual({ app: 'web', from: before.master, to: target })
+    expect(steps.at(-2)!.data).toMatchObject({ epoch: before.epoch + 1 })
+    expect(typeof steps.at(-2)!.data.pauseMs).toBe('number')
+    expect(steps.at(-1)!.data).toMatchObject({ ok: true, app: 'web', from: before.master, to: target, epoch: before.epoch + 1 })
     const after = (await c.apps()).apps.find((a) => a.name === 'web')!
     expect(after).toMatchObject({ master: target, epoch: before.epoch + 1, state: 'running' })
     expect(after.replicas.map((r) => r.node)).toContain(before.master)
@@ -84,13 +86,14 @@ describe('FakeCluster', () => {
     const c = cluster()
     const web = (await c.apps()).apps.find((a) => a.name === 'web')!
     const pinSteps = await collect(c.pin('web', web.master!))
-    expect(pinSteps.map((s) => s.tag)).toEqual(['pinned', 'done'])
+    expect(pinSteps.map((s) => s.tag)).toEqual(['pinned', 'result'])
     expect((await c.apps()).apps.find((a) => a.name === 'web')!.pinned).toBe(web.master)
     await c.unpin('web')
     expect((await c.apps()).apps.find((a) => a.name === 'web')!.pinned).toBeNull()
     const drill = await collect(c.drill('web', 'crash'))
-    expect(drill.map((s) => s.tag)).toEqual(['stop', 'detect', 'promote', 'restore', 'done'])
-    expect(drill.at(-1)!.data).toMatchObject({ lostWrites: 0 })
+    expect(drill.map((s) => s.tag)).toEqual(['probe', 'stop', 'detect', 'promote', 'restore', 'done', 'result'])
+    expect(drill.at(-2)!.data).toMatchObject({ lost: 0, stash: null })
+    expect(drill.at(-1)!.data).toMatchObject({ ok: true, mode: 'crash', from: web.master, writes: { lost: 0 }, stashes: [], placement: { master: expect.any(String) } })
     expect((await c.apps()).apps.find((a) => a.name === 'web')!.master).not.toBe(web.master)
   })
 
@@ -112,7 +115,7 @@ describe('runOperation', () => {
     const actions: ConsoleAction[] = []
     await runOperation(c, op({ target: web.replicas[0]!.node }), (a) => actions.push(a))
     expect(actions.at(-1)).toEqual({ type: 'operation-done', id: 1 })
-    expect(actions.filter((a) => a.type === 'operation-event')).toHaveLength(8)
+    expect(actions.filter((a) => a.type === 'operation-event')).toHaveLength(11)
   })
 
   it('turns a coded failure into a plain sentence and never rejects', async () => {

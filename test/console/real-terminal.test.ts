@@ -44,7 +44,7 @@ describe.skipIf(!hasTmux)('console in a real terminal', () => {
     await term.waitFor('Move web from node-1 to node-3?')
     term.keys('y')
     screen = await term.waitFor('move web → node-3: done')
-    expect(screen).toMatch(/✓ pause/)
+    expect(screen).toMatch(/✓ new requests held; waiting for \d+ in flight/)
     expect(screen).toMatch(/✓ done: paused \d+ ms, epoch 2/)
     term.keys('Escape')
     await term.waitFor(/web · running · epoch 2 · master node-3/)

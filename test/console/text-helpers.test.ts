@@ -68,6 +68,19 @@ describe('fitColumns', () => {
   it('the header is as wide as the fitted columns', () => {
     expect(headerLine(fitColumns(cols, 60))).toHaveLength(60)
   })
+  it('a content column is as wide as its longest cell (or title), up to its max', () => {
+    const zone = col('zone', 5, 3, { content: true, max: 8 })
+    expect(fitColumns([zone], 40, ['rack-1', 'rack-22']).map((c) => c.width)).toEqual([7])
+    expect(fitColumns([zone], 40, ['a', 'b']).map((c) => c.width)).toEqual([4])
+    expect(fitColumns([zone], 40, ['a-very-long-zone']).map((c) => c.width)).toEqual([8])
+    expect(fitColumns([zone], 40, []).map((c) => c.width)).toEqual([5])
+  })
+  it('growing columns share the spare width and stop at their max', () => {
+    const fitted = fitColumns([col('name', 10, 0), col('cpu', 10, 1, { grow: true, max: 14 }), col('load', 10, 2, { grow: true })], 60)
+    expect(fitted.map((c) => [c.column.key, c.width])).toEqual([['name', 10], ['cpu', 14], ['load', 34]])
+    const capped = fitColumns([col('name', 10, 0), col('cpu', 10, 1, { grow: true, max: 12 })], 60)
+    expect(capped.map((c) => c.width)).toEqual([10, 12])
+  })
 })
 
 describe('small pure pieces', () => {
@@ -102,10 +115,10 @@ describe('small pure pieces', () => {
   })
 
   it('operation lines and progress', () => {
-    expect(operationLine({ tag: 'precopy', data: { round: 2, bytes: 1_500_000 } })).toBe('pre-copy round 2: 1.5MB')
+    expect(operationLine({ tag: 'precopy', data: { round: 2, bytes: 1_500_000 } })).toBe('pre-copy round 2: 1.5MB sent')
     expect(operationLine({ tag: 'done', data: { pauseMs: 42, epoch: 5 } })).toBe('done: paused 42 ms, epoch 5')
-    expect(operationLine({ tag: 'detect', data: { node: 'alpha', afterMs: 1735 } })).toBe('failure detected in 1735 ms')
-    expect(operationLine({ tag: 'mystery', data: { a: 1, b: 'x', c: {} } })).toBe('mystery a=1 b=x')
+    expect(operationLine({ tag: 'detect', data: { node: 'alpha', afterMs: 1735 } })).toBe('alpha declared dead (seen from here after 1735 ms)')
+    expect(operationLine({ tag: 'mystery', data: { a: 1, b: 'x', c: {} } })).toBe('mystery: a 1, b x')
     expect(operationProgress({ tag: 'precopy', data: { sent: 1, total: 4 } })).toBe(0.25)
     expect(operationProgress({ tag: 'pause', data: {} })).toBeNull()
   })
