@@ -13,6 +13,7 @@ import { clusterTopic, parseClusterKey } from '../mesh/admission.js'
 import { Mesh, type MembershipEvent, type MeshOptions } from '../mesh/mesh.js'
 import { SwarmTransport } from '../mesh/swarm-transport.js'
 import { advertisedAddresses } from './advertised-addresses.js'
+import { logMasterChanges } from './master-change-events.js'
 import { controlHandlers } from './control-handlers.js'
 import { EventLog } from './event-log.js'
 import { ensureHome, loadIdentitySeed, loadState, lockHome, saveState } from './home.js'
@@ -157,6 +158,7 @@ export class ShoalNode {
     }
     const mesh = (this.mesh = new Mesh(transport, realClock, self, this.opts.mesh))
     mesh.on('change', (e: MembershipEvent) => this.events.add(membershipEvent(e)))
+    logMasterChanges(mesh, id, (e) => this.events.add(e))
     mesh.on('incarnation', (inc: number) => {
       saveState(paths, { incarnation: inc }).catch((err) => this.reportError('saving state', err))
     })

@@ -27,6 +27,7 @@ describe('a pinned app', () => {
     await json(['app', 'add', 'counter', '--home', a!.home, '--json', '--cmd', `node ${COUNTER}`, '--http-host', 'counter.test', '--health', 'http:/health', '--replicas', '2', '--pin', 'b'])
     await waitFor(async () => (await app())?.state === 'running', 'counter running', 20_000)
     expect((await app()).master).toBe('b')
+    const seenOn = { a: await cluster.recordEvents(a!), c: await cluster.recordEvents(c!) }
 
     // Moving or promoting it elsewhere is refused, with what to do instead.
     for (const verb of ['move', 'promote']) {
@@ -55,5 +56,11 @@ describe('a pinned app', () => {
     expect(records.node).toBe('b')
     expect(records.records.map((r: { body: string }) => r.body)).toContain('before')
     expect(b2.proc.exitCode).toBeNull()
+    // a and c each list the failover and the move back, whichever of them made them.
+    for (const [name, seen] of Object.entries(seenOn)) {
+      const kinds = seen.filter((e) => e.app === 'counter').map((e) => e.kind)
+      expect(kinds, `${name}: ${seen.map((e) => e.message).join(' | ')}`).toContain('failover')
+      expect(kinds, `${name}: ${seen.map((e) => e.message).join(' | ')}`).toContain('move')
+    }
   }, 90_000)
 })
