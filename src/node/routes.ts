@@ -69,9 +69,9 @@ export class ClusterRoutes implements RouteResolver {
     const status = this.src.mesh.gossip.table.status(node)
     if (master === undefined || master === null || (status !== 'alive' && status !== 'suspect')) return null
     const name = `${this.kind}:${app}`
-    const tunnel: Target | null = this.src.hasTunnel(node) ? { kind: 'tunnel', key: `${node}/${name}`, open: () => this.src.tunnel(node, name) ?? failed(name) } : null
+    const tunnel = (): Target | null => (this.src.hasTunnel(node) ? { kind: 'tunnel', key: `${node}/${name}`, open: () => this.src.tunnel(node, name) ?? failed(name) } : null)
     const httpPort = master.httpPort
-    if (this.src.preferTunnel || httpPort <= 0) return tunnel
+    if (this.src.preferTunnel || httpPort <= 0) return tunnel()
     const links = this.src.links
     if (this.kind === 'tcp') {
       // A TCP app's connection is one long stream that moves bulk bytes faster on a connection of
@@ -84,7 +84,7 @@ export class ClusterRoutes implements RouteResolver {
         }
         if (links.reach(host, httpPort, node) !== 'refused') break
       }
-      return tunnel
+      return tunnel()
     }
     for (const host of master.addresses) {
       const state = links.reach(host, httpPort, node)
@@ -92,7 +92,7 @@ export class ClusterRoutes implements RouteResolver {
       // One address at a time: the next is tried once this one is refused.
       if (state === 'trying') break
     }
-    return tunnel
+    return tunnel()
   }
 
   /** Reports that a direct path did not answer, so the tunnel is used for a while. */
