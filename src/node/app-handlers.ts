@@ -59,6 +59,16 @@ export class AppHandlers {
     return full
   }
 
+  /** A zone no node has is most likely a typo: refused, naming the zones there are. */
+  private checkZone(zone: string): void {
+    if (zone === '') return
+    const zones = new Set<string>()
+    for (const m of this.ctx.mesh.gossip.table.members.values()) if (m.record !== null && m.record.zone !== '') zones.add(m.record.zone)
+    if (zones.has(zone)) return
+    const known = zones.size === 0 ? 'no node has a zone (shoal up --zone Z)' : `zones: ${[...zones].sort().join(', ')}`
+    throw new ShoalError('BAD_SPEC', `no node is in zone ${zone} (${known})`)
+  }
+
   /**
    * An operator's move or promote must not take a pinned app away from its pin (it would only be
    * moved back): they unpin it, or pin it to the target, instead.
@@ -111,6 +121,7 @@ export class AppHandlers {
     }
     if (!['', 'available', 'majority'].includes(draft.partitionPolicy)) throw new ShoalError('BAD_SPEC', 'partition policy is available or majority')
     checkSpec(draft, [...this.ctx.mesh.gossip.apps.specs.values()], { isNew: true, nodes: this.liveNodePorts() })
+    this.checkZone(draft.zone)
     const where = placeApp(draft, this.ctx.apps.candidates())
     if (p.data !== undefined && p.data !== null) draft.seed = await this.seed(draft.name, str(p.data, 'data'))
     this.writeSpec(draft)
