@@ -3,24 +3,49 @@ import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { ShoalError } from '../core/errors.js'
 import { isWildcard } from '../node/advertised-addresses.js'
 import { resolveHome } from '../node/home.js'
+import { asksForHelp, HelpRequested } from './help.js'
 
 type Options = NonNullable<ParseArgsConfig['options']>
 
-/** util.parseArgs with errors turned into plain sentences (exit status 2). */
+/**
+ * util.parseArgs with errors turned into plain sentences (exit status 2). `--help` or `-h`
+ * throws HelpRequested first, so asking for help never starts anything.
+ */
 export function parse<O extends Options>(argv: string[], options: O, positionals = 0) {
+  if (asksForHelp(argv)) throw new HelpRequested(options)
   try {
     const r = parseArgs({ args: argv, options, strict: true, allowPositionals: positionals > 0 })
-    if (r.positionals.length > positionals) throw new Error(`unexpected argument ${r.positionals[positionals]}`)
+    if (r.positionals.length > positionals) throw new ShoalError('BAD_ARGUMENT', `unexpected argument "${r.positionals[positionals]}"`)
     return r
   } catch (err) {
     if (err instanceof ShoalError) throw err
-    const e = err as Error & { code?: string }
-    const ambiguous = /^Option '(--[\w-]+)[^']*' argument is ambiguous/.exec(e.message)
-    const msg = ambiguous
-      ? `${ambiguous[1]} needs a value (write ${ambiguous[1]}=VALUE for a value that starts with a dash)`
-      : e.message.replace(/\. To specify a positional.*$/s, '').replace(/^Unknown option/, 'unknown option').split('\n')[0]!
-    throw new ShoalError('BAD_ARGUMENT', msg)
+    throw new ShoalError('BAD_ARGUMENT', sentence(err as Error & { code?: string }, options))
   }
+}
+
+/** parseArgs' messages (several lines, its own wording) as one sentence in Shoal's words. */
+function sentence(e: Error & { code?: string }, options: Options): string {
+  const quoted = /'([^']+)'/.exec(e.message)?.[1] ?? ''
+  // "-f, --follow <value>" or "-f": name the flag by its long name, as the help lists it.
+  const given = quoted.split(/[ ,]+/).find((w) => w.startsWith('--')) ?? quoted.split(/[ ,]+/)[0]!
+  const flag = given.startsWith('--') ? given : longName(given, options)
+  switch (e.code) {
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      if (/argument missing/.test(e.message)) return `${flag} needs a value`
+      if (/argument is ambiguous/.test(e.message)) return `${flag} needs a value (write ${flag}=VALUE for a value that starts with a dash)`
+      if (/does not take an argument/.test(e.message)) return `${flag} takes no value`
+      break
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return `unknown option '${quoted}'`
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
+      return `unexpected argument "${quoted}"`
+  }
+  return e.message.split('\n')[0]!
+}
+
+function longName(short: string, options: Options): string {
+  const hit = Object.entries(options).find(([, o]) => o.short !== undefined && `-${o.short}` === short)
+  return hit === undefined ? short : `--${hit[0]}`
 }
 
 export const homeOption = { home: { type: 'string' } } as const

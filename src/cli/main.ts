@@ -1,4 +1,5 @@
 import { ShoalError } from '../core/errors.js'
+import { commandHelp, commandPath, groupHelp, HelpRequested, isGroupHelp } from './help.js'
 
 interface Command {
   summary: string
@@ -34,11 +35,13 @@ async function usage(): Promise<string> {
   const names = Object.keys(COMMANDS)
   const width = Math.max(...names.map((k) => k.length))
   const lines = await Promise.all(names.map(async (name) => `  ${name.padEnd(width)}  ${(await COMMANDS[name]!()).summary}`))
-  return ['usage: shoal COMMAND [options]', '', ...lines, '', 'Client commands find their node with --home DIR (default $SHOAL_HOME, else ~/.shoal).'].join('\n')
+  return ['usage: shoal COMMAND [options]', '', ...lines, '', 'Client commands find their node with --home DIR (default $SHOAL_HOME, else ~/.shoal).', 'shoal COMMAND --help lists what a command takes.'].join('\n')
 }
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv
+  // `shoal help app add` is `shoal app add --help`.
+  if (name === 'help' && rest.length > 0) return main([...rest, '--help'])
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
     console.log(await usage())
     return name === undefined ? 2 : 0
@@ -48,9 +51,20 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`shoal: unknown command "${name}"\n\n${await usage()}`)
     return 2
   }
+  let summary = ''
   try {
-    return await (await load()).run(rest)
+    const command = await load()
+    summary = command.summary
+    if (isGroupHelp(name, rest)) {
+      console.log(groupHelp(name, summary))
+      return 0
+    }
+    return await command.run(rest)
   } catch (err) {
+    if (err instanceof HelpRequested) {
+      console.log(commandHelp(commandPath(name, rest), summary, err.options))
+      return 0
+    }
     const message = err instanceof Error ? err.message : String(err)
     console.error(`shoal: ${message}`)
     if (!(err instanceof ShoalError) && process.env.SHOAL_DEBUG) console.error(err)

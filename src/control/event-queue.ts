@@ -41,11 +41,15 @@ export class EventQueue<T> implements AsyncIterableIterator<T> {
     return new Promise((resolve, reject) => (this.waiting = { resolve, reject }))
   }
 
+  /** Stops iterating: a `next()` already waiting settles as done (the consumer may be parked in it). */
   return(): Promise<IteratorResult<T>> {
     if (!this.done) {
       this.done = true
       this.onReturn()
     }
+    this.values.length = 0
+    this.waiting?.resolve({ value: undefined as never, done: true })
+    this.waiting = null
     return Promise.resolve({ value: undefined as never, done: true })
   }
 

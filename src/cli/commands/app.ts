@@ -1,5 +1,6 @@
 import { ShoalError } from '../../core/errors.js'
 import { ControlClient } from '../../control/client.js'
+import type { AppStatus } from '../../control/types.js'
 import { home, homeOption, jsonOption, parse, parsePort } from '../args.js'
 import { appRows } from './apps.js'
 
@@ -88,12 +89,27 @@ async function scale(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { ...homeOption, ...jsonOption }, 2)
   const [name, n] = positionals
   if (name === undefined || n === undefined || !/^\d+$/.test(n)) throw new ShoalError('BAD_ARGUMENT', 'shoal app scale needs NAME and a number of copies')
+  const copies = Number(n)
   const client = await ControlClient.connect(home(values))
   try {
-    const status = await client.scaleApp(name, Number(n))
-    console.log(values.json ? JSON.stringify(status) : appRows([status]))
+    const before = (await client.apps()).apps.find((a) => a.name === name)
+    const status = await client.scaleApp(name, copies)
+    // The status comes back before the master has placed (or dropped) a copy: a table of it
+    // would show the old count, so say what changed instead.
+    console.log(values.json ? JSON.stringify(status) : scaledLine(name, copies, before === undefined ? null : copiesOf(before)))
     return 0
   } finally {
     client.close()
   }
+}
+
+/** The master counts as a copy, as `--replicas` and `app scale` count them. */
+function copiesOf(a: AppStatus): number {
+  return (a.masterId === null ? 0 : 1) + a.replicas.length
+}
+
+function scaledLine(name: string, copies: number, was: number | null): string {
+  const count = (k: number) => `${k} ${k === 1 ? 'copy' : 'copies'}`
+  if (was === copies) return `${name}: ${count(copies)} (unchanged)`
+  return `${name}: ${count(copies)}${was === null ? '' : ` (was ${was})`}; placement follows within seconds (see: shoal apps)`
 }

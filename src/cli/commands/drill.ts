@@ -3,7 +3,7 @@ import { ControlClient } from '../../control/client.js'
 import type { DrillMode, DrillReport } from '../../control/drill-types.js'
 import type { OperationEvent } from '../../control/types.js'
 import { home, homeOption, jsonOption, parse, parsePositiveNumber } from '../args.js'
-import { describe as describeMove } from './move.js'
+import { operationLine } from '../../console/operation-text.js'
 
 export const summary = 'drill failover APP --mode crash|partition|graceful: rehearse a failover and measure it'
 
@@ -21,7 +21,7 @@ export function describe(e: OperationEvent): string {
     case 'detect':
       return `${String(d.node)} declared dead${after}`
     case 'promote':
-      return d.step !== undefined ? `  ${describeMove({ tag: String(d.step), data: d })}` : `${String(d.node)} is master (epoch ${String(d.epoch)})${after}`
+      return d.step !== undefined ? `  ${operationLine({ tag: String(d.step), data: d })}` : `${String(d.node)} is master (epoch ${String(d.epoch)})${after}`
     case 'restore':
       return `${String(d.node)} is back as a replica${d.stash ? `, its divergent writes stashed as ${String(d.stash)}` : ''}${after}`
     case 'done':
@@ -29,7 +29,7 @@ export function describe(e: OperationEvent): string {
     case 'error':
       return `failed (${String(d.code)}): ${String(d.message)}`
     default:
-      return `${e.tag} ${JSON.stringify(d)}`
+      return operationLine(e)
   }
 }
 

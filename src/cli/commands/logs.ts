@@ -1,6 +1,7 @@
 import { ShoalError } from '../../core/errors.js'
 import { ControlClient } from '../../control/client.js'
 import { home, homeOption, parse } from '../args.js'
+import { followUntilStopped } from '../follow-until-stopped.js'
 import { clockTime } from '../table.js'
 
 export const summary = "show an app's output on its master (-f to follow)"
@@ -10,18 +11,16 @@ export async function run(argv: string[]): Promise<number> {
   const app = positionals[0]
   if (app === undefined) throw new ShoalError('BAD_ARGUMENT', 'shoal logs needs an APP')
   const client = await ControlClient.connect(home(values))
-  const apps = await client.apps()
-  const master = apps.apps.find((a) => a.name === app)?.masterId
-  const self = (await client.status()).self
-  if (master && master !== self) {
-    console.error(`(${app} runs on ${apps.apps.find((a) => a.name === app)?.master}: showing what this node kept; run shoal logs there for the live output)`)
-  }
-  const stream = client.logs(app, { follow: values.follow, lines: values.lines === undefined ? 100 : Number(values.lines) })
-  const stop = () => void stream.return?.()
-  process.once('SIGINT', stop)
-  process.once('SIGTERM', stop)
   try {
-    for await (const l of stream) console.log(`${clockTime(l.ts)} ${l.stream.padEnd(6)} ${l.line}`)
+    const apps = await client.apps()
+    const master = apps.apps.find((a) => a.name === app)?.masterId
+    const self = (await client.status()).self
+    if (master && master !== self) {
+      console.error(`(${app} runs on ${apps.apps.find((a) => a.name === app)?.master}: showing what this node kept; run shoal logs there for the live output)`)
+    }
+    const stream = client.logs(app, { follow: values.follow, lines: values.lines === undefined ? 100 : Number(values.lines) })
+    // Ctrl-C or SIGTERM is how an operator ends `logs -f`: a normal end, exit 0.
+    await followUntilStopped(stream, (l) => console.log(`${clockTime(l.ts)} ${l.stream.padEnd(6)} ${l.line}`))
     return 0
   } finally {
     client.close()

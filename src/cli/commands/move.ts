@@ -1,38 +1,9 @@
 import { ShoalError } from '../../core/errors.js'
 import { ControlClient } from '../../control/client.js'
-import type { OperationEvent } from '../../control/types.js'
+import { operationLine } from '../../console/operation-text.js'
 import { home, homeOption, jsonOption, parse } from '../args.js'
 
 export const summary = 'move APP NODE: live-migrate an app to another node'
-
-/** One line per progress event, as an operator reads them. */
-export function describe(e: OperationEvent): string {
-  const d = e.data as Record<string, string | number>
-  switch (e.tag) {
-    case 'start':
-      return `moving ${d.app} from ${d.from} to ${d.to}`
-    case 'replica':
-      return `${d.node} becomes a replica first`
-    case 'precopy':
-      return `pre-copy round ${d.round}: ${formatBytes(Number(d.bytes))}`
-    case 'pause':
-      return `paused new requests (${d.inFlight} in flight)`
-    case 'final':
-      return `final delta: ${formatBytes(Number(d.bytes))} (snapshot ${String(d.snapshot).slice(0, 12)})`
-    case 'start-target':
-      return `starting on ${d.node}`
-    case 'health':
-      return `${d.node} passed its health check`
-    case 'done':
-      return `done: epoch ${d.epoch}, paused ${d.pauseMs} ms`
-    case 'error':
-      return `failed (${d.code}): ${d.message}`
-    case 'pinned':
-      return `${d.app} is pinned to ${d.node}`
-    default:
-      return `${e.tag} ${JSON.stringify(e.data)}`
-  }
-}
 
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`
@@ -49,10 +20,15 @@ export async function runMove(kind: 'move' | 'promote' | 'pin', argv: string[]):
   try {
     let result: Record<string, unknown> | null = null
     for await (const e of client[kind](app, node)) {
+      // The console's words for each step: an operator reads the same sentences in both.
       if (e.tag === 'result') result = e.data
-      else if (!values.json) console.log(describe(e))
+      else if (!values.json) console.log(operationLine(e))
     }
     if (values.json) console.log(JSON.stringify(result))
+    else if (result?.ok === true && result.from === result.to) {
+      // The node answers a move to where the app already is with success and no steps at all.
+      console.log(`${app} is already on ${String(result.to)} (epoch ${String(result.epoch)}): nothing to ${kind === 'promote' ? 'promote' : 'move'}`)
+    }
     if (result !== null && result.ok !== true) {
       if (!values.json) console.error(`shoal: ${app} stays on ${result.from}: ${result.error}`)
       return 14
