@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
 import { shoal, startCluster } from '../helpers/processes.js'
 import { waitFor } from '../helpers/wait.js'
@@ -30,7 +31,10 @@ describe('a cluster of real node processes on a private testnet', () => {
       if (n.id !== status.self) expect(n.rttMs).toBeGreaterThan(0)
     }
     const table = await shoal(['status', '--home', b!.home])
-    expect(table.stdout).toMatch(/NAME\s+ID\s+ZONE\s+STATUS/)
+    expect(table.stdout).toMatch(/NAME\s+ID\s+ZONE\s+STATUS\s+RTT\s+CPU\s+MEM\s+APPS\s+VERSION\s+ADDRESSES/)
+    // Each node's software version, as the README's limits tell operators to check.
+    const version = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version as string
+    expect(table.stdout.split('\n').filter((l) => /\balive\b/.test(l) && l.includes(` ${version} `))).toHaveLength(3)
     expect(table.stdout.split('\n').filter((l) => /\balive\b/.test(l))).toHaveLength(3)
   })
 

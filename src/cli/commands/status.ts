@@ -23,9 +23,10 @@ export async function run(argv: string[]): Promise<number> {
       percent(n.cpu),
       percent(n.mem),
       String(n.apps),
+      n.version || '-',
       n.addresses.join(',') || '-'
     ])
-    console.log(table(['NAME', 'ID', 'ZONE', 'STATUS', 'RTT', 'CPU', 'MEM', 'APPS', 'ADDRESSES'], rows))
+    console.log(table(['NAME', 'ID', 'ZONE', 'STATUS', 'RTT', 'CPU', 'MEM', 'APPS', 'VERSION', 'ADDRESSES'], rows))
     const links = status.frontLinks
     if (links !== undefined) console.log(`front links: ${links.out} to other nodes' masters, ${links.in} from other nodes`)
     return 0
