@@ -25,9 +25,11 @@ export interface AppProps {
   pollMs?: number
   /** Fraction of a core polling may spend redrawing before polls are spaced out (poll-pacing.ts). */
   cpuBudget?: number
+  /** Lines the help overlay shows first, e.g. the demo's commands to try. */
+  notes?: readonly string[]
 }
 
-export function App({ source, readOnly, color, pollMs = POLL_MS, cpuBudget }: AppProps) {
+export function App({ source, readOnly, color, pollMs = POLL_MS, cpuBudget, notes }: AppProps) {
   const { state, latest, dispatch } = useConsoleState(readOnly)
   const size = useTerminalSize()
   const { poll, refresh } = useClusterPoll(source, pollMs, cpuBudget)
@@ -57,7 +59,7 @@ export function App({ source, readOnly, color, pollMs = POLL_MS, cpuBudget }: Ap
   const paint = useMemo(() => painter(color), [color])
   return (
     <PaintContext.Provider value={paint}>
-      <ConsoleScreen state={state} rows={rows} poll={poll} appDetail={appDetail} size={size} now={Date.now()} />
+      <ConsoleScreen state={state} rows={rows} poll={poll} appDetail={appDetail} size={size} now={Date.now()} notes={notes} />
     </PaintContext.Provider>
   )
 }

@@ -35,9 +35,11 @@ export interface ConsoleScreenProps {
   appDetail: AppDetailData | null
   size: TerminalSize
   now: number
+  /** Shown first in the help overlay (see App). */
+  notes?: readonly string[]
 }
 
-export function ConsoleScreen({ state, rows, poll, appDetail, size, now }: ConsoleScreenProps) {
+export function ConsoleScreen({ state, rows, poll, appDetail, size, now, notes }: ConsoleScreenProps) {
   const { columns, rows: height } = size
   if (columns < MIN_COLUMNS || height < MIN_ROWS) {
     return <Text wrap="truncate-end">Terminal too small ({columns}×{height}); Shoal needs {MIN_COLUMNS}×{MIN_ROWS}. q quits.</Text>
@@ -51,7 +53,7 @@ export function ConsoleScreen({ state, rows, poll, appDetail, size, now }: Conso
       <TabBar view={state.view} nodes={poll.nodes} apps={poll.apps} readOnly={state.readOnly} width={columns} />
       <Box flexDirection="column" height={body} overflowY="hidden">
         {state.dialog.kind === 'help'
-          ? <HelpOverlay height={body} readOnly={state.readOnly} />
+          ? <HelpOverlay height={body} readOnly={state.readOnly} notes={notes} />
           : <>
               {bodyElement(state, rows, poll, appDetail, columns, listHeight, now, !dialogOpen)}
               {dialog?.element}

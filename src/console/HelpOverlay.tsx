@@ -22,11 +22,14 @@ const ACTIONS: Array<[string, string]> = [
   ['o', 'show the last operation']
 ]
 
-export function HelpOverlay({ height, readOnly }: { height: number; readOnly: boolean }) {
+/** `notes`: lines shown first under their own heading (the demo's commands to try). */
+export function HelpOverlay({ height, readOnly, notes = [] }: { height: number; readOnly: boolean; notes?: readonly string[] }) {
   const paint = usePaint()
   const line = ([k, v]: [string, string]) => <Text key={k} wrap="truncate-end">  {paint(k.padEnd(10), 'bold')} {v}</Text>
   return (
     <Box flexDirection="column" height={height} overflowY="hidden">
+      {notes.length > 0 && <Text>{paint('Try, from another terminal', 'bold')}</Text>}
+      {notes.map((n, i) => <Text key={`note-${i}`} wrap="truncate-end">  {n}</Text>)}
       <Text>{paint('Keys', 'bold')}</Text>
       {MOVING.map(line)}
       <Text>{paint(readOnly ? 'Actions (refused: this console is read-only)' : 'Actions on the selected app (each asks for a target, then confirmation)', 'bold')}</Text>

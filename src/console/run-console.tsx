@@ -30,6 +30,8 @@ export interface RunConsoleOptions {
   ownsProcess?: boolean
   /** Closes the console from outside, e.g. when the SSH client goes away. */
   signal?: AbortSignal
+  /** Lines the help overlay (?) shows first, e.g. the demo's commands to try. */
+  notes?: readonly string[]
 }
 
 export async function runConsole(source: ConsoleSource, opts: RunConsoleOptions): Promise<void> {
@@ -42,7 +44,7 @@ export async function runConsole(source: ConsoleSource, opts: RunConsoleOptions)
   const enterAlt = '\u001b[?1049h\u001b[H'
   const leaveAlt = '\u001b[?1049l'
   if (stdout.isTTY) stdout.write(enterAlt)
-  const instance = render(<App source={source} readOnly={opts.readOnly} color={color} pollMs={opts.pollMs} />, {
+  const instance = render(<App source={source} readOnly={opts.readOnly} color={color} pollMs={opts.pollMs} notes={opts.notes} />, {
     stdout,
     stdin: opts.stdin ?? process.stdin,
     exitOnCtrlC: true,

@@ -110,6 +110,19 @@ describe('console frames', () => {
     await c.waitFor('NODE')
   })
 
+  it('? shows the notes it was given first (the demo’s commands), and still every key, at 80×24', async () => {
+    const notes = ["curl -H 'Host: counter.localhost' http://127.0.0.1:8081/count   (8082, 8083: the other nodes)", "curl -H 'Host: counter.localhost' -d hello http://127.0.0.1:8081/records", 'ssh -p 2222 demo@127.0.0.1   (this console over SSH)']
+    const c = renderConsole({ notes })
+    await c.waitFor('node-5')
+    await c.press('?')
+    const f = await c.waitFor('Keys')
+    const lines = f.split('\n')
+    expect(lines.findIndex((l) => l.includes('Try, from another terminal'))).toBeLessThan(lines.findIndex((l) => l.includes('Keys')))
+    for (const n of notes) expect(f).toContain(n.slice(0, 60))
+    for (const k of ['Tab 1 2 3', 'quit', 'failover drill', 'show the last operation', 'Press ? or Esc to close.']) expect(f).toContain(k)
+    expect(lines.length).toBeLessThanOrEqual(24)
+  })
+
   it('m: target picker → confirmation → operation panel streaming to done', async () => {
     const c = renderConsole({ stepMs: 30 })
     await c.waitFor('node-5')

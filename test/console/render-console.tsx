@@ -6,9 +6,9 @@ import { FakeCluster, type FakeClusterOptions } from '../../src/console/fake-sou
 
 export const KEYS = { enter: '\r', esc: '\u001b', down: '\u001b[B', up: '\u001b[A', tab: '\t', backspace: '\u007f' }
 
-export function renderConsole(opts: FakeClusterOptions & { readOnly?: boolean; color?: boolean; cpuBudget?: number } = {}) {
+export function renderConsole(opts: FakeClusterOptions & { readOnly?: boolean; color?: boolean; cpuBudget?: number; notes?: string[] } = {}) {
   const fake = new FakeCluster({ nodes: 5, apps: 12, stepMs: 0, ...opts })
-  const ui = render(<App source={fake} readOnly={opts.readOnly ?? false} color={opts.color ?? false} pollMs={40} cpuBudget={opts.cpuBudget} />)
+  const ui = render(<App source={fake} readOnly={opts.readOnly ?? false} color={opts.color ?? false} pollMs={40} cpuBudget={opts.cpuBudget} notes={opts.notes} />)
   onTestFinished(() => {
     ui.unmount()
     fake.close()

@@ -55,8 +55,13 @@ export async function run(argv: string[]): Promise<number> {
       console.log('(no terminal: not opening the console; Ctrl-C stops the demo)')
       await new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve(), { once: true }))
     } else {
-      await runConsole(new ControlSource(client), { readOnly: false, signal: stop.signal })
-      console.log(help)
+      // The console covers what was printed: its help (?) shows the commands to try.
+      const notes = [
+        `curl -H 'Host: ${APP_HOST}' http://127.0.0.1:${firstHttpPort}/count   (${cluster.nodes.slice(1).map((n) => n.httpPort).join(', ')}: the other nodes)`,
+        `curl -H 'Host: ${APP_HOST}' -d hello http://127.0.0.1:${firstHttpPort}/records`,
+        `ssh -p ${sshPort} demo@127.0.0.1   (this console over SSH)`
+      ]
+      await runConsole(new ControlSource(client), { readOnly: false, signal: stop.signal, notes })
     }
     return 0
   } finally {
