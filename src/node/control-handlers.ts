@@ -4,6 +4,7 @@ import { ShoalError } from '../core/errors.js'
 import type { Handlers } from '../control/methods.js'
 import type { ClusterEvent, NodeStatus, StatusResult } from '../control/types.js'
 import type { MemberView } from '../mesh/mesh.js'
+import { logRequest } from './app-logs.js'
 import type { AppHandlers } from './app-handlers.js'
 import type { EventLog } from './event-log.js'
 import type { LocalApps } from './local-apps.js'
@@ -93,27 +94,7 @@ export function controlHandlers(node: NodeView): Handlers {
     async logs(p, emit, signal) {
       const app = name(p)
       node.apps.existing(app)
-      const host = node.local.hosts.get(app)
-      const lines = Number(p.lines ?? 100)
-      for (const l of host?.logs(Number.isFinite(lines) ? lines : 100) ?? []) emit(l)
-      if (p.follow !== true) return
-      await new Promise<void>((done) => {
-        let off: (() => void) | null = null
-        let current: unknown = null
-        // The supervisor is replaced when the app restarts here: follow whichever is current.
-        const timer = setInterval(() => {
-          const sup = node.local.hosts.get(app)?.supervisor ?? null
-          if (sup === current) return
-          off?.()
-          current = sup
-          off = sup === null ? null : sup.follow((l) => emit(l))
-        }, 200)
-        signal.addEventListener('abort', () => {
-          clearInterval(timer)
-          off?.()
-          done()
-        })
-      })
+      await node.local.logs(logRequest(p, app), emit, signal)
     },
     async 'app.move'(p, emit) {
       const app = name(p)

@@ -25,6 +25,8 @@ import { moveApp, type MoveResult } from './migration.js'
 import { FrontLinks } from '../mesh/front-links.js'
 import { AppTroubles } from './app-troubles.js'
 import { claimAppDir } from './volume-identity.js'
+import type { LogLine } from '../runtime/log-ring.js'
+import { localLogs, logRequest, masterLogs, type LogRequest } from './app-logs.js'
 import { PIN_RETRY_MS, pinReturnDue } from '../core/pin-return.js'
 import { ClusterRoutes } from './routes.js'
 import { TcpFronts } from './tcp-fronts.js'
@@ -39,6 +41,8 @@ export const RECONCILE_DELAY_MS = 20
 export const PRUNE_INTERVAL_MS = 60_000
 /** Every app also reconciles this often, whatever happened. */
 export const RECONCILE_EVERY_MS = 1000
+/** `shoal logs` on another node waits this long for a session with the app's master. */
+const LOGS_RPC_WAIT_MS = 2000
 
 export interface LocalAppsOptions {
   home: string
@@ -280,6 +284,13 @@ export class LocalApps {
         if (typeof p.app !== 'string' || typeof p.target !== 'string') throw new ShoalError('BAD_ARGUMENT', 'app.move needs app and target')
         return this.move(p.app, p.target, (e) => emit(e), { hops: typeof p.hops === 'number' ? p.hops : 1, requireReplica: p.requireReplica === true })
       },
+      // Only this node's own output: a node asks the master directly, never through another.
+      'app.logs': async (p, emit, signal) => {
+        if (typeof p.app !== 'string') throw new ShoalError('BAD_ARGUMENT', 'app.logs needs app')
+        const app = p.app
+        await localLogs(() => this.hosts.get(app), logRequest(p, app), emit, signal)
+        return { ok: true }
+      },
       'app.takeover': async (p) => {
         if (typeof p.app !== 'string' || typeof p.snapshot !== 'string' || typeof p.epoch !== 'number') {
           throw new ShoalError('BAD_ARGUMENT', 'app.takeover needs app, snapshot and epoch')
@@ -326,6 +337,22 @@ export class LocalApps {
     if (moved === null) return
     this.volumes.delete(app)
     this.o.events({ at: Date.now(), kind: 'app', app, message: `${app}: the data of an earlier app called ${app} on this node was set aside in ${moved}` })
+  }
+
+  /**
+   * An app's captured output, from its master: this node's own when it is the master (or there
+   * is none), else asked of the master over the mesh; what this node kept, said so, when the
+   * master cannot be reached.
+   */
+  async logs(req: LogRequest, emit: (l: LogLine) => void, signal: AbortSignal): Promise<void> {
+    const master = this.o.mesh.gossip.apps.placements.get(req.app)?.master ?? ''
+    const here = () => this.hosts.get(req.app)
+    if (master === '' || master === this.o.self) return localLogs(here, req, emit, signal)
+    const rpc = await this.peers.towards(master, 1, LOGS_RPC_WAIT_MS)
+    if (await masterLogs(rpc, req, emit, signal).catch(() => false)) return
+    const name = this.o.mesh.gossip.table.get(master)?.record?.name ?? master.slice(0, 8)
+    emit({ ts: Date.now(), stream: 'shoal', line: `cannot reach ${name}, the master: showing the output this node kept` })
+    return localLogs(here, req, emit, signal)
   }
 
   /** Placement candidates: every live node with its load and how many apps it already has. */

@@ -1,9 +1,10 @@
+import { spawn } from 'node:child_process'
 import { afterEach, describe, expect, it } from 'vitest'
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
-import { shoal, startCluster } from '../helpers/processes.js'
+import { SHOAL_BIN, shoal, startCluster } from '../helpers/processes.js'
 import { tempDirsPerTest } from '../helpers/temp-dirs.js'
 import { request, tcpRoundTrip } from '../helpers/http.js'
 import { waitFor } from '../helpers/wait.js'
@@ -144,10 +145,32 @@ describe('apps on a three-node cluster of real processes', () => {
     expect(loop.text).toMatch(/^crash loop \(exited with code 3\): 5 crashes within 60 s; next try in 30000 ms$/)
     const table = await shoal(['apps', '--home', nodes[1]!.home])
     expect(table.stdout).toContain(`! crashy on ${master}: crash loop (exited with code 3)`)
-    const masterNode = nodes.find((n) => n.name === master)!
-    const logs = await shoal(['logs', 'crashy', '--home', masterNode.home])
+    // From a node that is not the master: the master's output, asked of it over the mesh.
+    const other = nodes.find((n) => n.name !== master)!
+    const logs = await shoal(['logs', 'crashy', '--home', other.home])
     expect(logs.stdout.match(/no database here/g)?.length).toBeGreaterThanOrEqual(5)
     expect(logs.stdout).toContain('crash loop (exited with code 3)')
+  }, 60_000)
+
+  it('shoal logs -f on a node that is not the master follows the master’s output, and stops on Ctrl-C', async () => {
+    const { nodes } = await threeNodes()
+    await json(['app', 'add', 'ticker', '--home', nodes[0]!.home, '--json', '--cmd', 'i=0; while true; do i=$((i+1)); echo "tick $i"; sleep 0.2; done', '--health', 'none', '--replicas', '1'])
+    const seen = await waitFor(async () => {
+      const a = (await json(['apps', '--home', nodes[0]!.home, '--json'])).apps[0]
+      return a?.state === 'running' ? a : null
+    }, 'ticker running', 20_000)
+    const other = nodes.find((n) => n.name !== seen.master)!
+    const follow = spawn(process.execPath, [SHOAL_BIN, 'logs', 'ticker', '-f', '--lines', '1', '--home', other.home], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    follow.stdout.on('data', (d) => (out += d))
+    const exited = new Promise<number | null>((resolve) => follow.on('exit', (code) => resolve(code)))
+    // Lines printed after the follow began arrive as they are written.
+    await waitFor(() => (out.match(/stdout +tick \d+/g)?.length ?? 0) >= 5, `five ticks followed from ${other.name}:\n${out}`, 15_000)
+    const ticks = [...out.matchAll(/tick (\d+)/g)].map((m) => Number(m[1]))
+    expect(ticks).toEqual([...ticks].sort((x, y) => x - y))
+    expect(out).not.toContain('cannot reach')
+    follow.kill('SIGINT')
+    expect(await exited).toBe(0)
   }, 60_000)
 
   it('through the mesh alone (--prefer-tunnel, --no-data-port): HTTP and TCP reach the master from every node, and replication goes over the mesh', async () => {

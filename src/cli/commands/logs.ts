@@ -12,12 +12,7 @@ export async function run(argv: string[]): Promise<number> {
   if (app === undefined) throw new ShoalError('BAD_ARGUMENT', 'shoal logs needs an APP')
   const client = await ControlClient.connect(home(values))
   try {
-    const apps = await client.apps()
-    const master = apps.apps.find((a) => a.name === app)?.masterId
-    const self = (await client.status()).self
-    if (master && master !== self) {
-      console.error(`(${app} runs on ${apps.apps.find((a) => a.name === app)?.master}: showing what this node kept; run shoal logs there for the live output)`)
-    }
+    // The node answers with the master's output, wherever the master is.
     const stream = client.logs(app, { follow: values.follow, lines: values.lines === undefined ? 100 : Number(values.lines) })
     // Ctrl-C or SIGTERM is how an operator ends `logs -f`: a normal end, exit 0.
     await followUntilStopped(stream, (l) => console.log(`${clockTime(l.ts)} ${l.stream.padEnd(6)} ${l.line}`))

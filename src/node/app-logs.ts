@@ -1,0 +1,75 @@
+import type { PeerRpc } from '../mesh/peer-rpc.js'
+import type { LogLine } from '../runtime/log-ring.js'
+import type { AppHost } from './app-host.js'
+
+/** How often a follower looks for a new supervisor (the app restarted here). */
+const FOLLOW_CHECK_MS = 200
+
+export interface LogRequest {
+  app: string
+  lines: number
+  follow: boolean
+}
+
+/**
+ * An app's captured output as this node holds it: the last `lines`, then (with `follow`) each
+ * new line, across restarts of the app here, until `signal` aborts.
+ */
+export async function localLogs(host: () => AppHost | undefined, req: LogRequest, emit: (l: LogLine) => void, signal: AbortSignal): Promise<void> {
+  for (const l of host()?.logs(req.lines) ?? []) emit(l)
+  if (!req.follow || signal.aborted) return
+  await new Promise<void>((done) => {
+    let off: (() => void) | null = null
+    let current: unknown = null
+    const timer = setInterval(() => {
+      const sup = host()?.supervisor ?? null
+      if (sup === current) return
+      off?.()
+      current = sup
+      off = sup === null ? null : sup.follow(emit)
+    }, FOLLOW_CHECK_MS)
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearInterval(timer)
+        off?.()
+        done()
+      },
+      { once: true }
+    )
+  })
+}
+
+/**
+ * The app's output as its master holds it, asked of the master over the mesh (`app.logs`), so
+ * `shoal logs` shows the live output from any node. Null when the master cannot be reached (the
+ * caller then shows what this node kept).
+ */
+export async function masterLogs(rpc: PeerRpc | null, req: LogRequest, emit: (l: LogLine) => void, signal: AbortSignal): Promise<boolean> {
+  if (rpc === null || signal.aborted) return false
+  const call = rpc.call('app.logs', { ...req })
+  const stop = () => void call.return?.()
+  signal.addEventListener('abort', stop, { once: true })
+  try {
+    for await (const r of call) {
+      if ('end' in r) break
+      if (isLogLine(r.event)) emit(r.event)
+    }
+    return true
+  } finally {
+    signal.removeEventListener('abort', stop)
+  }
+}
+
+/** A peer's log line, checked before it is passed on (bad input from a peer is dropped). */
+function isLogLine(v: unknown): v is LogLine {
+  const l = v as LogLine | null
+  return typeof l === 'object' && l !== null && typeof l.ts === 'number' && typeof l.line === 'string' && (l.stream === 'stdout' || l.stream === 'stderr' || l.stream === 'shoal')
+}
+
+/** Parses a log request from the control API or a peer. */
+export function logRequest(p: Record<string, unknown>, app: string): LogRequest {
+  const lines = Number(p.lines ?? 100)
+  return { app, lines: Number.isFinite(lines) && lines >= 0 ? Math.min(Math.floor(lines), 10_000) : 100, follow: p.follow === true }
+}
+
