@@ -30,6 +30,16 @@ export function shoal(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ co
   })
 }
 
+/** Runs `shoal ARGS` (with --json among them) and parses the last line it printed; throws when it fails. */
+export async function shoalJson(args: string[]): Promise<any> {
+  const r = await shoal(args)
+  if (r.code !== 0) throw new Error(`shoal ${args.join(' ')} failed (${r.code}): ${r.stderr}`)
+  return JSON.parse(r.stdout.trim().split('\n').at(-1)!)
+}
+
+/** The example HTTP app (examples/http-counter). */
+export const COUNTER_APP = fileURLToPath(new URL('../../examples/http-counter/server.mjs', import.meta.url))
+
 /**
  * A cluster of real `shoal up` processes on a private bootstrap, all bound to 127.0.0.1.
  * `close()` kills whatever is left and removes the homes; tests call it in afterEach.

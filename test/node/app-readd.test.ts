@@ -1,24 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { shoal, startCluster } from '../helpers/processes.js'
+import { COUNTER_APP as COUNTER, shoal, shoalJson as json, startCluster } from '../helpers/processes.js'
 import { request } from '../helpers/http.js'
 import { waitFor, waitForReplicated } from '../helpers/wait.js'
-
-const COUNTER = fileURLToPath(new URL('../../examples/http-counter/server.mjs', import.meta.url))
 
 let cluster: Awaited<ReturnType<typeof startCluster>> | null = null
 afterEach(async () => {
   await cluster?.close()
   cluster = null
 })
-
-async function json(args: string[]) {
-  const r = await shoal(args)
-  if (r.code !== 0) throw new Error(`shoal ${args.join(' ')} failed (${r.code}): ${r.stderr}`)
-  return JSON.parse(r.stdout)
-}
 
 describe('an app removed, then added again under the same name', () => {
   it('starts from nothing, stashes nothing, and the earlier app’s data stays whole beside it', async () => {

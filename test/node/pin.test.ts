@@ -1,22 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { fileURLToPath } from 'node:url'
-import { shoal, startCluster } from '../helpers/processes.js'
+import { COUNTER_APP as COUNTER, shoal, shoalJson as json, startCluster } from '../helpers/processes.js'
 import { request } from '../helpers/http.js'
 import { waitFor } from '../helpers/wait.js'
-
-const COUNTER = fileURLToPath(new URL('../../examples/http-counter/server.mjs', import.meta.url))
 
 let cluster: Awaited<ReturnType<typeof startCluster>> | null = null
 afterEach(async () => {
   await cluster?.close()
   cluster = null
 })
-
-async function json(args: string[]) {
-  const r = await shoal(args)
-  if (r.code !== 0) throw new Error(`shoal ${args.join(' ')} failed (${r.code}): ${r.stderr}`)
-  return JSON.parse(r.stdout.trim().split('\n').at(-1)!)
-}
 
 describe('a pinned app', () => {
   it('is not moved away by an operator, and goes back to its node when that node returns', async () => {
