@@ -55,6 +55,8 @@ describe('the CLI with wrong or missing input', () => {
         expect(r.code).toBe(2)
         expect(r.stderr).toContain(`the ${what} 127.0.0.1:${port} is already in use by another program or node; choose another with ${flag}`)
         expect(r.stderr).not.toMatch(/\bat .*\.js:\d+/)
+        // Nothing about a node that never came up (it used to print its own "joined" first).
+        expect(r.stdout).not.toMatch(/joined|is up/)
       }
     } finally {
       taken.close()

@@ -55,7 +55,13 @@ export async function run(argv: string[]): Promise<number> {
     standby: !values['no-standby'],
     standbyRefreshMs: parsePositiveNumber(values['standby-every'], '--standby-every', 30) * 1000
   })
-  node.events.subscribe((e: ClusterEvent) => console.log(`${clockTime(e.at)} ${e.message}`))
+  // Events from the start are held until the node is up: a node that fails to start says only why.
+  let early: string[] | null = []
+  node.events.subscribe((e: ClusterEvent) => {
+    const line = `${clockTime(e.at)} ${e.message}`
+    if (early !== null) early.push(line)
+    else console.log(line)
+  })
   await node.ready()
   const addr = node.transport?.address()
   console.log(`shoal node ${node.mesh!.record.name} (${node.id.slice(0, 12)}) is up`)
@@ -64,6 +70,8 @@ export async function run(argv: string[]): Promise<number> {
   console.log(`  http ${node.opts.host ?? '0.0.0.0'}:${node.apps!.httpPort}`)
   if (node.apps!.dataPort > 0) console.log(`  data ${node.opts.host ?? '0.0.0.0'}:${node.apps!.dataPort} (replication)`)
   if (node.ssh) console.log(`  ssh  ${node.ssh.address().host}:${node.ssh.address().port} (console)`)
+  for (const line of early) console.log(line)
+  early = null
 
   let signals = 0
   await new Promise<void>((resolve) => {
