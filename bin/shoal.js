@@ -8,6 +8,13 @@ if (command === 'console' || command === 'demo' || (command === 'up' && process.
   delete process.env.CI
   delete process.env.CONTINUOUS_INTEGRATION
 }
+// Whoever reads our output may go first (`shoal up | tee log` gets the same Ctrl-C): a node must
+// still leave gracefully, not die of a write to a closed pipe.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err) => {
+    if (err?.code !== 'EPIPE') throw err
+  })
+}
 const { main } = await import('../dist/cli/main.js')
 
 // Commands that ran a node have closed it when main resolves: exit even if a library still

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
-import { shoal, startCluster } from '../helpers/processes.js'
+import { COUNTER_APP, shoal, startCluster } from '../helpers/processes.js'
 import { waitFor } from '../helpers/wait.js'
 
 let cluster: Awaited<ReturnType<typeof startCluster>> | null = null
@@ -78,6 +78,24 @@ describe('a cluster of real node processes on a private testnet', () => {
     for (const log of others) expect(log.filter((e) => e.nodeName === 'n4' && (e.kind === 'dead' || e.kind === 'suspect'))).toEqual([])
     const s = await cluster.status(nodes[0]!)
     expect(Object.fromEntries(s.nodes.map((n) => [n.name, n.status]))).toEqual({ n1: 'alive', n2: 'alive', n3: 'alive', n4: 'left', n5: 'dead' })
+  })
+
+  it('a node whose output pipe closed first (shoal up | tee, Ctrl-C) still leaves gracefully', async () => {
+    cluster = await startCluster()
+    const a = cluster.start('a')
+    const b = cluster.start('b', ['--port-offset', '10'])
+    for (const n of [a, b]) await cluster.waitAlive(n, ['a', 'b'])
+    const add = await shoal(['app', 'add', 'counter', '--home', a.home, '--cmd', `node ${COUNTER_APP}`, '--http-host', 'counter.test', '--health', 'http:/health', '--replicas', '2', '--pin', 'b'])
+    expect(add.code, add.stderr).toBe(0)
+    await waitFor(async () => JSON.parse((await shoal(['apps', '--home', a.home, '--json'])).stdout).apps[0]?.state === 'running', 'counter running on b', 20_000)
+    const seen = await cluster.recordEvents(a)
+    // The reader of b's output goes away first, then b gets its Ctrl-C.
+    b.proc.stdout!.destroy()
+    b.proc.stderr!.destroy()
+    b.proc.kill('SIGINT')
+    expect(await b.exited).toBe(0)
+    await waitFor(() => seen.some((e) => e.nodeName === 'b' && e.kind === 'left'), 'b to be reported left', 10_000)
+    expect(seen.filter((e) => e.nodeName === 'b' && (e.kind === 'dead' || e.kind === 'suspect'))).toEqual([])
   })
 
   it('a restarted node keeps its identity and is seen alive again', async () => {
