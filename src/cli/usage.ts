@@ -112,11 +112,12 @@ export const USAGE: Record<string, CommandUsage> = {
     flags: { yes: { text: 'do not ask for confirmation' } }
   },
   drill: {
-    synopsis: 'drill failover APP --mode crash|partition|graceful [--duration S] [--probe-path /records] [--json]',
+    synopsis: 'drill failover APP --mode crash|partition|graceful [--duration S] [--probe-path /records] [--whole-node] [--json]',
     flags: {
       mode: { value: 'crash|partition|graceful', text: 'kill the master, cut it off, or move it away in a planned promote' },
       duration: { value: 'S', text: 'how long the fault lasts, in seconds (default 10)' },
-      'probe-path': { value: 'PATH', text: 'the path the probe writes to through the other nodes (default /records)' }
+      'probe-path': { value: 'PATH', text: 'the path the probe writes to through the other nodes (default /records)' },
+      'whole-node': { text: 'run a crash or partition drill even though it hits other apps on the master’s node' }
     }
   },
   console: {

@@ -98,7 +98,7 @@ export class ControlClient {
    * A failover drill run from this node; progress events stream (probe, stop, detect, promote,
    * restore, done) and the last has tag `result` with a DrillReport.
    */
-  drill(app: string, mode: DrillMode, opts: { durationS?: number; probePath?: string } = {}): AsyncIterableIterator<OperationEvent> {
+  drill(app: string, mode: DrillMode, opts: { durationS?: number; probePath?: string; wholeNode?: boolean } = {}): AsyncIterableIterator<OperationEvent> {
     return this.connection.stream('app.drill', { app, mode, ...opts }) as AsyncIterableIterator<OperationEvent>
   }
 

@@ -135,7 +135,7 @@ export function controlHandlers(node: NodeView): Handlers {
       const durationS = p.durationS === undefined ? undefined : Number(p.durationS)
       if (durationS !== undefined && !Number.isFinite(durationS)) throw new ShoalError('BAD_ARGUMENT', '--duration takes a number of seconds')
       const probePath = p.probePath === undefined ? undefined : String(p.probePath)
-      const report = await node.drill(app, { mode, durationMs: durationS === undefined ? undefined : Math.round(durationS * 1000), probePath }, emit)
+      const report = await node.drill(app, { mode, durationMs: durationS === undefined ? undefined : Math.round(durationS * 1000), probePath, wholeNode: p.wholeNode === true }, emit)
       emit({ tag: 'result', data: report })
     },
     async snapshots(p) {

@@ -28,6 +28,12 @@ export interface DrillOptions {
   mode: DrillMode
   durationMs?: number
   probePath?: string
+  /**
+   * A crash or partition hits the master's whole node: other apps mastered there fail over too,
+   * and (partition) apps with a copy there may split. Without this the drill is refused when it
+   * would touch any other app.
+   */
+  wholeNode?: boolean
 }
 
 /** What a node says about a drill's fault, from its own log (node-to-node `drill.observe`). */
@@ -81,6 +87,13 @@ export async function runDrill(ctx: DrillContext, app: string, opts: DrillOption
   if (!(durationMs >= 1000 && durationMs <= 600_000)) throw new ShoalError('BAD_ARGUMENT', '--duration takes 1 to 600 seconds')
   const path = opts.probePath ?? '/records'
   if (!path.startsWith('/')) throw new ShoalError('BAD_ARGUMENT', `--probe-path must start with /, got "${path}"`)
+  if (opts.mode !== 'graceful' && opts.wholeNode !== true) {
+    const others = otherAppsHit(ctx, app, master, opts.mode)
+    if (others.length > 0) {
+      const what = opts.mode === 'crash' ? `${nameOf(master)} goes silent as a whole, so these apps fail over too` : `${nameOf(master)} is cut off as a whole, so these apps may split in two, and writes to the side that loses go to a stash`
+      throw new ShoalError('APP_BUSY', `a ${opts.mode} drill of ${app} hits other apps: ${what}: ${others.join(', ')}. Move them off ${nameOf(master)} first, or run the drill with --whole-node to accept that`)
+    }
+  }
   if (running.has(app)) throw new ShoalError('APP_BUSY', `a drill of ${app} is already running on this node`)
   running.add(app)
 
@@ -189,6 +202,21 @@ function probeTargets(ctx: DrillContext, master: NodeId): ProbeTarget[] {
     out.push({ name: r.name, host: r.addresses[0] ?? '127.0.0.1', port: r.httpPort })
   }
   return out
+}
+
+/**
+ * The other apps a crash or partition of node `master` would touch: those it masters (crash and
+ * partition), and for a partition those it holds a copy of (the cut-off copy may take over on
+ * its side under the available policy).
+ */
+function otherAppsHit(ctx: DrillContext, app: string, master: NodeId, mode: 'crash' | 'partition'): string[] {
+  const out: string[] = []
+  for (const [name, pl] of ctx.mesh.gossip.apps.placements) {
+    const spec = ctx.mesh.gossip.apps.specs.get(name)
+    if (name === app || spec === undefined || spec.deleted) continue
+    if (pl.master === master || (mode === 'partition' && pl.replicas.includes(master))) out.push(name)
+  }
+  return out.sort()
 }
 
 /** A partition's other half: a few writes through the old master's own front while it is cut off. */

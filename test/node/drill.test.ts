@@ -114,12 +114,22 @@ describe('shoal drill failover on three real nodes', () => {
       expect(res.stderr).toMatch(message)
     }
 
-    // An app without a replica has nothing to fail over to.
-    await json(['app', 'add', 'solo', '--home', home, '--json', '--cmd', `node ${COUNTER}`, '--http-host', 'solo.test', '--health', 'http:/health', '--replicas', '1'])
+    // An app without a replica has nothing to fail over to. It lives on counter's master, so a
+    // crash or partition of that node would hit it too: refused without --whole-node.
+    const counterMaster = (await app()).master as string
+    await json(['app', 'add', 'solo', '--home', home, '--json', '--cmd', `node ${COUNTER}`, '--http-host', 'solo.test', '--health', 'http:/health', '--replicas', '1', '--pin', counterMaster])
     await waitFor(async () => (await json(['apps', '--home', home, '--json'])).apps.find((x: { name: string }) => x.name === 'solo')?.state === 'running', 'solo running', 20_000)
     const solo = await shoal(['drill', 'failover', 'solo', '--mode', 'crash', '--home', home])
     expect(solo.code).toBe(12)
     expect(solo.stderr).toMatch(/solo has no live replica to fail over to/)
+    for (const mode of ['crash', 'partition']) {
+      const hit = await shoal(['drill', 'failover', 'counter', '--mode', mode, '--home', home])
+      expect(hit.code, hit.stderr).toBe(13)
+      expect(hit.stderr).toMatch(new RegExp(`a ${mode} drill of counter hits other apps: ${counterMaster} .* as a whole, .*: solo\\. Move them off ${counterMaster} first, or run the drill with --whole-node`))
+    }
+    // Nothing was done: counter still runs where it did, with nothing stashed.
+    expect((await app()).master).toBe(counterMaster)
+    expect((await json(['stash', 'ls', '--home', home, '--json'])).stashes).toEqual([])
 
     const before = await app()
     const r = await shoal(['drill', 'failover', 'counter', '--mode', 'graceful', '--home', nodes[0]!.home, '--json'])

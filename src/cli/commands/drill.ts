@@ -38,7 +38,7 @@ function ms(v: number | null): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { ...homeOption, ...jsonOption, mode: { type: 'string' }, duration: { type: 'string' }, 'probe-path': { type: 'string' } }, 2)
+  const { values, positionals } = parse(argv, { ...homeOption, ...jsonOption, mode: { type: 'string' }, duration: { type: 'string' }, 'probe-path': { type: 'string' }, 'whole-node': { type: 'boolean', default: false } }, 2)
   const [kind, app] = positionals
   if (kind !== 'failover') throw new ShoalError('BAD_ARGUMENT', `shoal drill takes failover${kind ? `, not "${kind}"` : ''}: shoal drill failover APP --mode crash|partition|graceful`)
   if (app === undefined) throw new ShoalError('BAD_ARGUMENT', 'shoal drill failover needs an APP')
@@ -48,7 +48,7 @@ export async function run(argv: string[]): Promise<number> {
   const client = await ControlClient.connect(home(values))
   try {
     let report: DrillReport | null = null
-    for await (const e of client.drill(app, mode, { durationS, probePath: values['probe-path'] })) {
+    for await (const e of client.drill(app, mode, { durationS, probePath: values['probe-path'], wholeNode: values['whole-node'] })) {
       if (e.tag === 'result') report = e.data as unknown as DrillReport
       else if (!values.json) console.log(describe(e))
     }
