@@ -16,7 +16,7 @@ export interface PinReturnFacts {
   pinAliveSince: number | null
   /** A move of the app is in progress on this node. */
   busy: boolean
-  /** When this node last tried to move the app back (0: never). */
+  /** When this node's last try to move the app back failed (0: none did). */
   lastTryAt: number
   now: number
 }

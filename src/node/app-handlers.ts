@@ -59,6 +59,12 @@ export class AppHandlers {
     return full
   }
 
+  /** Throws UNKNOWN_NODE, ending with `advice`, unless `id` is this node or a live member. */
+  requireAlive(id: NodeId, advice: string): void {
+    if (id === this.ctx.self || this.ctx.mesh.gossip.table.status(id) === 'alive') return
+    throw new ShoalError('UNKNOWN_NODE', `${this.nameOf(id)} is not alive: ${advice}`)
+  }
+
   /** A zone no node has is most likely a typo: refused, naming the zones there are. */
   private checkZone(zone: string): void {
     if (zone === '') return

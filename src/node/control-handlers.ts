@@ -111,6 +111,9 @@ export function controlHandlers(node: NodeView): Handlers {
     async 'app.pin'(p, emit) {
       const app = name(p)
       const target = node.apps.nodeId(name(p, 'node'))
+      node.apps.existing(app)
+      // Checked before the pin is recorded: a pin to a node that is not there would be kept.
+      node.apps.requireAlive(target, `pin ${app} to a live node`)
       node.apps.setPin(app, target)
       emit({ tag: 'pinned', data: { app, node: name(p, 'node') } })
       emit({ tag: 'result', data: await node.local.move(app, target, emit) })

@@ -79,7 +79,7 @@ export class LocalApps {
   /** When each member was last seen to become alive (see returnToPins). */
   private readonly aliveSince = new Map<NodeId, number>()
   private readonly startedAt = Date.now()
-  /** When this node last tried to move each pinned app back to its node. */
+  /** When a move of each pinned app back to its node last failed here. */
   private readonly pinTries = new Map<string, number>()
   /** Moves back to a pin under way, so close() can wait for them. */
   private readonly returning = new Set<Promise<void>>()
@@ -476,14 +476,17 @@ export class LocalApps {
         now
       })
       if (!due) continue
-      this.pinTries.set(spec.name, now)
       const to = table.get(spec.pin)?.record?.name ?? spec.pin.slice(0, 8)
       this.o.events({ at: now, kind: 'move', app: spec.name, message: `${spec.name} goes back to ${to}, where it is pinned` })
+      // The move marks the app busy at once, so the next pass does not start another; only a
+      // failed one waits PIN_RETRY_MS before the next try.
+      const failed = (why: string) => {
+        this.pinTries.set(spec.name, Date.now())
+        this.o.events({ at: Date.now(), kind: 'error', app: spec.name, message: `${spec.name} could not go back to ${to}: ${why}; trying again in ${PIN_RETRY_MS / 1000} s` })
+      }
       const going = this.move(spec.name, spec.pin, () => {}).then(
-        (r) => {
-          if (!r.ok) this.o.events({ at: Date.now(), kind: 'error', app: spec.name, message: `${spec.name} could not go back to ${to}: ${r.error}; trying again in ${PIN_RETRY_MS / 1000} s` })
-        },
-        (err: Error) => this.o.events({ at: Date.now(), kind: 'error', app: spec.name, message: `${spec.name} could not go back to ${to}: ${err.message}; trying again in ${PIN_RETRY_MS / 1000} s` })
+        (r) => (r.ok ? void this.pinTries.delete(spec.name) : failed(r.error ?? 'the move failed')),
+        (err: Error) => failed(err.message)
       )
       this.returning.add(going)
       void going.finally(() => this.returning.delete(going))

@@ -28,25 +28,38 @@ describe('a pinned app', () => {
     }
     expect((await app()).master).toBe('b')
 
-    // Its node leaves: the app fails over. The node comes back: the app returns to it.
+    // Its node leaves: the app fails over. The node comes back: the app returns to it. Twice in
+    // a row: a return does not hold up the next one.
     const ports = new Map((await cluster.status(a!)).nodes.map((n) => [n.name, n.httpPort]))
     expect((await request(ports.get('a')!, 'counter.test', { method: 'POST', path: '/records', body: 'before' })).status).toBe(201)
-    b!.proc.kill('SIGTERM')
-    await b!.exited
-    await waitFor(async () => {
-      const now = await app()
-      return now?.state === 'running' && now.master !== 'b'
-    }, 'counter running elsewhere', 20_000)
-    const b2 = cluster.start('b', ['--port-offset', '10'])
-    await cluster.waitAlive(a!, ['a', 'b', 'c'])
-    await waitFor(async () => {
-      const now = await app()
-      return now?.state === 'running' && now.master === 'b'
-    }, 'counter back on b', 40_000)
+    let node = b!
+    for (let round = 1; round <= 2; round++) {
+      node.proc.kill('SIGTERM')
+      await node.exited
+      await waitFor(async () => {
+        const now = await app()
+        return now?.state === 'running' && now.master !== 'b'
+      }, `counter running elsewhere (round ${round})`, 20_000)
+      node = cluster.start('b', ['--port-offset', '10'])
+      await cluster.waitAlive(a!, ['a', 'b', 'c'])
+      await waitFor(async () => {
+        const now = await app()
+        return now?.state === 'running' && now.master === 'b'
+      }, `counter back on b (round ${round})`, 40_000)
+    }
+    const b2 = node
     const records = JSON.parse((await request(ports.get('c')!, 'counter.test', { path: '/records' })).body)
     expect(records.node).toBe('b')
     expect(records.records.map((r: { body: string }) => r.body)).toContain('before')
     expect(b2.proc.exitCode).toBeNull()
+    // A pin to a node that is not there is refused, and the pin stays as it was.
+    c!.proc.kill('SIGTERM')
+    await c!.exited
+    await waitFor(async () => (await cluster!.status(a!)).nodes.find((n) => n.name === 'c')?.status === 'left', 'c left')
+    const toGone = await shoal(['pin', 'counter', 'c', '--home', a!.home])
+    expect(toGone.code).toBe(9)
+    expect(toGone.stderr.trim()).toBe('shoal: c is not alive: pin counter to a live node')
+    expect((await app()).pinned).toBe('b')
     // a and c each list the failover and the move back, whichever of them made them.
     for (const [name, seen] of Object.entries(seenOn)) {
       const kinds = seen.filter((e) => e.app === 'counter').map((e) => e.kind)
