@@ -16,17 +16,23 @@ export interface LogRequest {
  * new line, across restarts of the app here, until `signal` aborts.
  */
 export async function localLogs(host: () => AppHost | undefined, req: LogRequest, emit: (l: LogLine) => void, signal: AbortSignal): Promise<void> {
-  for (const l of host()?.logs(req.lines) ?? []) emit(l)
+  const first = host()
+  let current = first?.supervisor ?? null
+  for (const l of first?.logs(req.lines) ?? []) emit(l)
   if (!req.follow || signal.aborted) return
+  // Followed in the same turn as the history was read: no line falls between the two.
+  let off = current === null ? null : current.follow(emit)
   await new Promise<void>((done) => {
-    let off: (() => void) | null = null
-    let current: unknown = null
     const timer = setInterval(() => {
       const sup = host()?.supervisor ?? null
       if (sup === current) return
       off?.()
       current = sup
-      off = sup === null ? null : sup.follow(emit)
+      off = null
+      if (sup === null) return
+      // The app started again here under a new supervisor: all it printed so far is new.
+      for (const l of sup.logs.lines()) emit(l)
+      off = sup.follow(emit)
     }, FOLLOW_CHECK_MS)
     signal.addEventListener(
       'abort',
