@@ -86,6 +86,13 @@ export function parsePort(s: string | undefined, what: string, fallback: number)
   return n
 }
 
+/** A count of things (lines, events): a whole number, 0 or more. */
+export function parseCount(s: string | undefined, what: string, fallback: number): number {
+  if (s === undefined) return fallback
+  if (!/^\d{1,7}$/.test(s)) throw new ShoalError('BAD_ARGUMENT', `${what} takes a whole number (0 or more), got "${s}"`)
+  return Number(s)
+}
+
 export function parsePositiveNumber(s: string | undefined, what: string, fallback: number): number {
   if (s === undefined) return fallback
   const n = Number(s)

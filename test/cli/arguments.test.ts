@@ -30,6 +30,17 @@ describe('the CLI with wrong or missing input', () => {
     expect(r.stderr).not.toMatch(/\bat .*\.js:\d+/) // no stack trace
   })
 
+  it('a count that is not a whole number is refused before anything is asked of a node', async () => {
+    for (const [args, message] of [
+      [['logs', 'x', '--lines', 'abc'], 'shoal: --lines takes a whole number (0 or more), got "abc"'],
+      [['events', '--history', '2.5'], 'shoal: --history takes a whole number (0 or more), got "2.5"']
+    ] as const) {
+      const r = await shoal([...args, '--home', '/nonexistent-shoal-home'])
+      expect(r.code).toBe(2)
+      expect(r.stderr.trim()).toBe(message)
+    }
+  })
+
   it('a client command with no node in its home says so and exits non-zero', async () => {
     const home = mkdtempSync(join(tmpdir(), 'shoal-nohome-'))
     for (const args of [['status', '--home', home], ['events', '--home', home]]) {
