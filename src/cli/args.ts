@@ -72,6 +72,9 @@ export const MAX_ADVERTISED = 8
 export function parseAddresses(s: string, what = '--advertise'): string[] {
   const list = s.split(',').map((a) => a.trim())
   for (const a of list) {
+    if (a === '') throw new ShoalError('BAD_ARGUMENT', `${what} has an empty address in "${s}" (addresses are separated by single commas)`)
+    // Digits and dots only: an IPv4 address, and it must be a real one (not 999.1.1.1).
+    if (/^[\d.]+$/.test(a) && net.isIPv4(a) === false) throw new ShoalError('BAD_ARGUMENT', `${what}: "${a}" is not an IPv4 address`)
     const name = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(a)
     if (!(net.isIP(a) !== 0 || name) || isWildcard(a)) throw new ShoalError('BAD_ARGUMENT', `${what} takes addresses other nodes can reach (IP or host name, comma-separated), got "${a}"`)
   }

@@ -30,10 +30,13 @@ describe('the CLI with wrong or missing input', () => {
     expect(r.stderr).not.toMatch(/\bat .*\.js:\d+/) // no stack trace
   })
 
-  it('a count that is not a whole number is refused before anything is asked of a node', async () => {
+  it('a count that is not a whole number, contradicting flags or a bad node name are refused before anything starts', async () => {
     for (const [args, message] of [
       [['logs', 'x', '--lines', 'abc'], 'shoal: --lines takes a whole number (0 or more), got "abc"'],
-      [['events', '--history', '2.5'], 'shoal: --history takes a whole number (0 or more), got "2.5"']
+      [['events', '--history', '2.5'], 'shoal: --history takes a whole number (0 or more), got "2.5"'],
+      [['up', '--cluster', 'ab'.repeat(32), '--no-data-port', '--data-port', '5'], 'shoal: --no-data-port and --data-port contradict each other: give one'],
+      [['up', '--cluster', 'ab'.repeat(32), '--no-standby', '--standby-every', '5'], 'shoal: --no-standby and --standby-every contradict each other: give one'],
+      [['up', '--cluster', 'ab'.repeat(32), '--name', 'bad name'], 'shoal: --name takes letters, digits, dots, dashes and underscores (at most 63, starting with a letter or digit), got "bad name"']
     ] as const) {
       const r = await shoal([...args, '--home', '/nonexistent-shoal-home'])
       expect(r.code).toBe(2)

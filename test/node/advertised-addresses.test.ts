@@ -51,7 +51,7 @@ describe('advertised addresses', () => {
   })
 
   it('--advertise takes only addresses other nodes can dial', async () => {
-    for (const bad of ['0.0.0.0', 'a b', '10.0.0.1,,10.0.0.2', '-x.example', Array.from({ length: 9 }, (_, i) => `10.0.0.${i}`).join(',')]) {
+    for (const bad of ['0.0.0.0', 'a b', '10.0.0.1,,10.0.0.2', '10.0.0.1,', '999.1.1.1', '1.2.3', '-x.example', Array.from({ length: 9 }, (_, i) => `10.0.0.${i}`).join(',')]) {
       const r = await shoal(['up', '--home', '/nonexistent-shoal-home', '--cluster', 'c1'.repeat(32), '--advertise', bad])
       expect(r.code).toBe(2)
       expect(r.stderr.trim().split('\n')).toHaveLength(1)

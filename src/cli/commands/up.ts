@@ -6,6 +6,9 @@ import { clockTime } from '../table.js'
 
 export const summary = 'run a node in the foreground'
 
+/** A node's name: one word an operator can type after `shoal move APP`. */
+const NODE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/
+
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
     ...homeOption,
@@ -31,6 +34,11 @@ export async function run(argv: string[]): Promise<number> {
   const policy = values['partition-policy']
   if (policy !== undefined && policy !== 'available' && policy !== 'majority') {
     throw new ShoalError('BAD_ARGUMENT', `--partition-policy is available or majority, not "${policy}"`)
+  }
+  if (values['no-data-port'] && values['data-port'] !== undefined) throw new ShoalError('BAD_ARGUMENT', '--no-data-port and --data-port contradict each other: give one')
+  if (values['no-standby'] && values['standby-every'] !== undefined) throw new ShoalError('BAD_ARGUMENT', '--no-standby and --standby-every contradict each other: give one')
+  if (values.name !== undefined && !NODE_NAME.test(values.name)) {
+    throw new ShoalError('BAD_ARGUMENT', `--name takes letters, digits, dots, dashes and underscores (at most 63, starting with a letter or digit), got "${values.name}"`)
   }
   const clusterKey = values.cluster ?? process.env.SHOAL_CLUSTER
   if (clusterKey === undefined) throw new ShoalError('BAD_ARGUMENT', 'shoal up needs --cluster KEY (make one with: shoal init)')
@@ -68,6 +76,7 @@ export async function run(argv: string[]): Promise<number> {
   console.log(`  home ${node.opts.home}`)
   if (addr) console.log(`  dht  ${addr.host}:${addr.port}`)
   console.log(`  http ${node.opts.host ?? '0.0.0.0'}:${node.apps!.httpPort}`)
+  console.log(`  advertised to other nodes as ${node.mesh!.record.addresses.join(', ') || '(no address: they reach this node through the mesh only)'}`)
   if (node.apps!.dataPort > 0) console.log(`  data ${node.opts.host ?? '0.0.0.0'}:${node.apps!.dataPort} (replication)`)
   if (node.ssh) console.log(`  ssh  ${node.ssh.address().host}:${node.ssh.address().port} (console)`)
   for (const line of early) console.log(line)
