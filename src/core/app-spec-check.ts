@@ -2,7 +2,8 @@ import { ShoalError } from './errors.js'
 import type { AppSpec } from './app-types.js'
 
 export const APP_NAME = /^[a-z][a-z0-9-]{0,62}$/
-const HOST_NAME = /^(?=.{1,253}$)[a-z0-9*]([a-z0-9-]{0,62})(\.[a-z0-9]([a-z0-9-]{0,62}))*$/
+/** A host name, or `*.` and one (every name under it, at any depth). */
+const HOST_NAME = /^(?=.{1,253}$)(\*\.)?[a-z0-9]([a-z0-9-]{0,62})(\.[a-z0-9]([a-z0-9-]{0,62}))*$/
 const HEALTH = /^(http:\/\S*|tcp|none)$/
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
 const RESERVED_ENV = new Set(['PORT', 'SHOAL_DATA', 'SHOAL_APP', 'SHOAL_NODE', 'SHOAL_NODE_ID'])
@@ -28,7 +29,7 @@ export function checkSpec(spec: NewSpec, existing: AppSpec[], opts: { isNew: boo
   if (!Number.isInteger(spec.replicas) || spec.replicas < 1 || spec.replicas > 16) throw bad('--replicas counts the master: 1 to 16')
   if (!Number.isInteger(spec.tcpPort) || spec.tcpPort < 0 || spec.tcpPort > 65535) throw bad('--tcp-port takes a port number')
   if (!HEALTH.test(spec.health) && spec.health !== '') throw bad(`--health takes http:/PATH, tcp or none, not "${spec.health}"`)
-  for (const h of spec.httpHosts) if (!HOST_NAME.test(h)) throw bad(`"${h}" is not a host name`)
+  for (const h of spec.httpHosts) if (!HOST_NAME.test(h)) throw bad(`"${h}" is not a host name (or *. and one, for every name under it)`)
   for (const k of Object.keys(spec.env)) {
     if (!ENV_NAME.test(k)) throw bad(`"${k}" is not an environment variable name`)
     if (RESERVED_ENV.has(k)) throw bad(`${k} is set by Shoal and cannot be overridden`)

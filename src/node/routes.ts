@@ -45,11 +45,21 @@ export class ClusterRoutes implements RouteResolver {
     private readonly kind: 'http' | 'tcp'
   ) {}
 
+  /** The app a Host is for: one that names it exactly, else the one whose `*.` name covers it most closely. */
   resolve(host: string): { app: string } | null {
+    let wildcard: string | null = null
+    let closest = 0
     for (const spec of this.src.mesh.gossip.apps.specs.values()) {
-      if (!spec.deleted && spec.httpHosts.includes(host)) return { app: spec.name }
+      if (spec.deleted) continue
+      for (const h of spec.httpHosts) {
+        if (h === host) return { app: spec.name }
+        if (h.length > closest && h.startsWith('*.') && host.endsWith(h.slice(1))) {
+          wildcard = spec.name
+          closest = h.length
+        }
+      }
     }
-    return null
+    return wildcard === null ? null : { app: wildcard }
   }
 
   async target(app: string): Promise<Target | null> {

@@ -25,6 +25,13 @@ describe('app spec checks', () => {
     expect(refusal(7000)).toBeNull()
   })
 
+  it('take host names and *. wildcards, nothing else', () => {
+    for (const ok of ['shop.example.com', '*.example.com', 'localhost']) expect(() => checkSpec(spec({ httpHosts: [ok] }), [], { isNew: true })).not.toThrow()
+    for (const bad of ['*foo.example.com', 'a.*.example.com', '*', '*.', 'shop_1.example.com']) {
+      expect(() => checkSpec(spec({ httpHosts: [bad] }), [], { isNew: true })).toThrow(`"${bad}" is not a host name`)
+    }
+  })
+
   it('refuse a TCP port or host another app has', () => {
     const other = { ...spec({ name: 'other', tcpPort: 7000, httpHosts: ['a.test'] }), zone: '', pin: '', partitionPolicy: '', createdAt: 1, seed: '', hlc: { wall: 1, logical: 0 }, writer: 'x', deleted: false } as unknown as AppSpec
     expect(() => checkSpec(spec({ tcpPort: 7000 }), [other], { isNew: true })).toThrow('TCP port 7000 is already taken by other')

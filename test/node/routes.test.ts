@@ -40,7 +40,10 @@ function cluster(kind: 'http' | 'tcp', links: FakeLinks, opts: { master?: string
   const mesh = {
     gossip: {
       apps: {
-        specs: new Map([['shop', { name: 'shop', deleted: false, httpHosts: ['shop.test'], tcpPort: 7000 }]]),
+        specs: new Map([
+          ['shop', { name: 'shop', deleted: false, httpHosts: ['shop.test', '*.shops.test'], tcpPort: 7000 }],
+          ['eu', { name: 'eu', deleted: false, httpHosts: ['*.eu.shops.test'], tcpPort: 0 }]
+        ]),
         placements: new Map([['shop', { master, replicas: [], epoch: 1 }]])
       },
       table: {
@@ -135,5 +138,12 @@ describe('cluster routes', () => {
     expect(cluster('http', new FakeLinks({}), { master: '3'.repeat(64) }).routes.currentTarget('shop')).toBeNull()
     expect(cluster('http', new FakeLinks({})).routes.resolve('shop.test')).toEqual({ app: 'shop' })
     expect(cluster('http', new FakeLinks({})).routes.resolve('other.test')).toBeNull()
+    // A `*.` name covers every name under it; the closest one wins, an exact name before any.
+    const r = cluster('http', new FakeLinks({})).routes
+    expect(r.resolve('a.shops.test')).toEqual({ app: 'shop' })
+    expect(r.resolve('x.y.shops.test')).toEqual({ app: 'shop' })
+    expect(r.resolve('de.eu.shops.test')).toEqual({ app: 'eu' })
+    expect(r.resolve('shops.test')).toBeNull()
+    expect(r.resolve('ashops.test')).toBeNull()
   })
 })
