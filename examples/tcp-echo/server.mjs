@@ -24,9 +24,13 @@ const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket)
 })
 server.listen(port, '127.0.0.1', () => console.log(`tcp-echo: listening on 127.0.0.1:${port} (${total} connections so far)`))
 
+let saved = total
 function save() {
+  // Only when it changed: every write is a change Shoal snapshots and replicates.
+  if (total === saved) return
   fs.writeFileSync(counterFile + '.tmp', String(total))
   fs.renameSync(counterFile + '.tmp', counterFile)
+  saved = total
 }
 setInterval(save, 1000).unref()
 process.on('SIGTERM', () => {

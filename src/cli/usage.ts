@@ -82,7 +82,7 @@ export const USAGE: Record<string, CommandUsage> = {
       replicas: { value: 'N', text: 'copies of the data, the master included (default 2)' },
       zone: { value: 'Z', text: 'the zone the master should be in' },
       pin: { value: 'NODE', text: 'keep the app on this node' },
-      health: { value: 'http:/PATH|tcp|none', text: 'how to tell the app is up (default: the process started)' },
+      health: { value: 'http:/PATH|tcp|none', text: 'how to tell the app is up: a 2xx from PATH, a connection to PORT, or none (default: tcp)' },
       env: { value: 'K=V', text: 'an environment variable for the app' },
       'partition-policy': { value: 'available|majority', text: "in a split: keep serving (available), or promote only with a majority in sight (default: the node's)" }
     }

@@ -1,6 +1,6 @@
 import { debuglog } from 'node:util'
 import type { AppSpec, Placement } from '../core/app-types.js'
-import { AppSupervisor, type StateEvent } from '../runtime/supervisor.js'
+import { AppSupervisor, START_TIMEOUT_MS, type StateEvent } from '../runtime/supervisor.js'
 import type { LogLine } from '../runtime/log-ring.js'
 import type { AppHostContext } from './app-host-context.js'
 import type { AppVolume } from './app-volume.js'
@@ -21,6 +21,8 @@ export type LocalRole = 'master' | 'replica' | 'none'
 
 /** A target that started an app for a move keeps it running this long waiting for epoch+1. */
 export const TAKEOVER_GRACE_MS = 15_000
+/** An app not healthy this long after it started is said to be so (in its trouble). */
+export const SLOW_START_MS = 5_000
 
 /** Where a takeover's time went: laying out the data, then starting the app until healthy. */
 export interface TakeoverTimes {
@@ -47,6 +49,8 @@ export class AppHost {
   private pendingTakeover: { epoch: number; until: number } | null = null
   /** Why the app's process last ended, for its trouble sentence. */
   private lastCrash = ''
+  /** Says the app is slow to become healthy, unless it becomes so first. */
+  private slowStart: NodeJS.Timeout | null = null
   /** Kept while this node is a replica; null when the node keeps no standbys. */
   private readonly standby: Standby | null
   private chain: Promise<void> = Promise.resolve()
@@ -180,7 +184,19 @@ export class AppHost {
 
   /** Keeps this node's published trouble for the app in step with its process. */
   private reportTrouble(e: StateEvent): void {
+    if (this.slowStart !== null) clearTimeout(this.slowStart)
+    this.slowStart = null
     switch (e.state) {
+      case 'starting': {
+        // A start that is not healthy soon says so (it is only restarted after START_TIMEOUT_MS).
+        const health = this.spec?.health || 'tcp'
+        this.slowStart = setTimeout(() => {
+          this.slowStart = null
+          this.ctx.runTrouble(this.app, `not healthy yet: its health check (${health}) has not passed for ${SLOW_START_MS / 1000} s; it is restarted if it has not after ${START_TIMEOUT_MS / 1000} s`)
+        }, SLOW_START_MS)
+        this.slowStart.unref()
+        break
+      }
       case 'crashed':
         this.lastCrash = e.reason ?? 'exited'
         this.ctx.runTrouble(this.app, `crashed: ${this.lastCrash}`)
@@ -337,6 +353,8 @@ export class AppHost {
 
   private async stopRunning(): Promise<void> {
     this.replication.stop()
+    if (this.slowStart !== null) clearTimeout(this.slowStart)
+    this.slowStart = null
     this.ctx.runTrouble(this.app, null)
     const sup = this.supervisor
     if (sup === null) return

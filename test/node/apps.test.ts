@@ -114,6 +114,9 @@ describe('apps on a three-node cluster of real processes', () => {
     const r = await request(ports.get('c')!, 'broken.test')
     expect(r.status).toBe(503)
     expect(r.headers['retry-after']).toMatch(/^\d+$/)
+    // And every node says why: it is not healthy yet.
+    const slow = await waitFor(async () => (await json(['apps', '--home', nodes[1]!.home, '--json'])).apps.find((x: { name: string }) => x.name === 'broken')?.troubles?.[0], 'the slow start to be reported', 15_000)
+    expect(slow.text).toBe('not healthy yet: its health check (http:/health) has not passed for 5 s; it is restarted if it has not after 30 s')
 
     for (const [args, message] of [
       [['app', 'add', 'Bad_Name', '--cmd', 'x'], /not a valid app name/],
