@@ -87,13 +87,10 @@ export class AppHandlers {
     throw new ShoalError('APP_PINNED', `${app} is pinned to ${pin}: to ${verb} it to ${to}, pin it there (shoal pin ${app} ${to}), or unpin it first (shoal unpin ${app})`)
   }
 
-  /** The ports of every live node (their TCP fronts must not land on them). */
-  private liveNodePorts(): NodePorts[] {
-    const { table } = this.ctx.mesh.gossip
+  /** The ports of every node known, down or not (it comes back with them; TCP fronts must not land on them). */
+  private knownNodePorts(): NodePorts[] {
     const out: NodePorts[] = []
-    for (const [id, m] of table.members) {
-      if (m.record !== null && table.status(id) === 'alive') out.push(m.record)
-    }
+    for (const m of this.ctx.mesh.gossip.table.members.values()) if (m.record !== null) out.push(m.record)
     return out
   }
 
@@ -126,7 +123,7 @@ export class AppHandlers {
       deleted: false
     }
     if (!['', 'available', 'majority'].includes(draft.partitionPolicy)) throw new ShoalError('BAD_SPEC', 'partition policy is available or majority')
-    checkSpec(draft, [...this.ctx.mesh.gossip.apps.specs.values()], { isNew: true, nodes: this.liveNodePorts() })
+    checkSpec(draft, [...this.ctx.mesh.gossip.apps.specs.values()], { isNew: true, nodes: this.knownNodePorts() })
     this.checkZone(draft.zone)
     const where = placeApp(draft, this.ctx.apps.candidates())
     if (p.data !== undefined && p.data !== null) draft.seed = await this.seed(draft.name, str(p.data, 'data'))

@@ -153,7 +153,8 @@ export class LocalApps {
       events: o.events,
       // A master whose address does not answer is reached through the mesh tunnel for a while.
       directFailed: (host, port) => this.tcpRoutes.directFailed(host, port),
-      trouble: (app, text) => this.troubles.set(app, 'tcp', text)
+      trouble: (app, text) => this.troubles.set(app, 'tcp', text),
+      ownPorts: () => ({ http: this.httpPort, data: this.dataPort })
     })
   }
 

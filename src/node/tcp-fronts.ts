@@ -23,6 +23,8 @@ export class TcpFronts {
       directFailed: (host: string, port: number) => void
       /** Why an app's TCP port cannot be listened on here; null once it can (or is not wanted). */
       trouble: (app: string, text: string | null) => void
+      /** This node's own HTTP and data ports, to name them when an app's port falls on one. */
+      ownPorts: () => { http: number; data: number }
     }
   ) {}
 
@@ -54,7 +56,7 @@ export class TcpFronts {
         (err: NodeJS.ErrnoException) => {
           this.fronts.delete(app)
           // Tried again on every sync; said once, and again only if the reason changes.
-          const why = `cannot listen on TCP port ${port} for ${app}: ${err.code === 'EADDRINUSE' ? 'another program (or this node’s own HTTP or data port) has it' : err.message}`
+          const why = `cannot listen on TCP port ${port} for ${app}: ${this.portHolder(port, err)}`
           if (this.failing.get(app) !== why) {
             this.failing.set(app, why)
             this.o.trouble(app, why)
@@ -65,6 +67,15 @@ export class TcpFronts {
       )
       if (ok) this.clearFailure(app)
     }
+  }
+
+  /** Who holds `port`, as far as this node can tell. */
+  private portHolder(port: number, err: NodeJS.ErrnoException): string {
+    if (err.code !== 'EADDRINUSE') return err.message
+    const own = this.o.ownPorts()
+    const mine = port === own.http ? 'HTTP' : port === own.data ? 'data' : null
+    if (mine !== null) return `it is this node's own ${mine} port (--port-offset ${this.o.portOffset} puts the app's port there): start this node with another --port-offset`
+    return 'another program has it'
   }
 
   private clearFailure(app: string): void {
