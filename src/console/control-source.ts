@@ -62,8 +62,8 @@ export class ControlSource implements ConsoleSource {
     return throwOnFailure(this.client.pin(app, node))
   }
 
-  unpin(app: string): Promise<void> {
-    return this.client.unpin(app)
+  async unpin(app: string): Promise<void> {
+    await this.client.unpin(app)
   }
 
   drill(app: string, mode: DrillMode): AsyncIterable<OperationEvent> {

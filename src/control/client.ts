@@ -75,8 +75,10 @@ export class ControlClient {
     return this.connection.stream('app.pin', { app, node }) as AsyncIterableIterator<OperationEvent>
   }
 
-  async unpin(app: string): Promise<void> {
-    await this.connection.call('app.unpin', { app })
+  /** Unpins `app`; says whether it was pinned. */
+  async unpin(app: string): Promise<{ wasPinned: boolean }> {
+    const r = (await this.connection.call('app.unpin', { app })) as { wasPinned?: unknown }
+    return { wasPinned: r?.wasPinned !== false }
   }
 
   /** Stashes on every alive node (the ones that did not answer are named in `unreachable`). */

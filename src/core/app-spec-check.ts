@@ -26,7 +26,7 @@ export function checkSpec(spec: NewSpec, existing: AppSpec[], opts: { isNew: boo
   const bad = (msg: string) => new ShoalError('BAD_SPEC', msg)
   if (!APP_NAME.test(spec.name)) throw bad(`"${spec.name}" is not a valid app name: use lower-case letters, digits and dashes, starting with a letter (at most 63)`)
   if (spec.cmd.trim() === '') throw bad('an app needs a command (--cmd)')
-  if (!Number.isInteger(spec.replicas) || spec.replicas < 1 || spec.replicas > 16) throw bad('--replicas counts the master: 1 to 16')
+  if (!Number.isInteger(spec.replicas) || spec.replicas < 1 || spec.replicas > 16) throw bad(`an app has 1 to 16 copies (the master counts), not ${spec.replicas}`)
   if (!Number.isInteger(spec.tcpPort) || spec.tcpPort < 0 || spec.tcpPort > 65535) throw bad('--tcp-port takes a port number')
   if (!HEALTH.test(spec.health) && spec.health !== '') throw bad(`--health takes http:/PATH, tcp or none, not "${spec.health}"`)
   for (const h of spec.httpHosts) if (!HOST_NAME.test(h)) throw bad(`"${h}" is not a host name (or *. and one, for every name under it)`)

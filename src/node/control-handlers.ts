@@ -120,8 +120,9 @@ export function controlHandlers(node: NodeView): Handlers {
     },
     async 'app.unpin'(p) {
       const app = name(p)
+      const wasPinned = node.apps.existing(app).pin !== ''
       node.apps.setPin(app, '')
-      return { ok: true }
+      return { ok: true, wasPinned }
     },
     async 'stash.list'() {
       return node.stashes.cluster()

@@ -60,6 +60,8 @@ describe('a pinned app', () => {
     expect(toGone.code).toBe(9)
     expect(toGone.stderr.trim()).toBe('shoal: c is not alive: pin counter to a live node')
     expect((await app()).pinned).toBe('b')
+    expect((await shoal(['unpin', 'counter', '--home', a!.home])).stdout.trim()).toBe('counter is no longer pinned')
+    expect((await shoal(['unpin', 'counter', '--home', a!.home])).stdout.trim()).toBe('counter was not pinned')
     // a and c each list the failover and the move back, whichever of them made them.
     for (const [name, seen] of Object.entries(seenOn)) {
       const kinds = seen.filter((e) => e.app === 'counter').map((e) => e.kind)

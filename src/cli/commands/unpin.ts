@@ -9,8 +9,8 @@ export async function run(argv: string[]): Promise<number> {
   if (positionals[0] === undefined) throw new ShoalError('BAD_ARGUMENT', 'shoal unpin needs an APP')
   const client = await ControlClient.connect(home(values))
   try {
-    await client.unpin(positionals[0])
-    console.log(`${positionals[0]} is no longer pinned`)
+    const r = await client.unpin(positionals[0])
+    console.log(!r.wasPinned ? `${positionals[0]} was not pinned` : `${positionals[0]} is no longer pinned`)
     return 0
   } finally {
     client.close()
