@@ -46,7 +46,7 @@ export async function run(argv: string[]): Promise<number> {
       'The demo cluster is up. Try, from another terminal:',
       ...cluster.nodes.map((n) => `  curl -H 'Host: ${APP_HOST}' http://127.0.0.1:${n.httpPort}/count      # through ${n.name}`),
       `  curl -H 'Host: ${APP_HOST}' -d hello http://127.0.0.1:${firstHttpPort}/records`,
-      `  ssh -p ${sshPort} demo@127.0.0.1                      # the console over SSH (keys from ~/.ssh/*.pub)`,
+      `  ssh -p ${sshPort} demo@127.0.0.1                      # ${sshNote()}`,
       `  node bin/shoal.js status --home ${first.home}`,
       ''
     ].join('\n')
@@ -59,7 +59,7 @@ export async function run(argv: string[]): Promise<number> {
       const notes = [
         `curl -H 'Host: ${APP_HOST}' http://127.0.0.1:${firstHttpPort}/count   (${cluster.nodes.slice(1).map((n) => n.httpPort).join(', ')}: the other nodes)`,
         `curl -H 'Host: ${APP_HOST}' -d hello http://127.0.0.1:${firstHttpPort}/records`,
-        `ssh -p ${sshPort} demo@127.0.0.1   (this console over SSH)`
+        `ssh -p ${sshPort} demo@127.0.0.1   (${sshNote()})`
       ]
       await runConsole(new ControlSource(client), { readOnly: false, signal: stop.signal, notes })
     }
@@ -74,13 +74,20 @@ export async function run(argv: string[]): Promise<number> {
   }
 }
 
+const KEY_FILES = ['id_ed25519.pub', 'id_ecdsa.pub', 'id_rsa.pub']
+
+function userKeys(): string[] {
+  return KEY_FILES.map((name) => join(homedir(), '.ssh', name)).filter((path) => existsSync(path)).map((path) => readFileSync(path, 'utf8').trim())
+}
+
+/** What the ssh hint adds: whose keys get in, or that none will. */
+function sshNote(): string {
+  return userKeys().length > 0 ? 'the console over SSH, for your keys in ~/.ssh' : 'refused: there is no key in ~/.ssh/*.pub to let in (make one with ssh-keygen, restart the demo)'
+}
+
 /** The first node serves the console over SSH to the keys in ~/.ssh (if any). */
 function sshArgs(home: string, port: number): string[] {
-  const keys: string[] = []
-  for (const name of ['id_ed25519.pub', 'id_ecdsa.pub', 'id_rsa.pub']) {
-    const path = join(homedir(), '.ssh', name)
-    if (existsSync(path)) keys.push(readFileSync(path, 'utf8').trim())
-  }
+  const keys = userKeys()
   const file = join(home, '..', 'authorized_keys')
   writeFileSync(file, keys.join('\n') + '\n', { mode: 0o600 })
   return ['--ssh-port', String(port), '--authorized-keys', file]
