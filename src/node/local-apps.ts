@@ -438,6 +438,8 @@ export class LocalApps {
     for (const name of new Set([...apps.specs.keys(), ...this.hosts.keys()])) {
       const spec = apps.specs.get(name)
       const gone = spec === undefined || spec.deleted
+      // A removed app's gate (anything held there is answered) and traffic figures go with it.
+      if (gone && this.traffic.has(name)) this.traffic.forget(name, new ShoalError('UNKNOWN_APP', `${name} was removed`))
       if (gone && !this.hosts.has(name)) continue
       const host = this.host(name)
       await host.reconcile()

@@ -43,6 +43,11 @@ export class AppTraffic {
     return out
   }
 
+  /** True when this app has a gate or figures here. */
+  has(app: string): boolean {
+    return this.gates.has(app) || this.counters.has(app)
+  }
+
   /** Forgets an app removed from the cluster. Its held entries are refused first. */
   forget(app: string, reason: Error): void {
     this.gates.get(app)?.refuseHeld(reason)
