@@ -72,7 +72,7 @@ export const USAGE: Record<string, CommandUsage> = {
     subcommands: ['app add', 'app rm', 'app scale']
   },
   'app add': {
-    synopsis: 'app add NAME --cmd CMD [--data DIR] [--http-host HOST]… [--tcp-port P] [--replicas N] [--zone Z] [--pin NODE] [--health http:/PATH|tcp|none] [--env K=V]…',
+    synopsis: 'app add NAME --cmd CMD [--data DIR] [--http-host HOST]… [--tcp-port P] [--replicas N] [--zone Z] [--pin NODE] [--health http:/PATH|tcp|none] [--env K=V]… [--partition-policy available|majority]',
     what: 'add an app from any node',
     flags: {
       cmd: { value: 'CMD', text: 'the command that runs the app (under /bin/sh -c, with PORT and SHOAL_DATA set)' },

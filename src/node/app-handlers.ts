@@ -125,6 +125,10 @@ export class AppHandlers {
     if (!['', 'available', 'majority'].includes(draft.partitionPolicy)) throw new ShoalError('BAD_SPEC', 'partition policy is available or majority')
     checkSpec(draft, [...this.ctx.mesh.gossip.apps.specs.values()], { isNew: true, nodes: this.knownNodePorts() })
     this.checkZone(draft.zone)
+    if (draft.pin !== '' && draft.zone !== '') {
+      const pinZone = this.ctx.mesh.gossip.table.get(draft.pin)?.record?.zone ?? ''
+      if (pinZone !== draft.zone) throw new ShoalError('BAD_SPEC', `--pin ${this.nameOf(draft.pin)} is in zone ${pinZone || '(none)'}, not ${draft.zone}: give one of --pin and --zone`)
+    }
     const where = placeApp(draft, this.ctx.apps.candidates())
     if (p.data !== undefined && p.data !== null) draft.seed = await this.seed(draft.name, str(p.data, 'data'))
     this.writeSpec(draft)

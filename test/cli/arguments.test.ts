@@ -1,3 +1,4 @@
+import dgram from 'node:dgram'
 import { describe, expect, it } from 'vitest'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -55,6 +56,19 @@ describe('the CLI with wrong or missing input', () => {
     const viaEnv = await shoal(['status'], { SHOAL_HOME: home })
     expect(viaEnv.stderr).toContain(home)
     rmSync(home, { recursive: true })
+  })
+
+  it('a bootstrap port already taken is one sentence naming the flag, exit 2', async () => {
+    const taken = dgram.createSocket('udp4')
+    await new Promise<void>((resolve) => taken.bind(0, '127.0.0.1', resolve))
+    const port = taken.address().port
+    try {
+      const r = await shoal(['bootstrap', '--host', '127.0.0.1', '--port', String(port)])
+      expect(r.code).toBe(2)
+      expect(r.stderr.trim()).toBe(`shoal: the bootstrap port 127.0.0.1:${port} is already in use by another program or node; choose another with --port P`)
+    } finally {
+      taken.close()
+    }
   })
 
   it('a port already taken (--http-port, --data-port) is one sentence naming the flag, exit 2', async () => {

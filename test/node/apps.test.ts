@@ -125,6 +125,7 @@ describe('apps on a three-node cluster of real processes', () => {
       [['app', 'add', 'dup', '--cmd', 'x', '--http-host', 'broken.test'], /already routed to broken/],
       [['app', 'scale', 'nothing', '2'], /no app called nothing/],
       [['app', 'scale', 'broken', '0'], /an app has 1 to 16 copies \(the master counts\), not 0/],
+      [['app', 'add', 'torn', '--cmd', 'x', '--pin', 'a', '--zone', 'zone-b'], /--pin a is in zone zone-a, not zone-b: give one of --pin and --zone/],
       [['app', 'add', 'far', '--cmd', 'x', '--zone', 'zone-x'], /no node is in zone zone-x \(zones: zone-a, zone-b, zone-c\)/],
       // b's port offset is 10: this TCP port would land on b's own HTTP port.
       [['app', 'add', 'clash', '--cmd', 'x', '--tcp-port', String(ports.get('b')! - 10)], new RegExp(`would be ${ports.get('b')} on b \\(its --port-offset is 10\\), which is b's HTTP port`)]

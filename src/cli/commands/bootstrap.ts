@@ -1,6 +1,7 @@
 import dgram from 'node:dgram'
 import DHT from 'hyperdht'
 import { ShoalError } from '../../core/errors.js'
+import { portError } from '../../node/port-error.js'
 import { parse, parsePort } from '../args.js'
 
 export const summary = 'run a private DHT bootstrap node (tests, demos, LANs without internet)'
@@ -11,7 +12,9 @@ export async function run(argv: string[]): Promise<number> {
   const port = parsePort(values.port, '--port', 49737)
   // Bind to the given address too: never listen on every interface by surprise.
   const node = DHT.bootstrapper(port === 0 ? await freeUdpPort(values.host) : port, values.host, { host: values.host })
-  await node.ready()
+  await node.ready().catch((err: NodeJS.ErrnoException) => {
+    throw portError(err, `the bootstrap port ${values.host}:${port}`, '--port P')
+  })
   const addr = node.address()
   console.log(`bootstrap node listening on ${addr.host}:${addr.port}`)
   console.log(`start nodes with: shoal up --bootstrap ${addr.host}:${addr.port} ...`)
