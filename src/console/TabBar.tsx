@@ -20,11 +20,14 @@ export function TabBar({ view, nodes, apps, readOnly, width }: TabBarProps) {
   const paint = usePaint()
   const line = new StyledLine(width, paint).add('Shoal', 'bold').add(' ')
   VIEWS.forEach((v, i) => (v === view ? line.add(`[${i + 1} ${LABEL[v]}]`, 'inverse') : line.add(` ${i + 1} ${LABEL[v]} `)))
+  // A node that left on purpose is not down: it is counted apart.
+  const left = nodes.filter((n) => n.status === 'left').length
   const alive = nodes.filter((n) => n.status === 'alive').length
-  const down = nodes.length - alive
+  const down = nodes.length - left - alive
   const busy = apps.filter((a) => a.state !== 'running').length
-  line.add(`  ${alive}/${nodes.length} nodes alive`)
+  line.add(`  ${alive}/${nodes.length - left} nodes alive`)
   if (down) line.add(' (').add(`${down} down`, 'red').add(')')
+  if (left) line.add(`, ${left} left`)
   line.add(` · ${apps.length} apps${busy ? ` (${busy} busy)` : ''}`)
   if (readOnly) line.add('  ').add('READ-ONLY', 'yellow')
   return <Lines lines={[line.toString()]} width={width} />

@@ -32,6 +32,9 @@ describe('console frames', () => {
     c.fake.setNodeStatus('node-3', 'suspect')
     await c.waitFor((f) => /node-3\s+c\s+suspect/.test(f))
     expect(c.frame()).toContain('4/5 nodes alive (1 down)')
+    // One that left on purpose is not down.
+    c.fake.setNodeStatus('node-4', 'left')
+    await c.waitFor('3/4 nodes alive (1 down), 1 left')
     await c.press('3')
     const f = await c.waitFor('node-3 is suspect')
     expect(f).toMatch(/\d\d:\d\d:\d\d\s+suspect\s+node-3 is suspect/)
