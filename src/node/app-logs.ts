@@ -1,7 +1,11 @@
+import type { NodeId } from '../core/types.js'
+import type { Mesh } from '../mesh/mesh.js'
 import type { PeerRpc } from '../mesh/peer-rpc.js'
 import type { LogLine } from '../runtime/log-ring.js'
 import type { AppHost } from './app-host.js'
 
+/** `shoal logs` on another node waits this long for a session with the app's master. */
+const LOGS_RPC_WAIT_MS = 2000
 /** How often a follower looks for a new supervisor (the app restarted here). */
 const FOLLOW_CHECK_MS = 200
 
@@ -79,3 +83,28 @@ export function logRequest(p: Record<string, unknown>, app: string): LogRequest 
   return { app, lines: Number.isFinite(lines) && lines >= 0 ? Math.min(Math.floor(lines), 10_000) : 100, follow: p.follow === true }
 }
 
+
+/** What appLogs needs from its node. */
+export interface AppLogsSource {
+  self: NodeId
+  mesh: Mesh
+  host(app: string): AppHost | undefined
+  /** A call path to `peer` over its own session, waiting up to `waitMs` for one. */
+  towards(peer: NodeId, hops: number, waitMs: number): Promise<PeerRpc | null>
+}
+
+/**
+ * An app's captured output, from its master: this node's own when it is the master (or there is
+ * none), else asked of the master over the mesh; what this node kept, said so, when the master
+ * cannot be reached.
+ */
+export async function appLogs(src: AppLogsSource, req: LogRequest, emit: (l: LogLine) => void, signal: AbortSignal): Promise<void> {
+  const master = src.mesh.gossip.apps.placements.get(req.app)?.master ?? ''
+  const here = () => src.host(req.app)
+  if (master === '' || master === src.self) return localLogs(here, req, emit, signal)
+  const rpc = await src.towards(master, 1, LOGS_RPC_WAIT_MS)
+  if (await masterLogs(rpc, req, emit, signal).catch(() => false)) return
+  const name = src.mesh.gossip.table.get(master)?.record?.name ?? master.slice(0, 8)
+  emit({ ts: Date.now(), stream: 'shoal', line: `cannot reach ${name}, the master: showing the output this node kept` })
+  return localLogs(here, req, emit, signal)
+}

@@ -6,7 +6,7 @@ import type Protomux from 'protomux'
 import { ShoalError } from '../core/errors.js'
 import { placementCandidates, type PlacementCandidate } from '../core/placement.js'
 import { snapshotRefusal } from '../core/snapshot-acceptance.js'
-import type { HeadRef, NodeId } from '../core/types.js'
+import type { NodeId } from '../core/types.js'
 import type { ClusterEvent } from '../control/types.js'
 import type { Mesh } from '../mesh/mesh.js'
 import type { TunnelStream } from '../mesh/tunnel-stream.js'
@@ -14,7 +14,7 @@ import { HttpFront } from '../proxy/http-front.js'
 import { AppTraffic } from '../proxy/traffic.js'
 import { ChunkStore } from '../volume/chunk-store.js'
 import { AppHost } from './app-host.js'
-import { AppVolume } from './app-volume.js'
+import type { AppVolume } from './app-volume.js'
 import { ReplicationHub } from './replication-hub.js'
 import { DataSessions } from './data-sessions.js'
 import { portError } from './port-error.js'
@@ -22,12 +22,15 @@ import type { KeyPair } from 'hyperdht'
 import type { PeerRpc, RpcHandler } from '../mesh/peer-rpc.js'
 import type { OperationEvent } from '../control/types.js'
 import { moveApp, type MoveResult } from './migration.js'
+import { checkMove } from './move-check.js'
 import { FrontLinks } from '../mesh/front-links.js'
 import { AppTroubles } from './app-troubles.js'
-import { claimAppDir } from './volume-identity.js'
+import { AppVolumes } from './app-volumes.js'
+import { pushSeeds } from './seed-push.js'
 import type { LogLine } from '../runtime/log-ring.js'
-import { localLogs, logRequest, masterLogs, type LogRequest } from './app-logs.js'
-import { PIN_RETRY_MS, pinReturnDue } from '../core/pin-return.js'
+import { appLogs, type LogRequest } from './app-logs.js'
+import { appRpcHandlers } from './app-rpc.js'
+import { PinKeeper } from './pin-keeper.js'
 import { ClusterRoutes } from './routes.js'
 import { TcpFronts } from './tcp-fronts.js'
 import { pruneVolumes } from './volume-retention.js'
@@ -41,8 +44,6 @@ export const RECONCILE_DELAY_MS = 20
 export const PRUNE_INTERVAL_MS = 60_000
 /** Every app also reconciles this often, whatever happened. */
 export const RECONCILE_EVERY_MS = 1000
-/** `shoal logs` on another node waits this long for a session with the app's master. */
-const LOGS_RPC_WAIT_MS = 2000
 
 export interface LocalAppsOptions {
   home: string
@@ -76,23 +77,14 @@ export class LocalApps {
   readonly chunks: ChunkStore
   readonly hub: ReplicationHub
   readonly traffic = new AppTraffic()
-  /** When each member was last seen to become alive (see returnToPins). */
-  private readonly aliveSince = new Map<NodeId, number>()
-  private readonly startedAt = Date.now()
-  /** When a move of each pinned app back to its node last failed here. */
-  private readonly pinTries = new Map<string, number>()
-  /** Moves back to a pin under way, so close() can wait for them. */
-  private readonly returning = new Set<Promise<void>>()
-  /** The spec (its createdAt) each cached volume's folder belongs to. */
-  private readonly volumeOwner = new Map<string, number>()
-  /** Folders being claimed for a new app (see claimDir), so it happens once. */
-  private readonly claims = new Map<string, Promise<void>>()
+  /** Moves pinned apps this node masters back to their node. */
+  private readonly pins: PinKeeper
   /** What keeps apps from running here, published for `shoal apps` on every node. */
   private readonly troubles: AppTroubles
   readonly hosts = new Map<string, AppHost>()
   http: HttpFront | null = null
   private data: DataSessions | null = null
-  private readonly volumes = new Map<string, AppVolume>()
+  private readonly volumes: AppVolumes
   private readonly tcpFronts: TcpFronts
   private readonly peers: PeerSessions
   /** Apps with an operation (move, promote, drill) running on this node. */
@@ -113,7 +105,15 @@ export class LocalApps {
   constructor(private readonly o: LocalAppsOptions) {
     this.frontLinks = new FrontLinks({ self: o.self, onStream: (name, stream) => this.acceptTunnel(name, stream) })
     this.troubles = new AppTroubles(o.mesh)
+    this.pins = new PinKeeper({ self: o.self, mesh: o.mesh, busy: (app) => this.busy.has(app), move: (app, to) => this.move(app, to, () => {}), events: o.events })
     this.chunks = new ChunkStore(join(o.home, 'chunks'))
+    this.volumes = new AppVolumes({
+      home: o.home,
+      chunks: this.chunks,
+      self: o.self,
+      mesh: o.mesh,
+      setAside: (app, movedTo) => o.events({ at: Date.now(), kind: 'app', app, message: `${app}: the data of an earlier app called ${app} on this node was set aside in ${movedTo}` })
+    })
     this.hub = new ReplicationHub({
       self: o.self,
       volume: async (app) => {
@@ -181,7 +181,6 @@ export class LocalApps {
     for (const ev of ['spec', 'placement', 'change', 'record']) mesh.on(ev, () => this.schedule())
     // A dead peer's session may take many seconds to time out: fail the requests tunnelled to it now.
     mesh.on('change', (e: { id: NodeId; to: string }) => e.to === 'dead' && this.peers.closeTunnel(e.id))
-    mesh.on('change', (e: { id: NodeId; to: string }) => (e.to === 'alive' ? this.aliveSince.set(e.id, Date.now()) : this.aliveSince.delete(e.id)))
     this.ticker = setInterval(() => this.schedule(), RECONCILE_EVERY_MS)
     this.ticker.unref()
     this.pruner = setInterval(() => {
@@ -216,16 +215,8 @@ export class LocalApps {
    * master, else forwarded to the master, whose progress events stream back.
    */
   async move(app: string, target: NodeId, emit: (e: OperationEvent) => void, opts: { requireReplica?: boolean; hops?: number } = {}): Promise<MoveResult> {
-    const { apps, table } = this.o.mesh.gossip
-    const spec = apps.specs.get(app)
-    const pl = apps.placements.get(app)
-    if (spec === undefined || spec.deleted || pl === undefined) throw new ShoalError('UNKNOWN_APP', `no app called ${app}`)
-    const targetStatus = table.status(target)
-    if (targetStatus !== 'alive') throw new ShoalError('UNKNOWN_NODE', `${table.get(target)?.record?.name ?? target.slice(0, 8)} is not alive`)
-    if (opts.requireReplica && !pl.replicas.includes(target) && pl.master !== target) {
-      throw new ShoalError('NOT_A_REPLICA', `${table.get(target)?.record?.name} is not a replica of ${app}: use shoal move to bring the app there`)
-    }
-    const name = (id: NodeId) => table.get(id)?.record?.name ?? id.slice(0, 8)
+    const pl = checkMove(this.o.mesh, app, target, opts.requireReplica ?? false)
+    const name = (id: NodeId) => this.o.mesh.gossip.table.get(id)?.record?.name ?? id.slice(0, 8)
     if (pl.master === target) return { ok: true, app, from: name(target), to: name(target), epoch: pl.epoch, pauseMs: 0, finalDeltaBytes: 0 }
     if (pl.master !== this.o.self) {
       const rpc = await this.peers.towards(pl.master, opts.hops ?? 0)
@@ -279,81 +270,18 @@ export class LocalApps {
   }
 
   private rpcHandlers(): Record<string, RpcHandler> {
-    return {
-      ...this.extraRpc,
-      'app.move': async (p, emit) => {
-        if (typeof p.app !== 'string' || typeof p.target !== 'string') throw new ShoalError('BAD_ARGUMENT', 'app.move needs app and target')
-        return this.move(p.app, p.target, (e) => emit(e), { hops: typeof p.hops === 'number' ? p.hops : 1, requireReplica: p.requireReplica === true })
-      },
-      // Only this node's own output: a node asks the master directly, never through another.
-      'app.logs': async (p, emit, signal) => {
-        if (typeof p.app !== 'string') throw new ShoalError('BAD_ARGUMENT', 'app.logs needs app')
-        const app = p.app
-        await localLogs(() => this.hosts.get(app), logRequest(p, app), emit, signal)
-        return { ok: true }
-      },
-      'app.takeover': async (p) => {
-        if (typeof p.app !== 'string' || typeof p.snapshot !== 'string' || typeof p.epoch !== 'number') {
-          throw new ShoalError('BAD_ARGUMENT', 'app.takeover needs app, snapshot and epoch')
-        }
-        return { ok: true, ...(await this.host(p.app).takeover(p.snapshot, p.epoch)) }
-      },
-      'app.stage': async (p) => {
-        if (typeof p.app !== 'string' || typeof p.snapshot !== 'string') throw new ShoalError('BAD_ARGUMENT', 'app.stage needs app and snapshot')
-        await this.host(p.app).stage(p.snapshot)
-        return { ok: true }
-      }
-    }
+    return { ...this.extraRpc, ...appRpcHandlers(this) }
   }
 
-  async volume(app: string): Promise<AppVolume> {
+  /** The volume of `app` (of the app that has that name now), open. */
+  volume(app: string): Promise<AppVolume> {
     const spec = this.o.mesh.gossip.apps.specs.get(app)
-    const createdAt = spec === undefined || spec.deleted ? null : spec.createdAt
-    let v = this.volumes.get(app)
-    let fresh = false
-    // Open (and cached) for an earlier app of that name: this one starts with a folder of its own.
-    if (v !== undefined && createdAt !== null && this.volumeOwner.get(app) !== createdAt) v = undefined
-    if (v === undefined) {
-      const claiming = createdAt === null ? null : (this.claims.get(app) ?? this.claimDir(app, createdAt))
-      if (claiming !== null) {
-        this.claims.set(app, claiming)
-        await claiming.finally(() => this.claims.delete(app))
-      }
-      v = this.volumes.get(app)
-      if (v === undefined || (createdAt !== null && this.volumeOwner.get(app) !== createdAt)) {
-        this.volumes.set(app, (v = new AppVolume(this.o.home, app, this.chunks, this.o.self)))
-        if (createdAt !== null) this.volumeOwner.set(app, createdAt)
-        fresh = true
-      }
-    }
-    await v.open()
-    // This node's record names the snapshot it holds of this app, not of an earlier one.
-    if (fresh && createdAt !== null) this.publishHead(app)
-    return v
+    return this.volumes.open(app, spec === undefined || spec.deleted ? null : spec.createdAt)
   }
 
-  /** Sets aside the folder an earlier app of the same name left on this node (see claimAppDir). */
-  private async claimDir(app: string, createdAt: number): Promise<void> {
-    const moved = await claimAppDir(join(this.o.home, 'apps', app), createdAt)
-    if (moved === null) return
-    this.volumes.delete(app)
-    this.o.events({ at: Date.now(), kind: 'app', app, message: `${app}: the data of an earlier app called ${app} on this node was set aside in ${moved}` })
-  }
-
-  /**
-   * An app's captured output, from its master: this node's own when it is the master (or there
-   * is none), else asked of the master over the mesh; what this node kept, said so, when the
-   * master cannot be reached.
-   */
-  async logs(req: LogRequest, emit: (l: LogLine) => void, signal: AbortSignal): Promise<void> {
-    const master = this.o.mesh.gossip.apps.placements.get(req.app)?.master ?? ''
-    const here = () => this.hosts.get(req.app)
-    if (master === '' || master === this.o.self) return localLogs(here, req, emit, signal)
-    const rpc = await this.peers.towards(master, 1, LOGS_RPC_WAIT_MS)
-    if (await masterLogs(rpc, req, emit, signal).catch(() => false)) return
-    const name = this.o.mesh.gossip.table.get(master)?.record?.name ?? master.slice(0, 8)
-    emit({ ts: Date.now(), stream: 'shoal', line: `cannot reach ${name}, the master: showing the output this node kept` })
-    return localLogs(here, req, emit, signal)
+  /** An app's captured output, from its master (see appLogs). */
+  logs(req: LogRequest, emit: (l: LogLine) => void, signal: AbortSignal): Promise<void> {
+    return appLogs({ self: this.o.self, mesh: this.o.mesh, host: (app) => this.hosts.get(app), towards: (peer, hops, waitMs) => this.peers.towards(peer, hops, waitMs) }, req, emit, signal)
   }
 
   /** Placement candidates: every live node with its load and how many apps it already has. */
@@ -387,13 +315,7 @@ export class LocalApps {
 
   /** Publishes this node's newest snapshot of `app` in its gossiped record. */
   publishHead(app: string): void {
-    const head: HeadRef | null = this.volumes.get(app)?.headRef() ?? null
-    const mesh = this.o.mesh
-    const heads = { ...mesh.record.heads }
-    if (head === null) delete heads[app]
-    else if (heads[app]?.id === head.id) return
-    else heads[app] = head
-    mesh.updateSelf({ heads })
+    this.volumes.publishHead(app)
   }
 
   /** Per-app load for the node record. */
@@ -423,7 +345,7 @@ export class LocalApps {
     if (this.ticker !== null) clearInterval(this.ticker)
     if (this.pruner !== null) clearInterval(this.pruner)
     await this.passing
-    await Promise.allSettled([...this.returning])
+    await this.pins.settle()
     await Promise.all([...this.hosts.values()].map((h) => h.close()))
     this.peers.close()
     this.frontLinks.close()
@@ -448,52 +370,12 @@ export class LocalApps {
       if (gone) {
         await host.close()
         this.hosts.delete(name)
-        this.volumes.delete(name)
-        this.volumeOwner.delete(name)
+        this.volumes.forget(name)
       }
     }
-    this.pushSeeds()
-    this.returnToPins()
+    pushSeeds(this.o.self, this.o.mesh, this.volumes, this.hub)
+    this.pins.check()
     await this.tcpFronts.sync()
-  }
-
-  /**
-   * Apps this node masters that are pinned elsewhere (they failed over, or a drill moved them)
-   * go back to their pinned node once it has been alive a while (core/pin-return.ts).
-   */
-  private returnToPins(): void {
-    const { apps, table } = this.o.mesh.gossip
-    const now = Date.now()
-    for (const spec of apps.specs.values()) {
-      const pl = apps.placements.get(spec.name)
-      if (spec.deleted || pl === undefined) continue
-      const pinAlive = spec.pin !== '' && table.status(spec.pin) === 'alive'
-      const due = pinReturnDue({
-        self: this.o.self,
-        pin: spec.pin,
-        master: pl.master,
-        state: pl.state,
-        pinAliveSince: pinAlive ? (this.aliveSince.get(spec.pin) ?? this.startedAt) : null,
-        busy: this.busy.has(spec.name),
-        lastTryAt: this.pinTries.get(spec.name) ?? 0,
-        now
-      })
-      if (!due) continue
-      const to = table.get(spec.pin)?.record?.name ?? spec.pin.slice(0, 8)
-      this.o.events({ at: now, kind: 'move', app: spec.name, message: `${spec.name} goes back to ${to}, where it is pinned` })
-      // The move marks the app busy at once, so the next pass does not start another; only a
-      // failed one waits PIN_RETRY_MS before the next try.
-      const failed = (why: string) => {
-        this.pinTries.set(spec.name, Date.now())
-        this.o.events({ at: Date.now(), kind: 'error', app: spec.name, message: `${spec.name} could not go back to ${to}: ${why}; trying again in ${PIN_RETRY_MS / 1000} s` })
-      }
-      const going = this.move(spec.name, spec.pin, () => {}).then(
-        (r) => (r.ok ? void this.pinTries.delete(spec.name) : failed(r.error ?? 'the move failed')),
-        (err: Error) => failed(err.message)
-      )
-      this.returning.add(going)
-      void going.finally(() => this.returning.delete(going))
-    }
   }
 
   /** Retention and chunk collection over every volume on disk (see volume-retention.ts). */
@@ -502,23 +384,9 @@ export class LocalApps {
     this.pruning = true
     try {
       for (const name of await readdir(join(this.o.home, 'apps')).catch(() => [] as string[])) await this.volume(name)
-      return await pruneVolumes(this.volumes, this.chunks, this.o.mesh)
+      return await pruneVolumes(this.volumes.all(), this.chunks, this.o.mesh)
     } finally {
       this.pruning = false
-    }
-  }
-
-  /** Sends an app's seed (from `app add --data` on this node) to its master until it holds one. */
-  private pushSeeds(): void {
-    const { apps, table } = this.o.mesh.gossip
-    for (const spec of apps.specs.values()) {
-      const pl = apps.placements.get(spec.name)
-      if (spec.deleted || spec.seed === '' || pl === undefined || pl.master === this.o.self) continue
-      const vol = this.volumes.get(spec.name)
-      if (vol === undefined || !vol.store.has(spec.seed)) continue
-      const masterHead = table.get(pl.master)?.record?.heads[spec.name]?.id ?? null
-      if (masterHead !== null) continue
-      this.hub.push(pl.master, spec.name, vol, null).catch((err) => debug('seeding %s: %s', spec.name, err))
     }
   }
 
