@@ -5,15 +5,15 @@
  * src/node/drill.ts for a drill), ending with the same `result`. Used by the console tests, the
  * benchmark and the offline demo.
  */
-import type { AppStatus, ClusterEvent, NodeStatus, OperationEvent, StatusResult } from '../control/types.js'
+import type { ClusterEvent, NodeStatus, OperationEvent, StatusResult } from '../control/types.js'
 import { ShoalError } from '../core/errors.js'
 import type { ConsoleAppStatus, ConsoleSource, DrillMode, SnapshotInfo } from './source.js'
+import { appName, clamp, hexId, seeded, type FakeApp, type FakeNode } from './fake-world.js'
 
 const STEP_MS = 250
 const SNAPSHOT_EVERY_MS = 60_000
 const SNAPSHOTS_KEPT = 12
 const LOG_LINES_KEPT = 200
-const APP_WORDS = ['web', 'api', 'db', 'cache', 'queue', 'auth', 'search', 'mail', 'billing', 'metrics', 'chat', 'files']
 
 export interface FakeClusterOptions {
   nodes?: number
@@ -26,29 +26,6 @@ export interface FakeClusterOptions {
   stepMs?: number
   /** Wall clock; tests may pass a fixed one. */
   now?: () => number
-}
-
-interface FakeNode {
-  id: string
-  name: string
-  zone: string
-  status: NodeStatus['status']
-  cpu: number
-  mem: number
-  rttMs: number
-}
-
-interface FakeApp {
-  name: string
-  state: AppStatus['state']
-  epoch: number
-  master: string
-  replicas: string[]
-  pinned: string | null
-  rps: number
-  snapshots: SnapshotInfo[]
-  logs: string[]
-  seq: number
 }
 
 export class FakeCluster implements ConsoleSource {
@@ -383,30 +360,5 @@ export class FakeCluster implements ConsoleSource {
     const n = this.findNode(name)
     if (!n) throw new ShoalError('UNKNOWN_NODE', `no node named ${name}`)
     return n
-  }
-}
-
-function appName(i: number, count: number): string {
-  const word = APP_WORDS[i % APP_WORDS.length]!
-  return count <= APP_WORDS.length ? word : `${word}-${Math.floor(i / APP_WORDS.length) + 1}`
-}
-
-function hexId(i: number): string {
-  return ((i + 1) * 2654435761 >>> 0).toString(16).padStart(8, '0') + (i * 40503 >>> 0).toString(16).padStart(8, '0')
-}
-
-function clamp(v: number, lo: number, hi: number): number {
-  return Math.min(hi, Math.max(lo, v))
-}
-
-/** mulberry32: small, fast, good enough for a wandering load. */
-function seeded(seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
   }
 }
