@@ -2,6 +2,7 @@ import { access, mkdir } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import type { AppSpec } from '../core/app-types.js'
 import { checkSpec, type NodePorts } from '../core/app-spec-check.js'
+import { requireAlive } from './move-check.js'
 import { ShoalError } from '../core/errors.js'
 import { observeHlc, tickHlc, type Hlc } from '../core/hlc.js'
 import { placeApp } from '../core/placement.js'
@@ -59,20 +60,25 @@ export class AppHandlers {
     return full
   }
 
-  /** Throws UNKNOWN_NODE, ending with `advice`, unless `id` is this node or a live member. */
+  /** Throws UNKNOWN_NODE, ending with `advice`, unless `id` is a live member. */
   requireAlive(id: NodeId, advice: string): void {
-    if (id === this.ctx.self || this.ctx.mesh.gossip.table.status(id) === 'alive') return
-    throw new ShoalError('UNKNOWN_NODE', `${this.nameOf(id)} is not alive: ${advice}`)
+    requireAlive(this.ctx.mesh, id, advice)
   }
 
-  /** A zone no node has is most likely a typo: refused, naming the zones there are. */
-  private checkZone(zone: string): void {
+  /**
+   * A zone no node has is most likely a typo, and a pin to a node of another zone contradicts it:
+   * both refused, naming what there is.
+   */
+  private checkZone(zone: string, pin: NodeId | ''): void {
     if (zone === '') return
     const zones = new Set<string>()
     for (const m of this.ctx.mesh.gossip.table.members.values()) if (m.record !== null && m.record.zone !== '') zones.add(m.record.zone)
-    if (zones.has(zone)) return
-    const known = zones.size === 0 ? 'no node has a zone (shoal up --zone Z)' : `zones: ${[...zones].sort().join(', ')}`
-    throw new ShoalError('BAD_SPEC', `no node is in zone ${zone} (${known})`)
+    if (!zones.has(zone)) {
+      const known = zones.size === 0 ? 'no node has a zone (shoal up --zone Z)' : `zones: ${[...zones].sort().join(', ')}`
+      throw new ShoalError('BAD_SPEC', `no node is in zone ${zone} (${known})`)
+    }
+    const pinZone = pin === '' ? zone : (this.ctx.mesh.gossip.table.get(pin)?.record?.zone ?? '')
+    if (pinZone !== zone) throw new ShoalError('BAD_SPEC', `--pin ${this.nameOf(pin)} is in zone ${pinZone || '(none)'}, not ${zone}: give one of --pin and --zone`)
   }
 
   /**
@@ -124,11 +130,7 @@ export class AppHandlers {
     }
     if (!['', 'available', 'majority'].includes(draft.partitionPolicy)) throw new ShoalError('BAD_SPEC', 'partition policy is available or majority')
     checkSpec(draft, [...this.ctx.mesh.gossip.apps.specs.values()], { isNew: true, nodes: this.knownNodePorts() })
-    this.checkZone(draft.zone)
-    if (draft.pin !== '' && draft.zone !== '') {
-      const pinZone = this.ctx.mesh.gossip.table.get(draft.pin)?.record?.zone ?? ''
-      if (pinZone !== draft.zone) throw new ShoalError('BAD_SPEC', `--pin ${this.nameOf(draft.pin)} is in zone ${pinZone || '(none)'}, not ${draft.zone}: give one of --pin and --zone`)
-    }
+    this.checkZone(draft.zone, draft.pin)
     const where = placeApp(draft, this.ctx.apps.candidates())
     if (p.data !== undefined && p.data !== null) draft.seed = await this.seed(draft.name, str(p.data, 'data'))
     this.writeSpec(draft)

@@ -13,9 +13,17 @@ export function checkMove(mesh: Mesh, app: string, target: NodeId, requireReplic
   const spec = apps.specs.get(app)
   const pl = apps.placements.get(app)
   if (spec === undefined || spec.deleted || pl === undefined) throw new ShoalError('UNKNOWN_APP', `no app called ${app}`)
-  if (table.status(target) !== 'alive') throw new ShoalError('UNKNOWN_NODE', `${table.get(target)?.record?.name ?? target.slice(0, 8)} is not alive`)
+  requireAlive(mesh, target)
   if (requireReplica && !pl.replicas.includes(target) && pl.master !== target) {
     throw new ShoalError('NOT_A_REPLICA', `${table.get(target)?.record?.name} is not a replica of ${app}: use shoal move to bring the app there`)
   }
   return pl
+}
+
+/** Throws UNKNOWN_NODE (`advice` after the reason) unless `id` is a live member (this node is). */
+export function requireAlive(mesh: Mesh, id: NodeId, advice?: string): void {
+  const { table } = mesh.gossip
+  if (id === mesh.id || table.status(id) === 'alive') return
+  const name = table.get(id)?.record?.name ?? id.slice(0, 8)
+  throw new ShoalError('UNKNOWN_NODE', `${name} is not alive${advice === undefined ? '' : `: ${advice}`}`)
 }
