@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { onTestFinished } from 'vitest'
 import { ControlClient } from '../../src/control/client.js'
 import type { ClusterEvent, StatusResult } from '../../src/control/types.js'
 import { privateBootstrap } from './testnet.js'
@@ -118,4 +119,11 @@ export async function startCluster(opts: { key?: string } = {}) {
   }
 
   return { root, key, boot, nodes, start, client, status, waitAlive, recordEvents, close }
+}
+
+/** startCluster, closed when the test ends, whether it passed or not. */
+export async function clusterForTest(opts: { key?: string } = {}): Promise<Awaited<ReturnType<typeof startCluster>>> {
+  const cluster = await startCluster(opts)
+  onTestFinished(() => cluster.close())
+  return cluster
 }

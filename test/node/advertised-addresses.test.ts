@@ -1,21 +1,15 @@
-import { afterEach, describe, expect, it, onTestFinished } from 'vitest'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import net from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { FrontLinks } from '../../src/mesh/front-links.js'
 import { advertisedAddresses } from '../../src/node/advertised-addresses.js'
 import { HttpFront } from '../../src/proxy/http-front.js'
 import { startBackend } from '../proxy/helpers.js'
-import { shoal, startCluster } from '../helpers/processes.js'
+import { clusterForTest, shoal } from '../helpers/processes.js'
 import { request } from '../helpers/http.js'
 import { waitFor } from '../helpers/wait.js'
 
 const COUNTER = fileURLToPath(new URL('../../examples/http-counter/server.mjs', import.meta.url))
-
-let cluster: Awaited<ReturnType<typeof startCluster>> | null = null
-afterEach(async () => {
-  await cluster?.close()
-  cluster = null
-})
 
 /** A port free on every one of `hosts` (loopback addresses), so two nodes can bind it each on their own. */
 async function portFreeOn(hosts: string[]): Promise<number> {
@@ -77,7 +71,7 @@ describe('advertised addresses', () => {
       decoyLinks.close()
       await decoy.close()
     })
-    cluster = await startCluster()
+    const cluster = await clusterForTest()
     const alpha = cluster.start('alpha', ['--http-port', String(port), '--advertise', '127.0.0.2,127.0.0.1'])
     const beta = cluster.start('beta', ['--port-offset', '10'])
     const gamma = cluster.start('gamma', ['--port-offset', '20'])
@@ -95,7 +89,7 @@ describe('advertised addresses', () => {
         expect(JSON.parse(r.body).node).toBe('alpha')
       }
     }
-    await waitFor(async () => (await cluster!.status(alpha)).frontLinks?.in === 2, 'beta and gamma to hold a front link to alpha')
+    await waitFor(async () => (await cluster.status(alpha)).frontLinks?.in === 2, 'beta and gamma to hold a front link to alpha')
     for (const n of [beta, gamma]) expect((await cluster.status(n)).frontLinks).toEqual({ out: 1, in: 0 })
     for (const via of ['beta', 'gamma']) expect(JSON.parse((await request(ports.get(via)!, 'counter.test', { path: '/count' })).body).node).toBe('alpha')
     expect(decoyApp.seen).toHaveLength(0)

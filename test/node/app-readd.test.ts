@@ -1,20 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { COUNTER_APP as COUNTER, shoal, shoalJson as json, startCluster } from '../helpers/processes.js'
+import { clusterForTest, COUNTER_APP as COUNTER, shoal, shoalJson as json } from '../helpers/processes.js'
 import { request } from '../helpers/http.js'
 import { waitFor, waitForReplicated } from '../helpers/wait.js'
 
-let cluster: Awaited<ReturnType<typeof startCluster>> | null = null
-afterEach(async () => {
-  await cluster?.close()
-  cluster = null
-})
-
 describe('an app removed, then added again under the same name', () => {
   it('starts from nothing, stashes nothing, and the earlier app’s data stays whole beside it', async () => {
-    cluster = await startCluster()
-    const nodes = ['a', 'b', 'c'].map((n, i) => cluster!.start(n, ['--port-offset', String(i * 10)]))
+    const cluster = await clusterForTest()
+    const nodes = ['a', 'b', 'c'].map((n, i) => cluster.start(n, ['--port-offset', String(i * 10)]))
     for (const n of nodes) await cluster.waitAlive(n, ['a', 'b', 'c'])
     const ports = new Map((await cluster.status(nodes[0]!)).nodes.map((n) => [n.name, n.httpPort]))
     const add = () => json(['app', 'add', 'counter', '--home', nodes[0]!.home, '--json', '--cmd', `node ${COUNTER}`, '--http-host', 'counter.test', '--health', 'http:/health', '--replicas', '3'])

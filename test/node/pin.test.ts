@@ -1,18 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest'
-import { COUNTER_APP as COUNTER, shoal, shoalJson as json, startCluster } from '../helpers/processes.js'
+import { describe, expect, it } from 'vitest'
+import { clusterForTest, COUNTER_APP as COUNTER, shoal, shoalJson as json } from '../helpers/processes.js'
 import { request } from '../helpers/http.js'
 import { waitFor } from '../helpers/wait.js'
 
-let cluster: Awaited<ReturnType<typeof startCluster>> | null = null
-afterEach(async () => {
-  await cluster?.close()
-  cluster = null
-})
-
 describe('a pinned app', () => {
   it('is not moved away by an operator, and goes back to its node when that node returns', async () => {
-    cluster = await startCluster()
-    const [a, b, c] = ['a', 'b', 'c'].map((n, i) => cluster!.start(n, ['--port-offset', String(i * 10)]))
+    const cluster = await clusterForTest()
+    const [a, b, c] = ['a', 'b', 'c'].map((n, i) => cluster.start(n, ['--port-offset', String(i * 10)]))
     for (const n of [a!, b!, c!]) await cluster.waitAlive(n, ['a', 'b', 'c'])
     const app = async (via = a!) => (await json(['apps', '--home', via.home, '--json'])).apps.find((x: { name: string }) => x.name === 'counter')
     await json(['app', 'add', 'counter', '--home', a!.home, '--json', '--cmd', `node ${COUNTER}`, '--http-host', 'counter.test', '--health', 'http:/health', '--replicas', '2', '--pin', 'b'])
@@ -55,7 +49,7 @@ describe('a pinned app', () => {
     // A pin to a node that is not there is refused, and the pin stays as it was.
     c!.proc.kill('SIGTERM')
     await c!.exited
-    await waitFor(async () => (await cluster!.status(a!)).nodes.find((n) => n.name === 'c')?.status === 'left', 'c left')
+    await waitFor(async () => (await cluster.status(a!)).nodes.find((n) => n.name === 'c')?.status === 'left', 'c left')
     const toGone = await shoal(['pin', 'counter', 'c', '--home', a!.home])
     expect(toGone.code).toBe(9)
     expect(toGone.stderr.trim()).toBe('shoal: c is not alive: pin counter to a live node')
